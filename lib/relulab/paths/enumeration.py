@@ -1,0 +1,75 @@
+"""Explicit input-to-output paths of a small fully connected net: the exponential reference.
+
+A path p = (i_0, i_1, ..., i_{k}) picks an input coordinate i_0 and one unit in each of the k hidden layers;
+it continues to every output unit.  The neural path feature (NPF) of input x is
+    phi_x(p) = x[i_0] * prod_l G_l(x)[i_l],
+and the neural path value (NPV) to output o is the product of the weights along p then into o:
+    v(p, o) = prod_l W_l[i_l, i_{l-1}] * W_out[o, i_k].
+For one output (the paper's setting) v is a vector over paths; here it is a (P, d_out) matrix.
+Everything here enumerates all P = d_in * prod_l w_l paths on purpose: it is the slow, obvious reference
+that the fast routines (``npk``, Part III's forward-pass path-norms) are tested against.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .sequential import as_input, gates, linear_layers
+
+MAX_PATHS = 2**22
+
+
+def count_paths(model: nn.Module) -> int:
+    """Number of input-to-last-hidden-layer paths, d_in * prod_l w_l (each continues to every output)."""
+    lins = linear_layers(model, what="count_paths")
+    return lins[0].in_features * math.prod(lin.out_features for lin in lins[:-1])
+
+
+def enumerate_paths(model: nn.Module, *, max_paths: int = MAX_PATHS) -> torch.Tensor:
+    """All paths as a (P, k+1) integer tensor of unit indices (input coordinate, then one unit per hidden layer)."""
+    linear_layers(model, allow_bias=False, what="enumerate_paths")
+    n = count_paths(model)
+    if n > max_paths:
+        raise ValueError(
+            f"enumerate_paths: the net has {n:,} paths, more than max_paths = {max_paths:,}; explicit enumeration is "
+            "the exponential reference for tiny nets (use relulab.paths.npk or forward-pass path-norms instead)"
+        )
+    lins = linear_layers(model)
+    sizes = [lins[0].in_features] + [lin.out_features for lin in lins[:-1]]
+    grids = torch.meshgrid(*[torch.arange(s) for s in sizes], indexing="ij")
+    return torch.stack([g.reshape(-1) for g in grids], dim=1)
+
+
+def npv_from_weights(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.Tensor:
+    """Path values (P, d_out) from the weight matrices W_1..W_{k+1} (shape (out, in) each) and a path list."""
+    v = torch.ones(paths.shape[0], dtype=weights[0].dtype)
+    for l, W in enumerate(weights[:-1]):
+        v = v * W[paths[:, l + 1], paths[:, l]]
+    return v.unsqueeze(1) * weights[-1][:, paths[:, -1]].T
+
+
+def npv(model: nn.Module, paths: torch.Tensor | None = None) -> torch.Tensor:
+    """Neural path values: a (P, d_out) matrix, v(p, o) = product of the weights along p and into output o."""
+    lins = linear_layers(model, allow_bias=False, what="npv")
+    p = enumerate_paths(model) if paths is None else paths
+    return npv_from_weights([lin.weight for lin in lins], p)
+
+
+def npf(model: nn.Module, X: torch.Tensor, paths: torch.Tensor | None = None) -> torch.Tensor:
+    """Neural path features: an (N, P) matrix, phi_x(p) = x[i_0] * prod_l G_l(x)[i_l]."""
+    linear_layers(model, allow_bias=False, what="npf")
+    X = as_input(X, model)
+    p = enumerate_paths(model) if paths is None else paths
+    phi = X[:, p[:, 0]]
+    for l, g in enumerate(gates(model, X)):
+        phi = phi * g[:, p[:, l + 1]]
+    return phi
+
+
+def output_from_paths(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The network's output computed as <NPF, NPV> by explicit enumeration: (N, d_out)."""
+    p = enumerate_paths(model)
+    return npf(model, X, p) @ npv(model, p)

