@@ -1,76 +1,11 @@
-"""ReLU networks used across the book: fully connected nets and locally connected layers.
-
-Fully connected nets are plain ``nn.Sequential`` stacks of ``Linear`` and ``ReLU`` so that every tool of
-the library (and of PyTorch) can read them without a wrapper class.
-"""
+"""Locally connected layers: convolutions without weight sharing (Tian's receptive-field hierarchies)."""
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import torch
 from torch import nn
-
-
-def _check_widths(widths: Sequence[int]) -> list[int]:
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
-        raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
-    ws = list(widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths needs at least an input and an output size, got {ws}")
-    for i, w in enumerate(ws):
-        if isinstance(w, bool) or not isinstance(w, int):
-            raise TypeError(f"widths[{i}] must be an int, got {type(w).__name__}")
-        if w <= 0:
-            raise ValueError(f"widths[{i}] must be positive, got {w}")
-    return ws
-
-
-def mlp(
-    widths: Sequence[int],
-    *,
-    bias: bool = True,
-    seed: int | None = None,
-    init: str = "kaiming",
-    dtype: torch.dtype | None = None,
-) -> nn.Sequential:
-    """A fully connected ReLU net ``Linear, ReLU, ..., Linear`` with layer sizes `widths`.
-
-    ``widths = [d_in, w_1, ..., w_{k}, d_out]`` gives k hidden layers.  `init` is ``"kaiming"``
-    (N(0, 2/fan_in), the usual ReLU scaling) or ``"torch"`` (PyTorch's default uniform init).
-    `seed` makes the weights reproducible without touching the global generator.
-    """
-    ws = _check_widths(widths)
-    if init not in ("kaiming", "torch"):
-        raise ValueError(f"init must be 'kaiming' or 'torch', got {init!r}")
-    gen = torch.Generator().manual_seed(seed) if seed is not None else None
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(ws[:-1], ws[1:])):
-        lin = nn.Linear(a, b, bias=bias, dtype=dtype)
-        if init == "kaiming" or gen is not None:
-            with torch.no_grad():
-                if init == "kaiming":
-                    lin.weight.copy_(torch.randn(b, a, generator=gen, dtype=lin.weight.dtype) * math.sqrt(2.0 / a))
-                    if bias:
-                        lin.bias.copy_(0.1 * torch.randn(b, generator=gen, dtype=lin.bias.dtype))
-                else:
-                    bound = 1.0 / math.sqrt(a)
-                    lin.weight.copy_((torch.rand(b, a, generator=gen, dtype=lin.weight.dtype) * 2 - 1) * bound)
-                    if bias:
-                        lin.bias.copy_((torch.rand(b, generator=gen, dtype=lin.bias.dtype) * 2 - 1) * bound)
-        layers.append(lin)
-        if i < len(ws) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
-
-
-def mlp_widths(model: nn.Module) -> list[int]:
-    """The layer sizes ``[d_in, w_1, ..., d_out]`` of a net built like :func:`mlp`."""
-    from .paths.sequential import linear_layers
-
-    lins = linear_layers(model)
-    return [lins[0].in_features] + [lin.out_features for lin in lins]
 
 
 class LocallyConnected1d(nn.Module):
