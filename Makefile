@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install book chapters html test test-lib test-chapters test-nbval test-html chapter bench clean
+.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,11 +42,14 @@ html: install ## build the HTML book from the committed notebooks (warnings are 
 	$(BIN)/jupyter-book build --all -n -W --keep-going --path-output . . 2>&1 | tee _build/book.log
 	$(BIN)/python tests/check_offline_html.py _build/html
 
+check-html: ## open every built page in headless Chromium: MathJax rendered, no request left the machine, no console error
+	$(BIN)/python tests/check_html.py _build/html
+
 chapter: install ## re-execute one chapter in place: make chapter NB=chapters/part4-path-kernel/01-....ipynb
 	@test -n "$(NB)" || { echo "usage: make chapter NB=chapters/<part>/<chapter>.ipynb"; exit 2; }
 	$(BIN)/python tests/run_chapters.py --in-place --jobs 1 $(NB)
 
-test: install test-lib test-chapters test-nbval html ## the whole test suite: library, chapters (other seed), nbval, ledger, book build
+test: install test-lib test-chapters test-nbval html check-html ## the whole test suite: library, chapters (other seed), nbval, ledger, book build
 
 test-lib: install ## the library's pytest suite (fast) and the ledger completeness check
 	$(BIN)/python -m pytest -q -n $(JOBS) tests
