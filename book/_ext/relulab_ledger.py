@@ -19,13 +19,13 @@ from sphinx.addnodes import pending_xref
 MIME = "application/vnd.relulab.claim+json"
 
 
-def collect(root: Path) -> dict[str, tuple[str, dict]]:
-    """claim id -> (docname of the chapter, record), from every notebook under chapters/."""
+def collect(root: Path, docs: set[str] | None = None) -> dict[str, tuple[str, dict]]:
+    """claim id -> (docname of the chapter, record), from the notebooks under chapters/ that are in the book."""
     found: dict[str, tuple[str, dict]] = {}
     for nb in sorted((root / "chapters").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in nb.parts:
-            continue
         doc = nb.relative_to(root).with_suffix("").as_posix()
+        if ".ipynb_checkpoints" in nb.parts or (docs is not None and doc not in docs):
+            continue
         for cell in json.loads(nb.read_text(encoding="utf-8")).get("cells", []):
             for out in cell.get("outputs", []):
                 rec = out.get("data", {}).get(MIME)
@@ -49,7 +49,7 @@ class LedgerDirective(Directive):
         root = Path(env.srcdir)
         claims = yaml.safe_load((root / "book" / "claims.yml").read_text(encoding="utf-8"))
         env.note_dependency(str(root / "book" / "claims.yml"))
-        found = collect(root)
+        found = collect(root, set(env.found_docs))
         headers = ["Claim", "Paper, label", "Statement", "Chapter", "Measured", "Tolerance", "Negative control"]
         widths = [14, 14, 26, 16, 14, 7, 12]
         table = nodes.table(classes=["relulab-ledger"])
