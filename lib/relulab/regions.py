@@ -1,0 +1,531 @@
+"""Exact affine pieces and linear regions of ReLU nets (Part I), plus zig-zag and zonotope builders.
+
+Nothing here samples a grid.  In 1-D the breakpoints are propagated layer by layer: on each current interval every
+pre-activation is affine, so a unit adds at most its one zero crossing.  In 2-D the input box is cut into convex
+polygons by every unit's zero line inside the current cell.  Pieces in the sense of Arora et al.'s Def. 3 (maximal
+connected sets on which the function is affine) are obtained by merging *adjacent* cells whose affine maps agree.
+
+Two arithmetics: float64 with tolerances derived from a rounding bound (the default), and exact rationals
+(``exact=True``, :class:`fractions.Fraction`; every float64 weight is a rational number, so the result is the exact
+count for the net as stored) used as the reference in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+EPS = float(np.finfo(np.float64).eps)
+MAX_CELLS = 2_000_000  # refuse enumerations beyond this many intervals / polygons (memory and time explode)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# reading a net
+# ----------------------------------------------------------------------------------------------------------------
+def affine_layers(model: nn.Module, *, what: str = "this function") -> list[tuple[np.ndarray, np.ndarray, bool]]:
+    """The net as a list of ``(W, b, relu_after)`` float64 arrays; accepts nn.Sequential of Linear and ReLU only."""
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"{what} needs an nn.Sequential of Linear and ReLU layers, got {type(model).__name__}")
+    mods = list(model.children())
+    if not mods:
+        raise ValueError(f"{what}: the model has no layers")
+    out: list[tuple[np.ndarray, np.ndarray, bool]] = []
+    for i, m in enumerate(mods):
+        if isinstance(m, nn.Linear):
+            W = m.weight.detach().cpu().to(torch.float64).numpy().copy()
+            b = (m.bias.detach().cpu().to(torch.float64).numpy().copy() if m.bias is not None
+                 else np.zeros(m.out_features))
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                raise ValueError(f"{what}: layer {i} (Linear) has NaN or inf parameters")
+            if out and out[-1][0].shape[0] != W.shape[1]:
+                raise ValueError(f"{what}: layer {i} expects {W.shape[1]} inputs but receives {out[-1][0].shape[0]}")
+            out.append((W, b, False))
+        elif isinstance(m, nn.ReLU):
+            if not out or out[-1][2]:
+                raise TypeError(f"{what}: layer {i} is a ReLU that does not follow a Linear layer")
+            out[-1] = (out[-1][0], out[-1][1], True)
+        else:
+            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; only Linear and ReLU are supported")
+    return out
+
+
+def _as_exact(a: np.ndarray) -> np.ndarray:
+    """The same numbers as exact rationals (a float64 is a dyadic rational, so this loses nothing)."""
+    return np.array([Fraction(float(v)) for v in a.ravel()], dtype=object).reshape(a.shape)
+
+
+def _check_model_io(layers: list, d_in: int, what: str) -> None:
+    if layers[0][0].shape[1] != d_in:
+        raise ValueError(f"{what} needs a net with {d_in} input(s), got {layers[0][0].shape[1]}")
+    if layers[-1][0].shape[0] != 1:
+        raise ValueError(f"{what} needs a net with one output, got {layers[-1][0].shape[0]}")
+
+
+def _real(name: str, x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 1-D: exact breakpoint propagation
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pieces1D:
+    """The maximal affine pieces of an R->R net on [lo, hi]: ``edges[j] <= x <= edges[j+1]`` has slope[j], intercept[j]."""
+
+    edges: np.ndarray
+    slopes: np.ndarray
+    intercepts: np.ndarray
+
+    @property
+    def count(self) -> int:
+        """Number of pieces."""
+        return len(self.slopes)
+
+    @property
+    def breakpoints(self) -> np.ndarray:
+        """The interior breakpoints (where the slope changes)."""
+        return self.edges[1:-1]
+
+
+def pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False, max_pieces: int = MAX_CELLS) -> Pieces1D:
+    """The maximal affine pieces of an R->R ReLU net on [lo, hi] by exact breakpoint propagation (no sampling)."""
+    lo, hi = _real("lo", lo), _real("hi", hi)
+    if not lo < hi:
+        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
+    layers = affine_layers(model, what="pieces_1d")
+    _check_model_io(layers, 1, "pieces_1d")
+    conv = _as_exact if exact else (lambda a: a)
+    # Two breakpoints closer than this are the same point: crossings are computed as -c/s with a few ulps of error
+    # relative to the window, and a genuine piece shorter than 1e-12 of the window is below float64 resolution anyway.
+    tol_x = 0 if exact else 1e-12 * max(1.0, hi - lo, abs(lo), abs(hi))
+    edges = conv(np.array([lo, hi]))
+    S = conv(np.ones((1, 1)))       # per interval: slope of each current coordinate
+    C = conv(np.zeros((1, 1)))      # per interval: intercept
+    mag = np.ones((1, 1))           # float bound on |slope| + |intercept| terms, for the rounding tolerance
+    n_ops = 0
+    for W, b, relu in layers:
+        Wc, bc = conv(W), conv(b)
+        S, C = S @ Wc.T, C @ Wc.T + bc
+        mag = mag @ np.abs(W).T + np.abs(b)
+        n_ops += W.shape[1] + 1
+        if not relu:
+            continue
+        left, right = edges[:-1, None], edges[1:, None]
+        nz = S != 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            Sd = np.where(nz, S, 1)
+            xs = -C / Sd
+        inside = nz & (xs > left + tol_x) & (xs < right - tol_x)
+        new = xs[inside]
+        if len(new):
+            pts = np.concatenate([edges, new])
+            pts = np.array(sorted(pts), dtype=object) if exact else np.sort(pts)
+            keep = np.ones(len(pts), dtype=bool)
+            if exact:
+                keep[1:] = pts[1:] != pts[:-1]
+            else:
+                # drop a crossing within tol_x of the previous kept point (two units crossing at the same x)
+                # crossings are > tol_x from the old edges, so only two new crossings can coincide here
+                last = pts[0]
+                for i in range(1, len(pts)):
+                    if pts[i] - last <= tol_x:
+                        keep[i] = False
+                    else:
+                        last = pts[i]
+            edges = pts[keep]
+        if len(edges) - 1 > max_pieces:
+            raise ValueError(f"pieces_1d: {len(edges) - 1} intervals exceed max_pieces={max_pieces}")
+        mids = (edges[:-1] + edges[1:]) / 2
+        old_edges = np.concatenate([left[:, 0], right[-1:, 0]])
+        parent = np.searchsorted(old_edges, mids, side="right") - 1
+        parent = np.clip(parent, 0, S.shape[0] - 1)
+        S, C, mag = S[parent], C[parent], mag[parent]
+        on = (S * mids[:, None] + C) > 0
+        S = np.where(on, S, conv(np.zeros(1))[0] if exact else 0.0)
+        C = np.where(on, C, conv(np.zeros(1))[0] if exact else 0.0)
+        mag = np.where(on, mag, 0.0)
+    s, c = S[:, 0], C[:, 0]
+    # Merge neighbours with the same slope (continuity then makes the affine maps equal).  Float tolerance: every
+    # slope is a sum of products of weights; its rounding error is at most ~n_ops * eps times the same sum taken in
+    # absolute values (`mag`), and we allow 16x that.
+    tol_s = np.zeros(len(s)) if exact else 16 * n_ops * EPS * mag[:, 0]
+    keep = [0]
+    for j in range(1, len(s)):
+        i = keep[-1]
+        if abs(s[j] - s[i]) <= max(tol_s[j], tol_s[i]):
+            continue
+        keep.append(j)
+    starts = np.array(keep)
+    new_edges = np.concatenate([edges[starts], edges[-1:]])
+    to_float = (lambda a: np.array([float(v) for v in a])) if exact else (lambda a: np.asarray(a, dtype=float))
+    return Pieces1D(to_float(new_edges), to_float(s[starts]), to_float(c[starts]))
+
+
+def count_pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False) -> int:
+    """The exact number of maximal intervals of [lo, hi] on which an R->R ReLU net is affine (Arora's Def. 3)."""
+    return pieces_1d(model, lo, hi, exact=exact).count
+
+
+def max_pieces_1d_bound(widths: Sequence[int]) -> dict[str, int]:
+    """Upper bounds on the pieces on R of an R->R net with hidden widths w_1..w_k: Arora's Lemma D.5 and prod(w_i+1)."""
+    ws = [int(w) for w in widths]
+    if not ws or any(w <= 0 for w in ws):
+        raise ValueError(f"widths must be a non-empty list of positive ints, got {list(widths)}")
+    lemma = 2 ** (len(ws) - 1) * (ws[0] + 1) * math.prod(ws[1:])
+    return {"lemma_D5": lemma, "prod_w_plus_1": math.prod(w + 1 for w in ws)}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# 2-D: cell enumeration
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass
+class Regions2D:
+    """Convex cells of an R^2->R net in a box, each with its affine map, and the piece label of each cell."""
+
+    polygons: list[np.ndarray]   # each (k, 2), counter-clockwise
+    grads: np.ndarray            # (n_cells, 2)
+    offsets: np.ndarray          # (n_cells,)
+    piece: np.ndarray            # (n_cells,) label of the maximal affine piece (adjacent equal maps merged)
+
+    @property
+    def n_activation_regions(self) -> int:
+        """Connected regions of constant activation pattern (before merging)."""
+        return len(self.polygons)
+
+    @property
+    def n_pieces(self) -> int:
+        """Maximal connected sets on which the function is affine (Arora's Def. 3)."""
+        return int(len(np.unique(self.piece))) if len(self.piece) else 0
+
+
+def _area2(P: np.ndarray) -> Any:
+    x, y = P[:, 0], P[:, 1]
+    return (x * np.roll(y, -1) - np.roll(x, -1) * y).sum()
+
+
+def _clip(P: np.ndarray, v: np.ndarray, sign: int, tol: float) -> np.ndarray:
+    """The part of convex polygon P where sign*v >= 0 (v = the affine function's values at P's vertices)."""
+    out = []
+    k = len(P)
+    sv = v * sign
+    for i in range(k):
+        j = (i + 1) % k
+        if sv[i] >= -tol:
+            out.append(P[i])
+        if (sv[i] > tol and sv[j] < -tol) or (sv[i] < -tol and sv[j] > tol):
+            t = v[i] / (v[i] - v[j])
+            out.append(P[i] + (P[j] - P[i]) * t)
+    if len(out) < 3:
+        return np.zeros((0, 2), dtype=P.dtype)
+    return np.array(out, dtype=P.dtype)
+
+
+def _share_edge(P: np.ndarray, Q: np.ndarray, tol: float) -> bool:
+    """Whether two convex polygons with disjoint interiors share a boundary segment of positive length."""
+    if P.dtype != object:
+        return _share_edge_float(P, Q, tol)
+    for i in range(len(P)):
+        a, b = P[i], P[(i + 1) % len(P)]
+        d = b - a
+        dd = d @ d
+        # signed areas of Q's vertices against the line through a, b (squared test avoids sqrt, works for Fractions)
+        cr = d[0] * (Q[:, 1] - a[1]) - d[1] * (Q[:, 0] - a[0])
+        on = cr * cr <= (tol * tol) * dd
+        if on.sum() < 2:
+            continue
+        t = ((Q[on] - a) @ d) / dd
+        lo_t, hi_t = max(min(t), 0), min(max(t), 1)
+        if hi_t > lo_t and (hi_t - lo_t) * (hi_t - lo_t) * dd > tol * tol:
+            return True
+    return False
+
+
+def _share_edge_float(P: np.ndarray, Q: np.ndarray, tol: float) -> bool:
+    """Vectorised float64 version of :func:`_share_edge` (same test, all edges of P at once)."""
+    if (P.min(0) > Q.max(0) + tol).any() or (Q.min(0) > P.max(0) + tol).any():
+        return False  # bounding boxes apart
+    a = P
+    d = np.roll(P, -1, axis=0) - P                                  # (k1, 2) edge vectors
+    dd = (d * d).sum(1)                                             # (k1,)
+    rel = Q[None, :, :] - a[:, None, :]                             # (k1, k2, 2)
+    cr = d[:, None, 0] * rel[..., 1] - d[:, None, 1] * rel[..., 0]  # (k1, k2)
+    on = cr * cr <= (tol * tol) * dd[:, None]
+    ok = on.sum(1) >= 2
+    if not ok.any():
+        return False
+    t = (rel * d[:, None, :]).sum(-1) / dd[:, None]
+    lo_t = np.maximum(np.where(on, t, np.inf).min(1), 0.0)
+    hi_t = np.minimum(np.where(on, t, -np.inf).max(1), 1.0)
+    return bool((ok & ((hi_t - lo_t) ** 2 * dd > tol * tol) & (hi_t > lo_t)).any())
+
+
+def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, max_cells: int = MAX_CELLS) -> Regions2D:
+    """Exact cells and affine pieces of an R^2->R ReLU net inside ``box = (x0, x1, y0, y1)`` (no sampling)."""
+    if isinstance(box, (str, bytes)) or not hasattr(box, "__len__") or len(box) != 4:
+        raise ValueError(f"box must be (x0, x1, y0, y1), got {box!r}")
+    x0, x1, y0, y1 = (_real(f"box[{i}]", v) for i, v in enumerate(box))
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"box must have x0 < x1 and y0 < y1, got {box!r}")
+    layers = affine_layers(model, what="regions_2d")
+    _check_model_io(layers, 2, "regions_2d")
+    conv = _as_exact if exact else (lambda a: a)
+    L = max(x1 - x0, y1 - y0, abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
+    # Adjacency tolerance: clipped vertices carry a few ulps of L of error per cut; two cells share an edge when two
+    # vertices of one lie within 1e-10 * L of an edge line of the other, over a length > 1e-10 * L.
+    tol_geo = 0 if exact else 1e-10 * L
+    boxP = conv(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
+    # cell state: polygon, A (2 x u) gradients of current coordinates, c (u,) offsets, mag bound, neighbour ids
+    polys = {0: boxP}
+    A = {0: conv(np.eye(2))}
+    c = {0: conv(np.zeros(2))}
+    mag = {0: np.ones(2)}
+    nbrs: dict[int, set[int]] = {0: set()}
+    next_id = 1
+    n_ops = 0
+    for W, b, relu in layers:
+        Wc, bc = conv(W), conv(b)
+        for i in polys:
+            A[i], c[i] = A[i] @ Wc.T, c[i] @ Wc.T + bc
+            mag[i] = mag[i] @ np.abs(W).T + np.abs(b)
+        n_ops += W.shape[1] + 1
+        if not relu:
+            continue
+        for u in range(W.shape[0]):
+            for i in list(polys):
+                P = polys[i]
+                v = P @ A[i][:, u] + c[i][u]
+                # A vertex value within tol_v of 0 counts as 0 (a cut through a vertex).  Rounding bound: the unit's
+                # affine map carries <= 16 * n_ops * eps * mag relative error (mag = the same sums in absolute values),
+                # clipped vertices a few ulps of L; 64x covers both.  A split happens only if both sides reach beyond it.
+                tol_v = 0 if exact else 64 * n_ops * EPS * float(mag[i][u]) * L
+                if not ((v > tol_v).any() and (v < -tol_v).any()):
+                    continue
+                kids = []
+                for sgn in (1, -1):
+                    Q = _clip(P, v, sgn, tol_v)
+                    if len(Q) >= 3 and _area2(Q) != 0:
+                        kids.append(Q)
+                if len(kids) < 2:
+                    continue
+                ids = []
+                for Q in kids:
+                    j = next_id
+                    next_id += 1
+                    polys[j], A[j], c[j], mag[j], nbrs[j] = Q, A[i], c[i], mag[i], set()
+                    ids.append(j)
+                nbrs[ids[0]].add(ids[1])
+                nbrs[ids[1]].add(ids[0])
+                for q in nbrs[i]:
+                    nbrs[q].discard(i)
+                    for j in ids:
+                        if _share_edge(polys[j], polys[q], tol_geo):
+                            nbrs[j].add(q)
+                            nbrs[q].add(j)
+                for d in (polys, A, c, mag, nbrs):
+                    del d[i]
+                if len(polys) > max_cells:
+                    raise ValueError(f"regions_2d: {len(polys)} cells exceed max_cells={max_cells}")
+        # gates: a unit is on in a cell iff its pre-activation is positive at the cell's centroid
+        for i, P in polys.items():
+            ctr = P.sum(axis=0) / len(P)
+            on = (ctr @ A[i] + c[i]) > 0
+            zero = conv(np.zeros(1))[0] if exact else 0.0
+            A[i] = np.where(on[None, :], A[i], zero)
+            c[i] = np.where(on, c[i], zero)
+            mag[i] = np.where(on, mag[i], 0.0)
+    ids = list(polys)
+    index = {i: n for n, i in enumerate(ids)}
+    g = [A[i][:, 0] for i in ids]
+    off = [c[i][0] for i in ids]
+    # union-find over adjacent cells with equal affine maps; float tolerance from the rounding bound, as in 1-D
+    parent = list(range(len(ids)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i in ids:
+        for q in nbrs[i]:
+            if q < i:
+                continue
+            a, bq = index[i], index[q]
+            tol = 0 if exact else 16 * n_ops * EPS * float(max(mag[i][0], mag[q][0]))
+            same = all(abs(g[a][t] - g[bq][t]) <= tol for t in range(2)) and abs(off[a] - off[bq]) <= tol
+            if same:
+                parent[find(a)] = find(bq)
+    labels = np.array([find(n) for n in range(len(ids))])
+    _, labels = np.unique(labels, return_inverse=True)
+    f = (lambda x: float(x))
+    return Regions2D(
+        polygons=[np.array([[f(p[0]), f(p[1])] for p in polys[i]]) for i in ids],
+        grads=np.array([[f(v) for v in gi] for gi in g]).reshape(-1, 2),
+        offsets=np.array([f(v) for v in off]),
+        piece=labels,
+    )
+
+
+def count_regions_2d(model: nn.Module, box: Sequence[float], *, mode: str = "pieces", exact: bool = False) -> int:
+    """Exact count inside `box` of an R^2->R net's ``"pieces"`` (Def. 3: adjacent equal maps merged) or ``"activation"`` regions."""
+    if mode not in ("pieces", "activation"):
+        raise ValueError(f"mode must be 'pieces' or 'activation', got {mode!r}")
+    r = regions_2d(model, box, exact=exact)
+    return r.n_pieces if mode == "pieces" else r.n_activation_regions
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# builders: zig-zags, their compositions, zonotopes
+# ----------------------------------------------------------------------------------------------------------------
+def _check_a(a: Any, M: float) -> np.ndarray:
+    arr = np.asarray(a, dtype=float).ravel()
+    if arr.size == 0:
+        raise ValueError("a must hold at least one breakpoint (a in Delta^p_M, p >= 1)")
+    if not np.isfinite(arr).all():
+        raise ValueError("a must be finite")
+    return arr
+
+
+def zigzag_coefficients(a: Any, M: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Knots t = (0, a_1..a_p) and output weights c with h_a(x) = sum_j c_j ReLU(x - t_j) (w = p + 1 units)."""
+    M = _real("M", M)
+    if M <= 0:
+        raise ValueError(f"M must be positive, got {M}")
+    arr = _check_a(a, M)
+    t = np.concatenate([[0.0], arr])
+    ends = np.concatenate([t, [M]])
+    lengths = np.diff(ends)
+    if (lengths == 0).any():
+        raise ValueError("a must not repeat a breakpoint or touch 0 or M (zero-length piece)")
+    sign = np.where(np.arange(len(t)) % 2 == 0, 1.0, -1.0)
+    slopes = sign * M / lengths  # alternate 0 -> M -> 0 ...; outside Delta (unsorted) the pieces are no longer onto
+    cw = np.diff(np.concatenate([[0.0], slopes]))
+    return t, cw
+
+
+def zigzag(a: Any, x: Any, M: float = 1.0) -> np.ndarray:
+    """Reference values of the zig-zag h_a at points x (plain numpy, independent of any net)."""
+    t, cw = zigzag_coefficients(a, M)
+    xs = np.asarray(x, dtype=float)
+    return (np.maximum(xs[..., None] - t, 0.0) * cw).sum(-1)
+
+
+def zigzag_composition_net(a_list: Sequence[Any], M: float = 1.0) -> nn.Sequential:
+    """The (k+1)-layer net of width w computing H = h_{a^1} o ... o h_{a^k} (a^k applied first), size w*k."""
+    if isinstance(a_list, (str, bytes)) or len(a_list) == 0:
+        raise ValueError("a_list must be a non-empty list of breakpoint vectors")
+    coefs = [zigzag_coefficients(a, M) for a in a_list][::-1]  # innermost first
+    layers: list[nn.Module] = []
+    prev_c: np.ndarray | None = None
+    for t, cw in coefs:
+        w = len(t)
+        if prev_c is None:
+            lin = nn.Linear(1, w)
+            W = np.ones((w, 1))
+        else:
+            lin = nn.Linear(len(prev_c), w)
+            W = np.ones((w, 1)) @ prev_c[None, :]   # next pre-activations = (previous h) - t_j
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(W, dtype=torch.float64))
+            lin.bias.copy_(torch.as_tensor(-t, dtype=torch.float64))
+        layers += [lin.double(), nn.ReLU()]
+        prev_c = cw
+    out = nn.Linear(len(prev_c), 1, bias=False).double()  # Def. 1: the last map is linear
+    with torch.no_grad():
+        out.weight.copy_(torch.as_tensor(prev_c[None, :], dtype=torch.float64))
+    return nn.Sequential(*layers, out)
+
+
+def random_simplex_point(p: int, M: float = 1.0, *, gen: np.random.Generator, min_gap: float = 0.05) -> np.ndarray:
+    """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1)."""
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
+        raise ValueError(f"p must be a positive int, got {p!r}")
+    if not 0 <= min_gap < 1:
+        raise ValueError(f"min_gap must be in [0, 1), got {min_gap}")
+    g = gen.dirichlet(np.ones(p + 1))
+    g = min_gap / (p + 1) + (1 - min_gap) * g  # floor each gap, keep the sum 1
+    return M * np.cumsum(g)[:-1]
+
+
+def zonotope_support(B: Any, r: Any) -> np.ndarray:
+    """gamma_Z(r) = sum_i |<r, b^i>| for generators B (m x n) at points r (... x n)."""
+    Bn = np.asarray(B, dtype=float)
+    return np.abs(np.asarray(r, dtype=float) @ Bn.T).sum(-1)
+
+
+def _check_B(B: Any) -> np.ndarray:
+    Bn = np.asarray(B, dtype=float)
+    if Bn.ndim != 2 or Bn.shape[0] < 1 or Bn.shape[1] < 1:
+        raise ValueError(f"B must be an (m, n) array of m >= 1 generators, got shape {Bn.shape}")
+    if not np.isfinite(Bn).all():
+        raise ValueError("B must be finite")
+    return Bn
+
+
+def zonotope_support_net(B: Any) -> nn.Sequential:
+    """The 2-layer net with 2m ReLUs computing gamma_Z(r) = sum_i ReLU(<b^i,r>) + ReLU(-<b^i,r>) (Lemma 3.7)."""
+    Bn = _check_B(B)
+    m, n = Bn.shape
+    l1 = nn.Linear(n, 2 * m, bias=False).double()
+    l2 = nn.Linear(2 * m, 1, bias=False).double()
+    with torch.no_grad():
+        l1.weight.copy_(torch.as_tensor(np.vstack([Bn, -Bn])))
+        l2.weight.fill_(1.0)
+    return nn.Sequential(l1, nn.ReLU(), l2)
+
+
+def zonotope_net(B: Any, a_list: Sequence[Any], M: float = 1.0) -> nn.Sequential:
+    """ZONOTOPE[a, b] = H_{a^1..a^k} o gamma_Z(b): depth k+2, size 2m + w*k."""
+    g = zonotope_support_net(B)
+    H = zigzag_composition_net(a_list, M)
+    mods = list(H.children())
+    first = mods[0]
+    m2 = g[0].out_features
+    lin = nn.Linear(m2, first.out_features).double()
+    with torch.no_grad():
+        lin.weight.copy_(first.weight @ g[2].weight)  # feed gamma = sum of the 2m ReLUs into the first zig-zag layer
+        lin.bias.copy_(first.bias)
+    return nn.Sequential(g[0], nn.ReLU(), lin, *mods[1:])
+
+
+def zonotope_vertices(B: Any) -> np.ndarray:
+    """Vertices of the zonotope {sum lambda_i b^i : lambda in [-1,1]^m} via the convex hull of the 2^m sign sums."""
+    from scipy.spatial import ConvexHull
+
+    Bn = _check_B(B)
+    m, n = Bn.shape
+    if m > 20:
+        raise ValueError(f"zonotope_vertices enumerates 2^m = {2 ** m} sign vectors; m={m} > 20 is refused")
+    if not np.any(Bn):
+        return np.zeros((1, n))
+    # a zonotope whose generators span fewer than n dimensions is flat: take its hull inside the span
+    U, sv, Vt = np.linalg.svd(Bn, full_matrices=False)
+    rank = int((sv > 1e-12 * sv[0]).sum())
+    if rank < n:
+        basis = Vt[:rank]                               # (rank, n) orthonormal rows
+        return zonotope_vertices(Bn @ basis.T) @ basis
+    if n == 1:
+        t = np.abs(Bn).sum()
+        return np.array([[-t], [t]])
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * m, indexing="ij")).reshape(m, -1).T
+    P = signs @ Bn
+    hull = ConvexHull(P)
+    return P[hull.vertices]
+
+
+def zonotope_vertex_count(n: int, m: int) -> int:
+    """2 * sum_{i<n} C(m-1, i): the vertex count of a zonotope of m generators in general position in R^n."""
+    if n < 1 or m < 1:
+        raise ValueError(f"n and m must be positive, got n={n}, m={m}")
+    return 2 * sum(math.comb(m - 1, i) for i in range(n))

@@ -1,0 +1,199 @@
+"""Exact piece and region counting: against closed forms, exact rational arithmetic and brute force on tiny nets."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from relulab import regions as R
+from relulab.nets import mlp
+
+torch.set_default_dtype(torch.float64)
+
+
+def _forward(net, X):
+    with torch.no_grad():
+        return net(torch.as_tensor(X, dtype=torch.float64)).numpy()[:, 0]
+
+
+def _patterns(net, X):
+    """Activation pattern of every hidden unit at each row of X (brute-force reference)."""
+    h = torch.as_tensor(X, dtype=torch.float64)
+    out = []
+    with torch.no_grad():
+        for m in net:
+            h = m(h)
+            if isinstance(m, nn.Linear):
+                pre = h
+            else:
+                out.append((pre > 0).numpy())
+    return np.concatenate(out, axis=1)
+
+
+# ---------------------------------------------------------------- 1-D
+@pytest.mark.parametrize("w,k", [(2, 1), (2, 5), (3, 4), (4, 3), (5, 2)])
+def test_zigzag_composition_has_w_pow_k_pieces(w, k):
+    rng = np.random.default_rng(w * 10 + k)
+    a = [R.random_simplex_point(w - 1, gen=rng) for _ in range(k)]
+    net = R.zigzag_composition_net(a)
+    assert R.count_pieces_1d(net, 0.0, 1.0) == w**k
+    assert w**k <= R.count_pieces_1d(net, -1.0, 2.0) <= w**k + 2  # Lemma B.1: at most 2 more on R
+    x = rng.uniform(-0.5, 1.5, 500)
+    ref = x
+    for ai in a[::-1]:
+        ref = R.zigzag(ai, ref)
+    assert np.abs(_forward(net, x[:, None]) - ref).max() <= 1e-10 * max(1, np.abs(ref).max())
+
+
+def test_tent_map_dyadic_exact():
+    # a = 1/2 gives dyadic weights, so exact rational arithmetic sees the ideal tent map: 2^k pieces on [0,1]
+    for k in range(1, 6):
+        net = R.zigzag_composition_net([[0.5]] * k)
+        assert R.count_pieces_1d(net, 0, 1, exact=True) == 2**k
+        assert R.count_pieces_1d(net, 0, 1) == 2**k
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 3), st.integers(0, 10_000))
+def test_float_counter_equals_exact_rational_counter(w, k, seed):
+    net = mlp([1] + [w] * k + [1], seed=seed)
+    assert R.count_pieces_1d(net, -4, 4) == R.count_pieces_1d(net, -4, 4, exact=True)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 3), st.integers(0, 10_000))
+def test_pieces_are_affine_maximal_and_within_bounds(w, k, seed):
+    net = mlp([1] + [w] * k + [1], seed=seed)
+    p = R.pieces_1d(net, -5, 5)
+    # affine on each piece: net at 3 interior points = slope * x + intercept
+    for t in (0.2, 0.5, 0.8):
+        x = p.edges[:-1] + t * np.diff(p.edges)
+        assert np.allclose(_forward(net, x[:, None]), p.slopes * x + p.intercepts, rtol=1e-9, atol=1e-9)
+    # maximal: neighbouring slopes differ (else they would be one piece)
+    assert (np.abs(np.diff(p.slopes)) > 1e-12).all()
+    # dense sampling can only see fewer slope changes (sanity lower bound)
+    xs = np.linspace(-5, 5, 20001)
+    ys = _forward(net, xs[:, None])
+    sl = np.diff(ys) / np.diff(xs)
+    changes = (np.abs(np.diff(sl)) > 1e-6 * max(1, np.abs(sl).max())).sum()
+    assert p.count >= 1 + (changes + 1) // 2
+    b = R.max_pieces_1d_bound([w] * k)
+    assert R.count_pieces_1d(net, -1e6, 1e6) <= b["prod_w_plus_1"] <= b["lemma_D5"]
+
+
+def test_one_hidden_layer_breakpoints_closed_form():
+    # one hidden layer: breakpoints are exactly -b_j / w_j of units with nonzero output weight
+    net = mlp([1, 6, 1], seed=3)
+    W, b = net[0].weight.detach().numpy()[:, 0], net[0].bias.detach().numpy()
+    kinks = np.sort(-b / W)
+    inside = kinks[(kinks > -10) & (kinks < 10)]
+    assert np.allclose(R.pieces_1d(net, -10, 10).breakpoints, inside)
+
+
+# ---------------------------------------------------------------- 2-D
+def test_l1_zonotope_example_has_17_pieces():
+    net = R.zonotope_net([[0.0, 1.0], [1.0, 0.0]], [[0.5], [0.5]])
+    assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17       # 4 quadrants x 4 rings + the flat outside
+    assert R.count_regions_2d(net, (-2, 2, -2, 2), exact=True) == 17
+
+
+@pytest.mark.parametrize("m,w,k", [(3, 2, 1), (4, 3, 1), (3, 2, 2), (5, 3, 2)])
+def test_zonotope_family_count(m, w, k):
+    rng = np.random.default_rng(m + 7 * w + 31 * k)
+    B = rng.normal(size=(m, 2))
+    a = [R.random_simplex_point(w - 1, gen=rng) for _ in range(k)]
+    net = R.zonotope_net(B, a)
+    # {gamma <= 1} lies in the box when gamma(r) >= |r|_inf * min over box-boundary directions: use R = 3/min gamma
+    th = np.linspace(0, 2 * np.pi, 4001)
+    rad = 2.0 / R.zonotope_support(B, np.c_[np.cos(th), np.sin(th)]).min()
+    reg = R.regions_2d(net, (-rad, rad, -rad, rad))
+    # every cell lies in one cone of the first layer, where gamma is linear: it meets {gamma < 1} iff a vertex does
+    meets = {lab for P, lab in zip(reg.polygons, reg.piece) if R.zonotope_support(B, P).min() < 1 - 1e-9}
+    inside = len(meets)
+    cones = R.zonotope_vertex_count(2, m)
+    assert cones == 2 * m
+    assert inside == cones * w**k
+    assert len(list(net.children())) == 2 * (k + 2) - 1
+
+
+def test_one_hidden_layer_arrangement_closed_form():
+    # w lines in general position, all crossings inside the box: 1 + w + C(w, 2) regions
+    net = mlp([2, 5, 1], seed=11)
+    W, b = net[0].weight.detach().numpy(), net[0].bias.detach().numpy()
+    pts = [np.linalg.solve(W[[i, j]], -b[[i, j]]) for i in range(5) for j in range(i)]
+    r = 2 * max(np.abs(pts).max(), 1)
+    assert R.count_regions_2d(net, (-r, r, -r, r), mode="activation") == 1 + 5 + math.comb(5, 2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 5])
+def test_2d_float_equals_exact_and_brute_force(seed):
+    net = mlp([2, 5, 4, 1], seed=seed)
+    box = (-3, 3, -3, 3)
+    reg = R.regions_2d(net, box)
+    ex = R.regions_2d(net, box, exact=True)
+    assert (reg.n_pieces, reg.n_activation_regions) == (ex.n_pieces, ex.n_activation_regions)
+    assert reg.n_pieces <= reg.n_activation_regions
+    rng = np.random.default_rng(seed)
+    for P, g, c in zip(reg.polygons, reg.grads, reg.offsets):
+        lam = rng.dirichlet(np.ones(len(P)), size=4)
+        X = lam @ P          # points inside the convex cell
+        assert np.allclose(_forward(net, X), X @ g + c, rtol=1e-9, atol=1e-9)
+    # dense sampling sees at most as many distinct activation patterns as there are cells
+    g1 = np.linspace(-3, 3, 300)
+    X = np.array(np.meshgrid(g1, g1)).reshape(2, -1).T
+    assert len(np.unique(_patterns(net, X), axis=0)) <= reg.n_activation_regions
+
+
+# ---------------------------------------------------------------- other builders
+def test_zonotope_vertices_and_support():
+    rng = np.random.default_rng(0)
+    for n, m in [(2, 5), (3, 6)]:
+        B = rng.normal(size=(m, n))
+        V = R.zonotope_vertices(B)
+        assert len(V) == R.zonotope_vertex_count(n, m)
+        r = rng.normal(size=(50, n))
+        assert np.allclose((r @ V.T).max(1), R.zonotope_support(B, r))
+        net = R.zonotope_support_net(B)
+        assert np.allclose(_forward(net, r), R.zonotope_support(B, r))
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_inputs():
+    net1 = mlp([1, 3, 1], seed=0)
+    with pytest.raises(ValueError, match="lo < hi"):
+        R.count_pieces_1d(net1, 1.0, 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        R.count_pieces_1d(net1, 0.0, float("inf"))
+    with pytest.raises(TypeError, match="real number"):
+        R.count_pieces_1d(net1, "0", 1)
+    with pytest.raises(ValueError, match="1 input"):
+        R.count_pieces_1d(mlp([2, 3, 1], seed=0), 0, 1)
+    with pytest.raises(TypeError, match="Tanh"):
+        R.count_pieces_1d(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)), 0, 1)
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        R.count_pieces_1d(nn.Linear(1, 1), 0, 1)
+    bad = mlp([1, 3, 1], seed=0)
+    with torch.no_grad():
+        bad[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        R.count_pieces_1d(bad, 0, 1)
+    with pytest.raises(ValueError, match="box"):
+        R.count_regions_2d(mlp([2, 3, 1], seed=0), (0, 1, 0))
+    with pytest.raises(ValueError, match="x0 < x1"):
+        R.count_regions_2d(mlp([2, 3, 1], seed=0), (1, 0, 0, 1))
+    with pytest.raises(ValueError, match="mode"):
+        R.count_regions_2d(mlp([2, 3, 1], seed=0), (0, 1, 0, 1), mode="cells")
+    with pytest.raises(ValueError, match="one output"):
+        R.count_regions_2d(mlp([2, 3, 2], seed=0), (0, 1, 0, 1))
+    with pytest.raises(ValueError, match="max_pieces"):
+        R.pieces_1d(R.zigzag_composition_net([[0.3, 0.6]] * 6), 0, 1, max_pieces=100)
+    with pytest.raises(ValueError, match="zero-length"):
+        R.zigzag_coefficients([0.5, 0.5])
+    with pytest.raises(ValueError, match="2\\^m"):
+        R.zonotope_vertices(np.ones((21, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        R.zonotope_support_net(np.ones(3))
