@@ -1,0 +1,126 @@
+"""The PWL -> ReLU-net compiler: every construction against direct evaluation of the function it should compute."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relulab import pwl
+from relulab.nets import mlp
+
+# Compiled nets reproduce their targets up to float64 rounding of a few dozen products: 1e-10 relative.
+REL = 1e-10
+
+
+def close(a, b):
+    return np.abs(a - b).max() <= REL * max(1.0, np.abs(b).max())
+
+
+@given(st.integers(1, 9), st.integers(0, 10_000))
+def test_max_net_depth_and_value(q, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(200, q)) * 10
+    X[:20, -1] = X[:20, 0]  # ties
+    net = pwl.max_net(q)
+    assert net.hidden_layers == (math.ceil(math.log2(q)) if q > 1 else 0)
+    assert close(net(X)[:, 0], X.max(axis=1))
+
+
+def test_truncated_max_tree_is_wrong():
+    X = np.random.default_rng(0).normal(size=(500, 4))
+    assert np.abs(pwl.max_net(4, levels=1)(X)[:, 0] - X.max(axis=1)).max() > 0.1
+
+
+@settings(max_examples=30)
+@given(st.integers(1, 5), st.integers(0, 10_000))
+def test_wang_sun_compiles_with_log_depth(n, seed):
+    rng = np.random.default_rng(seed)
+    terms = []
+    for _ in range(3):
+        q = int(rng.integers(1, n + 2))
+        terms.append((float(rng.choice([-1, 1])), rng.normal(size=(q, n)), rng.normal(size=q)))
+    net = pwl.wang_sun(terms)
+    X = rng.normal(size=(300, n))
+    ref = sum(s * np.max(X @ A.T + c, axis=1) for s, A, c in terms)
+    assert net.hidden_layers <= math.ceil(math.log2(n + 1))
+    assert close(net(X)[:, 0], ref)
+    with torch.no_grad():
+        assert close(net.to_torch()(torch.from_numpy(X))[:, 0].numpy(), ref)
+
+
+@given(st.integers(1, 10), st.sampled_from(["none", "left", "right"]), st.booleans(), st.integers(0, 10_000))
+def test_pwl_1d_units_and_values(p, flat, output_bias, seed):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(-3, 3, p - 1))
+    if p > 2 and np.diff(t).min() < 1e-6:
+        return
+    s = rng.normal(size=p)
+    if flat == "left":
+        s[0] = 0.0
+    if flat == "right":
+        s[-1] = 0.0
+    v = float(rng.normal())
+    net = pwl.pwl_1d(t, s, v, output_bias=output_bias)
+    x = np.concatenate([rng.uniform(-6, 6, 500), t, t - 1e-9, t + 1e-9])
+    assert close(net(x)[:, 0], pwl.pwl_eval(t, s, v, x))
+    # Theorem 2.2 / Corollary A.1 unit counts (p >= 2), one more without output bias
+    expected = p if (flat == "none" or p == 1) else p - 1
+    if p == 1:
+        expected = 2 if s[0] != 0 else 1
+    assert net.size <= expected + (0 if output_bias else 1)
+    if not output_bias:
+        assert net.layers[-1][1][0] == 0.0
+
+
+def test_pwl_eval_against_interp():
+    xs = np.array([-1.0, 0.0, 0.5, 2.0])
+    ys = np.array([1.0, -1.0, 3.0, 0.0])
+    t, s, v = pwl.pwl_from_points(xs, ys)
+    x = np.linspace(-3, 4, 1001)
+    assert close(pwl.pwl_eval(t, s, v, x), np.interp(x, xs, ys))
+    assert close(pwl.pwl_1d(t, s, v)(x)[:, 0], np.interp(x, xs, ys))
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 10_000))
+def test_compose_and_sum_against_torch(k1, k2, seed):
+    inner = mlp([2] + [3] * k1 + [2], seed=seed)
+    outer = mlp([2] + [4] * k2 + [1], seed=seed + 1)
+    other = mlp([2] + [2] * k1 + [1], seed=seed + 2)
+    X = torch.randn(100, 2, generator=torch.Generator().manual_seed(seed))
+    f, g, h = (pwl.from_sequential(m) for m in (inner, outer, other))
+    comp = pwl.compose(g, f)
+    assert comp.hidden_layers == k1 + k2 and comp.size == f.size + g.size
+    with torch.no_grad():
+        assert close(comp(X.numpy())[:, 0], outer(inner(X))[:, 0].numpy())
+        f1 = pwl.compose(pwl.affine(np.array([[1.0, -2.0]]), np.zeros(1)), f)  # R^2 -> R, same depth as h
+        tot = pwl.linear_combination([f1, h], [2.0, -0.5])
+        assert tot.hidden_layers == k1 and tot.size == f1.size + h.size
+        ref = 2 * (inner(X) @ torch.tensor([1.0, -2.0])) - 0.5 * other(X)[:, 0]
+        assert close(tot(X.numpy())[:, 0], ref.numpy())
+        assert close(pwl.pad(h, k1 + 2)(X.numpy()), other(X).numpy())
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="strictly increasing"):
+        pwl.pwl_1d([1.0, 0.0], [1.0, 2.0, 3.0], 0.0)
+    with pytest.raises(ValueError, match="p - 1 breakpoints"):
+        pwl.pwl_1d([0.0], [1.0], 0.0)
+    with pytest.raises(ValueError, match="NaN"):
+        pwl.pwl_1d([np.nan], [1.0, 2.0], 0.0)
+    with pytest.raises(ValueError, match="q must be"):
+        pwl.max_net(0)
+    with pytest.raises(ValueError, match="levels"):
+        pwl.max_net(4, levels=3)
+    with pytest.raises(ValueError, match="hidden layers"):
+        pwl.parallel([pwl.max_net(2), pwl.max_net(4)])
+    with pytest.raises(ValueError, match="expects"):
+        pwl.compose(pwl.max_net(3), pwl.max_net(2))
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        pwl.from_sequential(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="model\\[1\\]"):
+        pwl.from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)))
+    with pytest.raises(ValueError, match="columns"):
+        pwl.max_net(3)(np.zeros((4, 2)))
