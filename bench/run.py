@@ -1,6 +1,9 @@
-"""Print each fast kernel's cost against its naive reference, as a ratio (not a timed test).
+"""Print each fast kernel's cost against its naive reference, as a ratio (not a timed test), in one run.
 
-    python bench/run.py
+    python bench/run.py          (or: make bench)
+
+Runs the foundation's NPK benchmark, then every bench/bench_*.py module's main(), then prints the time of every
+chapter from the last `make book` / `make test` run (_build/timings.json).
 """
 
 from __future__ import annotations
@@ -40,11 +43,40 @@ def bench_npk_vs_ntk() -> None:
           f"{t_fast * 1e6:.0f} us vs {t_enum * 1e6:.0f} us -> enumeration/NPK = {t_enum / t_fast:.1f}x")
 
 
+def chapter_times() -> None:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "_build" / "timings.json"
+    if not path.exists():
+        print("chapter times: none recorded yet (run make book or make test)")
+        return
+    for run, data in json.loads(path.read_text()).items():
+        secs = data["seconds"]
+        print(f"chapter times, {run} run {data['parameters'] or ''}: total {sum(secs.values()):.0f} s, "
+              f"max {max(secs.values()):.0f} s")
+        for name, t in secs.items():
+            print(f"  {t:6.1f} s  {name}")
+
+
 def main() -> None:
+    import importlib.util
+    from pathlib import Path
+
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, float64, 1 thread")
+    print("\n== paths (foundation)")
     bench_npk_vs_ntk()
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        print(f"\n== {path.stem}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        torch.set_default_dtype(torch.float64)
+        mod.main()
+    print()
+    chapter_times()
 
 
 if __name__ == "__main__":
