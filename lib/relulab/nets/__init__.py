@@ -2,6 +2,9 @@
 
 - ``fc``: fully connected nets as plain ``nn.Sequential`` stacks (:func:`mlp`).
 - ``local``: locally connected layers (:class:`LocallyConnected1d`).
+- ``teacher``: Tian's locally connected teacher/student trees (:class:`TreeNet`).
+- ``dag``: small DAG nets with skips and pooling (VGG-, ResNet-, U-Net-like, a torch.nn ResNet-18).
+- ``gated``: deep gated networks, a gating net feeding a value net (Part IV).
 """
 
 from .fc import mlp, mlp_widths

@@ -1,11 +1,36 @@
-"""Paths of ReLU networks: explicit enumeration (the reference), gates, NPF/NPV, the NPK and NTKs."""
+"""Paths of ReLU networks, one file per idea.
 
+- ``sequential``/``enumeration``/``npk``/``ntk``: fully connected nets — gates, NPF/NPV by explicit enumeration (the
+  reference), the NPK from gate overlaps, empirical and path NTKs (Part IV).
+- ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
+  path-magnitude scores, rescaling symmetries (Part III).
+- ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
+"""
+
+from .lifting import (
+    check_supported,
+    global_prune,
+    magnitude_scores,
+    path_magnitude_scores,
+    path_metric,
+    path_metric_bound,
+    path_norm,
+    random_rescaling,
+)
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
 from .npk import npk, npk_from_gates
 from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
 
 __all__ = [
+    "check_supported",
+    "global_prune",
+    "magnitude_scores",
+    "path_magnitude_scores",
+    "path_metric",
+    "path_metric_bound",
+    "path_norm",
+    "random_rescaling",
     "as_input",
     "count_paths",
     "enumerate_paths",

@@ -1,0 +1,342 @@
+"""Deep gated networks (DGN): gates from a feature (gating) ReLU net, values from a value net of gated linear units.
+
+Lakshminarayanan & Singh (2020) separate the two roles a ReLU plays.  The *feature network* is an ordinary ReLU
+net whose pre-activations q^f_l(x) decide the gates G_l(x); the *value network* has the same layer sizes but
+linear units multiplied by those gates:
+
+    h_0 = x,   h_l = (W^v_l h_{l-1} + b^v_l) * G_l(x)   (l = 1..k),   y = W^v_{k+1} h_k + b^v_{k+1}.
+
+Hard gates are G = 1[q^f > 0]; soft gates are (1 + eps) * sigmoid(beta * q^f) (the paper's DLNPF uses eps = 0.1,
+beta = 4).  With hard gates and the feature net equal to the value net, the DGN *is* the ReLU net.
+The variants of the paper's experiments are built by :func:`gated_variant`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Sequence
+
+import torch
+from torch import nn
+
+from .fc import mlp
+
+GATES = ("hard", "soft")
+VARIANTS = ("frnpf-ii", "frnpf-di", "flnpf", "dlnpf")
+
+
+def _linears(net: nn.Module, name: str) -> list[nn.Linear]:
+    from ..paths.sequential import linear_layers
+
+    return linear_layers(net, what=f"DeepGatedNet ({name})")
+
+
+class DeepGatedNet(nn.Module):
+    """A feature (gating) ReLU net and a value net of gated linear units, same layer sizes."""
+
+    def __init__(
+        self,
+        feature: nn.Sequential,
+        value: nn.Sequential,
+        *,
+        gate: str = "hard",
+        beta: float = 4.0,
+        eps: float = 0.1,
+    ) -> None:
+        super().__init__()
+        if gate not in GATES:
+            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        if not (isinstance(beta, (int, float)) and beta > 0 and beta < float("inf")):
+            raise ValueError(f"beta (the soft-gate temperature's inverse) must be a finite positive number, got {beta!r}")
+        if not (isinstance(eps, (int, float)) and eps > -1 and eps < float("inf")):
+            raise ValueError(f"eps must be a finite number > -1 (gate amplitude 1 + eps > 0), got {eps!r}")
+        fl, vl = _linears(feature, "feature"), _linears(value, "value")
+        fs = [fl[0].in_features] + [lin.out_features for lin in fl]
+        vs = [vl[0].in_features] + [lin.out_features for lin in vl]
+        # The output layer of the feature net is never used (gates come from hidden layers), so only the
+        # input and hidden sizes must agree.
+        if fs[:-1] != vs[:-1]:
+            raise ValueError(f"feature and value nets need the same input and hidden sizes, got {fs[:-1]} and {vs[:-1]}")
+        if fl[0].weight.dtype != vl[0].weight.dtype:
+            raise TypeError(f"feature net is {fl[0].weight.dtype} but value net is {vl[0].weight.dtype}")
+        self.feature, self.value = feature, value
+        self.gate, self.beta, self.eps = gate, float(beta), float(eps)
+
+    @property
+    def widths(self) -> list[int]:
+        """Layer sizes ``[d_in, w_1, ..., w_k, d_out]`` of the value net."""
+        vl = _linears(self.value, "value")
+        return [vl[0].in_features] + [lin.out_features for lin in vl]
+
+    def feature_preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Pre-activations q^f_l(x) of the feature net's hidden layers (differentiable), each (N, w_l)."""
+        self._check(X)
+        qs, h = [], X
+        for lin in _linears(self.feature, "feature")[:-1]:
+            q = lin(h)
+            qs.append(q)
+            h = torch.relu(q)
+        return qs
+
+    def gates(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Gates G_l(x): 0/1 for hard gates, (1+eps) sigmoid(beta q) for soft gates; each (N, w_l)."""
+        qs = self.feature_preactivations(X)
+        if self.gate == "hard":
+            return [(q > 0).to(q.dtype) for q in qs]
+        return [(1.0 + self.eps) * torch.sigmoid(self.beta * q) for q in qs]
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Output of the value net with the feature net's gates: (N, d_out)."""
+        G = self.gates(X)
+        vl = _linears(self.value, "value")
+        h = X
+        for lin, g in zip(vl[:-1], G):
+            h = lin(h) * g
+        return vl[-1](h)
+
+    def freeze(self, part: str, frozen: bool = True) -> "DeepGatedNet":
+        """Freeze (or unfreeze) the 'feature' or 'value' part; returns self."""
+        if part not in ("feature", "value"):
+            raise ValueError(f"part must be 'feature' or 'value', got {part!r}")
+        for p in getattr(self, part).parameters():
+            p.requires_grad_(not frozen)
+        return self
+
+    def param_names(self, part: str) -> list[str]:
+        """Names of the 'feature' or 'value' parameters (for relulab.paths.ntk(params=...))."""
+        if part not in ("feature", "value"):
+            raise ValueError(f"part must be 'feature' or 'value', got {part!r}")
+        return [n for n, _ in self.named_parameters() if n.startswith(part + ".")]
+
+    def _check(self, X: torch.Tensor) -> None:
+        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+            raise TypeError(f"X must be a floating-point torch.Tensor, got {type(X).__name__}")
+        d_in = self.widths[0]
+        if X.dim() != 2 or X.shape[1] != d_in:
+            raise ValueError(f"X must have shape (N, {d_in}), got {tuple(X.shape)}")
+        if X.shape[0] == 0:
+            raise ValueError("X is an empty batch (N = 0)")
+
+
+def from_relu(net: nn.Sequential, *, gate: str = "hard", beta: float = 4.0, eps: float = 0.1) -> DeepGatedNet:
+    """A DGN whose feature and value nets are both copies of the ReLU net `net` (hard gates: the same function)."""
+    _linears(net, "from_relu")
+    return DeepGatedNet(copy.deepcopy(net), copy.deepcopy(net), gate=gate, beta=beta, eps=eps)
+
+
+def gated_variant(
+    kind: str,
+    widths: Sequence[int],
+    *,
+    seed: int,
+    trained: nn.Sequential | None = None,
+    bias: bool = True,
+    beta: float = 4.0,
+    eps: float = 0.1,
+) -> DeepGatedNet:
+    """One of the paper's decoupled variants, ready to train (frozen parts already frozen).
+
+    - ``"frnpf-ii"``: fixed random NPF, feature net drawn independently of the value net (seed+1), frozen, hard gates.
+    - ``"frnpf-di"``: fixed random NPF, feature net = a copy of the value net's initial weights, frozen, hard gates
+      (at step 0 the DGN equals a ReLU net).
+    - ``"flnpf"``: fixed learnt NPF, feature net = a copy of the trained ReLU net `trained`, frozen, hard gates;
+      fresh value net.
+    - ``"dlnpf"``: decoupled learning, feature net (seed+1) and value net both trainable, soft gates
+      (1+eps) sigmoid(beta q).
+    The value net is ``mlp(widths, bias=bias, seed=seed)`` in every case.
+    """
+    if kind not in VARIANTS:
+        raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
+    value = mlp(list(widths), bias=bias, seed=seed)
+    if kind == "flnpf":
+        if trained is None:
+            raise ValueError("kind='flnpf' needs the trained ReLU net: pass trained=<nn.Sequential>")
+        feature = copy.deepcopy(trained).to(value[0].weight.dtype)
+    elif trained is not None:
+        raise ValueError(f"trained= is only used by kind='flnpf', not {kind!r}")
+    elif kind == "frnpf-di":
+        feature = copy.deepcopy(value)
+    else:
+        feature = mlp(list(widths), bias=bias, seed=seed + 1)
+    dgn = DeepGatedNet(feature, value, gate="soft" if kind == "dlnpf" else "hard", beta=beta, eps=eps)
+    if kind != "dlnpf":
+        dgn.freeze("feature")
+    return dgn
+
+
+MODES = ("relu", "hard", "soft")
+
+
+class GatedStack(nn.Module):
+    """M independent fully connected nets (ReLU nets or DGNs) trained in one batched pass.
+
+    Weights are stacked as (M, out, in) and applied with batched matrix products, so a whole experiment (seeds x
+    variants) costs about one training run on a 2-core CPU.  Member m is a plain ReLU net (``mode "relu"``: gates
+    from its own pre-activations) or a DGN with ``"hard"`` / ``"soft"`` gates from its own feature net, which is
+    trained only where ``train_feature[m]``.  Members never interact: the loss is a sum of per-member losses and
+    Adam / SGD / RMSprop act coordinate-wise, so each member follows exactly the path it would follow alone.
+    """
+
+    def __init__(
+        self,
+        modes: Sequence[str],
+        values: Sequence[nn.Sequential],
+        features: Sequence[nn.Sequential | None],
+        train_feature: Sequence[bool],
+        *,
+        beta: float = 4.0,
+        eps: float = 0.1,
+    ) -> None:
+        super().__init__()
+        M = len(modes)
+        if M == 0 or not (len(values) == len(features) == len(train_feature) == M):
+            raise ValueError(
+                f"modes, values, features and train_feature need one entry per member (got {len(modes)}, {len(values)}, "
+                f"{len(features)}, {len(train_feature)})"
+            )
+        bad = [m for m in modes if m not in MODES]
+        if bad:
+            raise ValueError(f"modes must be in {MODES}, got {bad}")
+        vls = [_linears(v, f"values[{i}]") for i, v in enumerate(values)]
+        sizes = [[ls[0].in_features] + [lin.out_features for lin in ls] for ls in vls]
+        if any(s != sizes[0] for s in sizes):
+            raise ValueError(f"all members need the same layer sizes, got {sizes}")
+        biased = {all(lin.bias is not None for lin in ls) for ls in vls} | {any(lin.bias is not None for lin in ls) for ls in vls}
+        if len(biased) != 1:
+            raise ValueError("members must either all have biases in every layer or none")
+        self.bias = biased.pop()
+        fls = []
+        for i, (mode, f, v) in enumerate(zip(modes, features, values)):
+            if mode == "relu":
+                f = v  # unused: a ReLU member's gates come from its own value pre-activations
+            if f is None:
+                raise ValueError(f"member {i} has mode {mode!r} and needs a feature net")
+            ls = _linears(f, f"features[{i}]")
+            if [ls[0].in_features] + [lin.out_features for lin in ls[:-1]] != sizes[0][:-1]:
+                raise ValueError(f"features[{i}] has other input/hidden sizes than the value nets {sizes[0][:-1]}")
+            if any((lin.bias is not None) != self.bias for lin in ls[:-1]):
+                raise ValueError(f"features[{i}] must have biases exactly when the value nets do")
+            fls.append(ls[:-1])  # the feature net's output layer is never used
+        stack = lambda mats: nn.Parameter(torch.stack([m.detach().clone() for m in mats]))  # noqa: E731
+        self.Wv = nn.ParameterList([stack([ls[l].weight for ls in vls]) for l in range(len(vls[0]))])
+        self.Wf = nn.ParameterList([stack([ls[l].weight for ls in fls]) for l in range(len(fls[0]))])
+        if self.bias:
+            self.bv = nn.ParameterList([stack([ls[l].bias for ls in vls]) for l in range(len(vls[0]))])
+            self.bf = nn.ParameterList([stack([ls[l].bias for ls in fls]) for l in range(len(fls[0]))])
+        self.modes = list(modes)
+        self.register_buffer("is_relu", torch.tensor([m == "relu" for m in modes]).view(M, 1, 1))
+        self.register_buffer("is_soft", torch.tensor([m == "soft" for m in modes]).view(M, 1, 1))
+        self.register_buffer("learn_f", torch.tensor([bool(t) for t in train_feature]).view(M, 1, 1))
+        self.beta, self.eps = float(beta), float(eps)
+
+    def __len__(self) -> int:
+        return len(self.modes)
+
+    def _affine(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        out = h @ W.transpose(1, 2)
+        return out if b is None else out + b.unsqueeze(1)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs (M, B, d_out) for inputs X of shape (B, d_in) (shared) or (M, B, d_in) (one batch per member)."""
+        M = len(self)
+        if X.dim() == 2:
+            X = X.unsqueeze(0).expand(M, -1, -1)
+        if X.dim() != 3 or X.shape[0] != M or X.shape[2] != self.Wv[0].shape[2]:
+            raise ValueError(f"X must be (B, {self.Wv[0].shape[2]}) or ({M}, B, {self.Wv[0].shape[2]}), got {tuple(X.shape)}")
+        h, hf = X, X
+        for l in range(len(self.Wf)):
+            a = self._affine(h, self.Wv[l], self.bv[l] if self.bias else None)
+            q = self._affine(hf, self.Wf[l], self.bf[l] if self.bias else None)
+            q = torch.where(self.learn_f, q, q.detach())  # frozen feature nets get exactly zero gradient
+            soft = (1.0 + self.eps) * torch.sigmoid(self.beta * q)
+            G = torch.where(self.is_relu, (a > 0).to(a.dtype), torch.where(self.is_soft, soft, (q > 0).to(q.dtype)))
+            h, hf = a * G, torch.relu(q)
+        return self._affine(h, self.Wv[-1], self.bv[-1] if self.bias else None)
+
+    def member(self, m: int) -> nn.Module:
+        """Member m as an ordinary module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
+        if not 0 <= m < len(self):
+            raise ValueError(f"member index {m} outside [0, {len(self)})")
+
+        def seq(Ws, bs, last_linear: bool) -> nn.Sequential:
+            layers: list[nn.Module] = []
+            for l, W in enumerate(Ws):
+                lin = nn.Linear(W.shape[2], W.shape[1], bias=self.bias, dtype=W.dtype)
+                with torch.no_grad():
+                    lin.weight.copy_(W[m])
+                    if self.bias:
+                        lin.bias.copy_(bs[l][m])
+                layers += [lin, nn.ReLU()]
+            if not last_linear:  # the feature net gets a dummy zero output layer (never used for the gates)
+                layers.append(nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype))
+                nn.init.zeros_(layers[-1].weight)
+                if self.bias:
+                    nn.init.zeros_(layers[-1].bias)
+                return nn.Sequential(*layers)
+            return nn.Sequential(*layers[:-1])
+
+        value = seq(self.Wv, self.bv if self.bias else None, True)
+        if self.modes[m] == "relu":
+            return value
+        feature = seq(self.Wf, self.bf if self.bias else None, False)
+        return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
+
+
+def train_stack(
+    stack: GatedStack,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    seed: int = 0,
+    evals: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    on_epoch=None,
+    groups: Sequence[int] | None = None,
+) -> dict[str, torch.Tensor]:
+    """Train every member of `stack` on cross-entropy, member m on labels Y[m] with its own batch order.
+
+    X: (N, d_in) shared inputs; Y: (M, N) integer labels (e.g. a shuffled copy for a control member).
+    `evals` maps a name to (X_e, Y_e) with Y_e of shape (N_e,) or (M, N_e); returns name -> (epochs, M) accuracies
+    after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints).
+    Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
+    by default every member has its own order.
+    """
+    M = len(stack)
+    if not isinstance(Y, torch.Tensor) or Y.dim() != 2 or Y.shape != (M, X.shape[0]):
+        raise ValueError(f"Y must be a ({M}, {X.shape[0]}) label tensor (one row per member)")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if batch_size <= 0 or not lr > 0:
+        raise ValueError(f"batch_size and lr must be positive, got {batch_size} and {lr}")
+    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+    if optimizer not in opts:
+        raise ValueError(f"optimizer must be one of {sorted(opts)}, got {optimizer!r}")
+    g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
+    if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"groups must list one integer per member ({M})")
+    _, g = torch.unique(g, return_inverse=True)
+    opt = opts[optimizer](stack.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    evals = evals or {}
+    hist = {k: torch.zeros(epochs, M) for k in evals}
+    n = X.shape[0]
+    for epoch in range(epochs):
+        perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g]  # one batch order per group
+        for i in range(0, n, batch_size):
+            idx = perm[:, i : i + batch_size]
+            out = stack(X[idx])
+            # sum over members of each member's mean loss: members' gradients stay separate
+            loss = nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum")
+            opt.zero_grad()
+            (loss / idx.shape[1]).backward()
+            opt.step()
+        with torch.no_grad():
+            for k, (Xe, Ye) in evals.items():
+                pred = stack(Xe).argmax(-1)
+                hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1)
+        if on_epoch is not None:
+            on_epoch(epoch, stack)
+    return hist

@@ -1,0 +1,149 @@
+"""Kernels of a deep gated network (DGN): its NPK from the feature net's gates, and the value/feature NTKs.
+
+For a DGN (see ``relulab.nets.gated``) the neural path features come from the gates of the feature net only, so
+    H(x, x') = <x, x'> prod_l <G_l(x), G_l(x')>
+is the NPK of the DGN whatever its value net.  The NTK splits into K = K^v + K^f: gradients with respect to the
+value parameters (through the path values) and to the feature parameters (through the gates; zero for hard gates).
+At random initialisation with value weights i.i.d. symmetric with scale sigma_l in layer l, independent of the
+feature net, E[K^v] = (sum_l prod_{k != l} sigma_k^2) * H  (``ntk_npk_constant``; d sigma^{2(d-1)} for one sigma).
+``value_ntk_from_gates`` evaluates K^v in closed form by back-propagation for many weight draws at once, which is
+what a Monte-Carlo check of that expectation needs; ``value_ntk`` is the autograd reference.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+
+from ..nets.gated import DeepGatedNet
+from .npk import npk_from_gates
+from .ntk import ntk
+
+
+def _check_dgn(dgn: DeepGatedNet, what: str) -> None:
+    if not isinstance(dgn, DeepGatedNet):
+        raise TypeError(f"{what} needs a relulab.nets.gated.DeepGatedNet, got {type(dgn).__name__}")
+
+
+def _check_x(X: torch.Tensor, name: str) -> None:
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point torch.Tensor")
+    if X.dim() != 2:
+        raise ValueError(f"{name} must be 2-D (N, d_in), got shape {tuple(X.shape)}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (N = 0)")
+    if not torch.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def dgn_npk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
+    """The NPK Gram (N1, N2) of a DGN: <x, x'> times the product of the feature net's per-layer gate overlaps."""
+    _check_dgn(dgn, "dgn_npk")
+    _check_x(X1, "X1")
+    if X2 is not None:
+        _check_x(X2, "X2")
+    with torch.no_grad():
+        G1 = dgn.gates(X1)
+        G2 = G1 if X2 is None else dgn.gates(X2)
+    return npk_from_gates(X1, X1 if X2 is None else X2, G1, G2)
+
+
+def value_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
+    """K^v: the empirical NTK restricted to the value net's parameters, by autograd."""
+    _check_dgn(dgn, "value_ntk")
+    return ntk(dgn, X1, X2, params=dgn.param_names("value"), output=output)
+
+
+def feature_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
+    """K^f: the empirical NTK restricted to the feature net's parameters, by autograd (zero for hard gates)."""
+    _check_dgn(dgn, "feature_ntk")
+    return ntk(dgn, X1, X2, params=dgn.param_names("feature"), output=output)
+
+
+def ntk_npk_constant(sigmas: Sequence[float]) -> float:
+    """sum_l prod_{k != l} sigma_k^2: the factor in E[K^v] = c * NPK (d sigma^{2(d-1)} when all sigma_l = sigma)."""
+    s = [float(x) for x in sigmas]
+    if len(s) < 1:
+        raise ValueError("sigmas must list one scale per layer (at least one)")
+    if any(not math.isfinite(x) or x <= 0 for x in s):
+        raise ValueError(f"every sigma must be finite and positive, got {s}")
+    sq = [x * x for x in s]
+    return sum(math.prod(sq[:l] + sq[l + 1 :]) for l in range(len(sq)))
+
+
+def bernoulli_weights(
+    widths: Sequence[int], sigmas: Sequence[float], draws: int, *, generator: torch.Generator, dtype: torch.dtype | None = None
+) -> list[torch.Tensor]:
+    """`draws` independent value nets with i.i.d. symmetric Bernoulli weights +-sigma_l: list of (draws, out, in)."""
+    ws = [int(w) for w in widths]
+    if len(ws) < 2 or any(w <= 0 for w in ws):
+        raise ValueError(f"widths must list at least two positive sizes, got {list(widths)}")
+    if len(sigmas) != len(ws) - 1:
+        raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
+    if draws <= 0:
+        raise ValueError(f"draws must be positive, got {draws}")
+    n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
+    if n > 2e8:
+        raise ValueError(f"{draws} draws of these widths hold {n:,.0f} weights (> 2e8): use fewer draws or smaller widths")
+    dtype = dtype or torch.get_default_dtype()
+    out = []
+    for (a, b), s in zip(zip(ws[:-1], ws[1:]), sigmas):
+        signs = torch.randint(0, 2, (draws, b, a), generator=generator).to(dtype) * 2 - 1
+        out.append(float(s) * signs)
+    return out
+
+
+def value_ntk_from_gates(
+    weights: Sequence[torch.Tensor],
+    X1: torch.Tensor,
+    G1: Sequence[torch.Tensor],
+    X2: torch.Tensor | None = None,
+    G2: Sequence[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """K^v in closed form for a bias-free, one-output value net with fixed gates, for a batch of weight draws.
+
+    weights: W_1..W_{k+1}, each (M, out, in) (or (out, in) for one draw); G: k gate matrices (N, w_l), shared by
+    all draws, or (M, N, w_l), one per draw (e.g. a ReLU net's own gates, the "dependent" case).
+    K^v(x, x') = sum_l <h_{l-1}(x), h_{l-1}(x')> <delta_l(x), delta_l(x')> with h the gated hidden outputs and
+    delta_l = dy/d(W_l h_{l-1}) by back-propagation.  Returns (M, N1, N2), or (N1, N2) for one draw.
+    """
+    Ws = list(weights)
+    single = Ws[0].dim() == 2
+    if single:
+        Ws = [W.unsqueeze(0) for W in Ws]
+    if any(W.dim() != 3 for W in Ws) or len({W.shape[0] for W in Ws}) != 1:
+        raise ValueError("weights must all be (out, in) or all (M, out, in) with one M")
+    if Ws[-1].shape[1] != 1:
+        raise ValueError(f"the value net must have one output, its last layer has {Ws[-1].shape[1]}")
+    if len(G1) != len(Ws) - 1:
+        raise ValueError(f"need {len(Ws) - 1} gate matrices (one per hidden layer), got {len(G1)}")
+
+    def forward_backward(X: torch.Tensor, G: Sequence[torch.Tensor], name: str) -> tuple[list, list]:
+        _check_x(X, name)
+        if X.shape[1] != Ws[0].shape[2]:
+            raise ValueError(f"{name} has {X.shape[1]} features but the first layer takes {Ws[0].shape[2]}")
+        hs = [X.unsqueeze(0).expand(Ws[0].shape[0], -1, -1)]  # h_0 = x for every draw: (M, N, d_in)
+        for W, g in zip(Ws[:-1], G):
+            if g.shape not in ((X.shape[0], W.shape[1]), (W.shape[0], X.shape[0], W.shape[1])):
+                raise ValueError(
+                    f"gate matrix of shape {tuple(g.shape)}, expected {(X.shape[0], W.shape[1])} or "
+                    f"{(W.shape[0], X.shape[0], W.shape[1])}"
+                )
+            hs.append((hs[-1] @ W.transpose(1, 2)) * g)
+        # delta_{k+1} = 1 (one output); delta_l = (W_{l+1}^T delta_{l+1}) * G_l, for every input
+        deltas = [torch.ones(Ws[0].shape[0], X.shape[0], 1, dtype=X.dtype)]
+        for W, g in zip(reversed(Ws[1:]), reversed(list(G))):
+            deltas.append((deltas[-1] @ W) * g)
+        return hs, deltas[::-1]
+
+    h1, d1 = forward_backward(X1, G1, "X1")
+    if X2 is None:
+        h2, d2 = h1, d1
+    else:
+        if G2 is None or len(G2) != len(G1):
+            raise ValueError("X2 needs its own gate list G2 of the same depth")
+        h2, d2 = forward_backward(X2, G2, "X2")
+    K = sum((a @ b.transpose(1, 2)) * (u @ v.transpose(1, 2)) for a, b, u, v in zip(h1, h2, d1, d2))
+    return K[0] if single else K
