@@ -1,0 +1,248 @@
+"""Deep gated networks: each identity against an independent reference (the ReLU net, enumeration, closed form,
+finite differences), in float64."""
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from relulab import paths
+from relulab.nets import mlp
+from relulab.nets.gated import DeepGatedNet, from_relu, gated_variant
+from relulab.paths.gated import (
+    bernoulli_weights,
+    dgn_npk,
+    feature_ntk,
+    ntk_npk_constant,
+    value_ntk,
+    value_ntk_from_gates,
+)
+
+# Exact identities up to float64 rounding of short sums of products: 1e-10 relative (see tests/test_paths.py).
+REL = 1e-10
+shapes = st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 3), st.integers(0, 10_000))
+
+
+def close(a, b, rel=REL):
+    return (a - b).abs().max().item() <= rel * max(1.0, b.abs().max().item())
+
+
+def weights(net):
+    return [m.weight.detach() for m in net if isinstance(m, nn.Linear)]
+
+
+@given(shapes, st.booleans())
+def test_hard_gates_copied_from_relu_net_give_that_net(shape, bias):
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [3], bias=bias, seed=seed)
+    X = torch.randn(11, d_in, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        assert close(from_relu(net)(X), net(X))
+        # FRNPF-DI at step 0 is the ReLU net with the value net's initial weights
+        di = gated_variant("frnpf-di", [d_in] + [w] * k + [3], seed=seed, bias=bias)
+        assert close(di(X), di.value(X))
+
+
+@given(shapes)
+def test_dgn_npk_equals_gram_of_enumerated_features(shape):
+    d_in, w, k, seed = shape
+    feature = mlp([d_in] + [w] * k + [1], bias=False, seed=seed)
+    dgn = DeepGatedNet(feature, mlp([d_in] + [w] * k + [1], bias=False, seed=seed + 7))
+    X = torch.randn(6, d_in, generator=torch.Generator().manual_seed(seed + 1))
+    Phi = paths.npf(feature, X)  # the NPF of a DGN is that of its feature net, whatever the values
+    assert close(dgn_npk(dgn, X), Phi @ Phi.T)
+    # and the output is <phi, v> with v the value net's path values
+    with torch.no_grad():
+        assert close(dgn(X), Phi @ paths.npv(dgn.value))
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes, st.sampled_from(["hard", "soft"]))
+def test_value_ntk_closed_form_equals_autograd(shape, gate):
+    d_in, w, k, seed = shape
+    dgn = DeepGatedNet(mlp([d_in] + [w] * k + [1], bias=False, seed=seed),
+                       mlp([d_in] + [w] * k + [1], bias=False, seed=seed + 3), gate=gate)
+    g = torch.Generator().manual_seed(seed)
+    X1, X2 = torch.randn(5, d_in, generator=g), torch.randn(4, d_in, generator=g)
+    with torch.no_grad():
+        G1, G2 = dgn.gates(X1), dgn.gates(X2)
+    K = value_ntk_from_gates(weights(dgn.value), X1, G1, X2, G2)
+    assert close(K, value_ntk(dgn, X1, X2))
+
+
+def test_value_ntk_closed_form_batches_draws():
+    gen = torch.Generator().manual_seed(0)
+    Ws = bernoulli_weights([3, 4, 4, 1], [0.5, 0.7, 0.9], 5, generator=gen)
+    feature = mlp([3, 4, 4, 1], bias=False, seed=1)
+    X = torch.randn(6, 3, generator=gen)
+    G = paths.gates(feature, X)
+    K = value_ntk_from_gates(Ws, X, G)
+    for m in range(5):
+        assert close(K[m], value_ntk_from_gates([W[m] for W in Ws], X, G))
+    assert set(Ws[1].abs().unique().tolist()) == {0.7}
+
+
+def finite_difference_kernel(model, params, X, h=1e-6):
+    """<df(x)/dtheta, df(x')/dtheta> over `params` by central differences (no autograd)."""
+    cols = []
+    for p in params:
+        flat = p.data.view(-1)
+        for i in range(flat.numel()):
+            old = flat[i].item()
+            with torch.no_grad():
+                flat[i] = old + h
+                up = model(X)[:, 0].clone()
+                flat[i] = old - h
+                down = model(X)[:, 0].clone()
+                flat[i] = old
+            cols.append((up - down) / (2 * h))
+    J = torch.stack(cols, dim=1)
+    return J @ J.T
+
+
+def test_soft_gate_ntk_splits_into_value_and_feature_parts():
+    dgn = DeepGatedNet(mlp([3, 4, 4, 1], bias=True, seed=0), mlp([3, 4, 4, 1], bias=True, seed=1), gate="soft", beta=2.0)
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    Kf = feature_ntk(dgn, X)
+    Kv = value_ntk(dgn, X)
+    ref_f = finite_difference_kernel(dgn, list(dgn.feature.parameters()), X)
+    ref_v = finite_difference_kernel(dgn, list(dgn.value.parameters()), X)
+    assert (Kf - ref_f).abs().max() < 1e-6 * max(1.0, ref_f.abs().max().item())
+    assert (Kv - ref_v).abs().max() < 1e-6 * max(1.0, ref_v.abs().max().item())
+    assert close(paths.ntk(dgn, X), Kv + Kf)
+    assert Kf.abs().max() > 1e-3  # soft gates: the feature part is really there
+    hard = DeepGatedNet(dgn.feature, dgn.value, gate="hard")
+    assert feature_ntk(hard, X).abs().max() == 0
+
+
+def test_soft_gates_tend_to_hard_gates_as_beta_grows():
+    f, v = mlp([3, 5, 1], bias=False, seed=0), mlp([3, 5, 1], bias=False, seed=1)
+    X = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        hard = DeepGatedNet(f, v)(X)
+        errs = [(DeepGatedNet(f, v, gate="soft", beta=b, eps=0.0)(X) - hard).abs().max().item() for b in (1, 100, 1e4)]
+    assert errs[0] > errs[1] > errs[2]
+
+
+def test_ntk_npk_constant():
+    assert ntk_npk_constant([0.7] * 4) == pytest.approx(4 * 0.7 ** 6, rel=1e-14)
+    assert ntk_npk_constant([1.0, 2.0]) == pytest.approx(4.0 + 1.0, rel=1e-14)
+
+
+def test_variants_freeze_the_right_parts():
+    w = [4, 5, 5, 3]
+    trained = mlp(w, seed=9)
+    for kind in ("frnpf-ii", "frnpf-di", "flnpf"):
+        dgn = gated_variant(kind, w, seed=0, trained=trained if kind == "flnpf" else None)
+        assert dgn.gate == "hard"
+        assert not any(p.requires_grad for p in dgn.feature.parameters())
+        assert all(p.requires_grad for p in dgn.value.parameters())
+    dl = gated_variant("dlnpf", w, seed=0)
+    assert dl.gate == "soft" and all(p.requires_grad for p in dl.parameters())
+    fl = gated_variant("flnpf", w, seed=0, trained=trained)
+    assert fl.feature is not trained and torch.equal(fl.feature[0].weight, trained[0].weight)
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+
+def test_bad_constructor_arguments():
+    f, v = mlp([3, 4, 1], seed=0), mlp([3, 4, 1], seed=1)
+    with pytest.raises(ValueError, match="gate must be"):
+        DeepGatedNet(f, v, gate="relu")
+    with pytest.raises(ValueError, match="beta"):
+        DeepGatedNet(f, v, gate="soft", beta=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        DeepGatedNet(f, v, gate="soft", eps=-1.0)
+    with pytest.raises(ValueError, match="same input and hidden sizes"):
+        DeepGatedNet(mlp([3, 5, 1], seed=0), v)
+    with pytest.raises(TypeError, match="GELU"):
+        DeepGatedNet(nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 1)), v)
+    with pytest.raises(ValueError, match="kind must be"):
+        gated_variant("relu", [3, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="trained="):
+        gated_variant("flnpf", [3, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="part must be"):
+        DeepGatedNet(f, v).freeze("gates")
+
+
+@pytest.mark.parametrize(
+    "X, exc, match",
+    [
+        (torch.randn(4, 2), ValueError, "shape"),
+        (torch.randn(0, 3), ValueError, "empty"),
+        (torch.ones(3, 3, dtype=torch.int64), TypeError, "floating"),
+    ],
+)
+def test_bad_inputs(X, exc, match):
+    dgn = DeepGatedNet(mlp([3, 4, 1], bias=False, seed=0), mlp([3, 4, 1], bias=False, seed=1))
+    with pytest.raises(exc, match=match):
+        dgn(X)
+
+
+def test_kernel_helpers_refuse_bad_input():
+    dgn = DeepGatedNet(mlp([3, 4, 1], bias=False, seed=0), mlp([3, 4, 1], bias=False, seed=1))
+    with pytest.raises(TypeError, match="DeepGatedNet"):
+        dgn_npk(mlp([3, 4, 1], seed=0), torch.randn(2, 3))
+    with pytest.raises(ValueError, match="NaN"):
+        dgn_npk(dgn, torch.tensor([[float("nan"), 0.0, 0.0]]))
+    with pytest.raises(ValueError, match="positive"):
+        ntk_npk_constant([0.5, -1.0])
+    with pytest.raises(ValueError, match="one sigma per layer"):
+        bernoulli_weights([3, 4, 1], [1.0], 2, generator=torch.Generator())
+    with pytest.raises(ValueError, match=r"2e8"):
+        bernoulli_weights([3, 4096, 4096, 1], [1.0] * 3, 100, generator=torch.Generator())
+    X = torch.randn(2, 3)
+    G = paths.gates(dgn.feature, X)
+    with pytest.raises(ValueError, match="one output"):
+        value_ntk_from_gates([torch.randn(4, 3), torch.randn(2, 4)], X, G)
+    with pytest.raises(ValueError, match="gate matrices"):
+        value_ntk_from_gates(weights(dgn.value), X, G + G)
+
+
+# --- the batched stack used by the experiments --------------------------------------------------------------------
+
+def test_stack_members_equal_their_modules_and_train_independently():
+    from relulab.nets.gated import GatedStack, train_stack
+    from relulab.train import train
+
+    w = [4, 5, 5, 3]
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(40, 4, generator=g), torch.randint(0, 3, (40,), generator=g)
+    values = [mlp(w, seed=1), mlp(w, seed=2), mlp(w, seed=3)]
+    features = [None, mlp(w, seed=4), mlp(w, seed=5)]
+    stack = GatedStack(["relu", "hard", "soft"], values, features, [False, False, True])
+    with torch.no_grad():
+        out = stack(X)
+        assert close(out[0], values[0](X))
+        assert close(out[1], DeepGatedNet(features[1], values[1])(X))
+        assert close(out[2], DeepGatedNet(features[2], values[2], gate="soft")(X))
+    # full-batch Adam: the stack's members follow exactly the trajectories of separate training runs
+    train_stack(stack, X, y.expand(3, -1).clone(), epochs=5, lr=1e-2, batch_size=40, seed=0)
+    alone = [values[0], DeepGatedNet(features[1], values[1]), DeepGatedNet(features[2], values[2], gate="soft")]
+    for m, net in enumerate(alone):
+        ps = [p for n, p in net.named_parameters() if not (m == 1 and n.startswith("feature"))]
+        train(net, X, y, epochs=5, lr=1e-2, batch_size=40, params=ps, progress=False)
+        with torch.no_grad():
+            assert (stack.member(m)(X) - net(X)).abs().max() < 1e-10
+    # the frozen feature net of member 1 did not move
+    assert torch.equal(stack.Wf[0][1], features[1][0].weight)
+
+
+def test_stack_bad_arguments():
+    from relulab.nets.gated import GatedStack, train_stack
+
+    v = mlp([3, 4, 2], seed=0)
+    with pytest.raises(ValueError, match="one entry per member"):
+        GatedStack(["relu"], [v, v], [None], [False])
+    with pytest.raises(ValueError, match="modes must be"):
+        GatedStack(["gelu"], [v], [None], [False])
+    with pytest.raises(ValueError, match="needs a feature net"):
+        GatedStack(["hard"], [v], [None], [False])
+    with pytest.raises(ValueError, match="same layer sizes"):
+        GatedStack(["relu", "relu"], [v, mlp([3, 5, 2], seed=0)], [None, None], [False, False])
+    stack = GatedStack(["relu"], [v], [None], [False])
+    with pytest.raises(ValueError, match="label tensor"):
+        train_stack(stack, torch.randn(5, 3), torch.zeros(5, dtype=torch.long), epochs=1)
+    with pytest.raises(ValueError, match="groups"):
+        train_stack(stack, torch.randn(5, 3), torch.zeros(1, 5, dtype=torch.long), epochs=1, groups=[0, 1])
