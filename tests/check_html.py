@@ -38,7 +38,8 @@ def chromium() -> str | None:
 class _Text(HTMLParser):
     """Visible text of a rendered DOM, without scripts, styles, code blocks or MathJax's own markup."""
 
-    SKIP = {"script", "style", "pre", "code", "mjx-container", "mjx-assistive-mml", "textarea", "noscript"}
+    # <title> is the browser tab's text, which no page can typeset
+    SKIP = {"script", "style", "pre", "code", "mjx-container", "mjx-assistive-mml", "textarea", "noscript", "title"}
 
     def __init__(self) -> None:
         super().__init__()

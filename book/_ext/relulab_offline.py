@@ -1,4 +1,4 @@
-"""Sphinx extension: keep the built pages free of scripts that need the network.
+"""Sphinx extension: pages that read offline and render their math everywhere.
 
 Jupyter Book 1 always loads sphinx-thebe, which injects an inline script declaring `THEBE_JS_URL` (a CDN address)
 twice per page — a console error ("Identifier 'THEBE_JS_URL' has already been declared") — and thebe's live code
@@ -21,5 +21,8 @@ def _drop_thebe(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
+    # Chapter titles with math appear in every page's navigation, so MathJax must load on every page, not only on
+    # pages whose body has math (Sphinx's default), or readers see raw TeX in the sidebar.
+    app.set_html_assets_policy("always")
     app.connect("html-page-context", _drop_thebe, priority=900)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
