@@ -6,21 +6,14 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from relulab.erm import exact_erm, program_count
 
+from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of `repeat` calls, in seconds (the minimum is the least noisy estimate)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+
 
 
 def sweep(n: int, w: int, Ds: list[int], seed: int = 0) -> None:

@@ -6,7 +6,6 @@ Prints the time ratio; not a timed test (machines differ), the ratio is what the
 
 from __future__ import annotations
 
-import time
 
 import torch
 
@@ -14,15 +13,9 @@ from relulab.nets import mlp
 from relulab.nets.gated import DeepGatedNet
 from relulab.paths.gated import dgn_npk, value_ntk
 
+from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of `repeat` calls, in seconds (the minimum is the least noisy estimate)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+
 
 
 def main(n: int = 200, d_in: int = 64, width: int = 128, depth: int = 4) -> None:

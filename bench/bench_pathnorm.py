@@ -6,22 +6,15 @@ On the ResNet-18-sized net of relulab.nets.dag (11.7M parameters, 3x224x224 inpu
 
 from __future__ import annotations
 
-import time
 
 import torch
 
 from relulab.nets.dag import resnet18
 from relulab.paths.lifting import path_magnitude_scores, path_norm
 
+from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of `repeat` calls, in seconds (the minimum is the least noisy estimate)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+
 
 
 def main() -> None:

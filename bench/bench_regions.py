@@ -10,7 +10,6 @@ are "counted" from pictures.  It misses pieces thinner than a pixel (undercount)
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import torch
@@ -18,6 +17,8 @@ from scipy import ndimage
 
 from relulab import regions as R
 from relulab.nets import mlp
+
+from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
 
 def grid_count(net: torch.nn.Sequential, box: tuple[float, float, float, float], n: int) -> int:
@@ -38,14 +39,6 @@ def grid_count(net: torch.nn.Sequential, box: tuple[float, float, float, float],
     return total
 
 
-def best_time(fn, repeat: int = 3) -> float:
-    """Best wall time of `repeat` calls, in seconds."""
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return min(ts)
 
 
 def main() -> None:

@@ -8,22 +8,15 @@ chapter from the last `make book` / `make test` run (_build/timings.json).
 
 from __future__ import annotations
 
-import time
 
 import torch
 
 from relulab import paths
 from relulab.nets import mlp
 
+from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
-def best_time(fn, repeat: int = 5) -> float:
-    """Best wall time of `repeat` calls, in seconds (the minimum is the least noisy estimate)."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+
 
 
 def bench_npk_vs_ntk() -> None:
