@@ -5,6 +5,7 @@
 - ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
   path-magnitude scores, rescaling symmetries (Part III).
 - ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
+- ``pair_pass``: the NPK as one forward pass of the all-ones net on x*x' with gates G_x*G_x' (Part V).
 """
 
 from .lifting import (
@@ -19,6 +20,7 @@ from .lifting import (
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
 from .npk import npk, npk_from_gates
+from .pair_pass import npk_pair_gram, npk_pair_pass, pair_forward
 from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
 
@@ -39,6 +41,9 @@ __all__ = [
     "npf",
     "npk",
     "npk_from_gates",
+    "npk_pair_gram",
+    "npk_pair_pass",
+    "pair_forward",
     "ntk",
     "npv",
     "npv_from_weights",

@@ -1,0 +1,64 @@
+"""The neural path kernel as one forward pass of a "pair network" -- the same kind of pass as the path-norm's.
+
+Part III computes ||Phi(theta)||_q^q with one forward pass of a modified net: weights |W|^q, biases |b|^q, input 1;
+every pre-activation is then >= 0, the ReLUs are inert, and each output sums the path products ending there.
+Part IV's NPK is a path sum too, <phi_x, phi_x'> = sum_p x[i_0] x'[i_0] prod_l G_l(x)[i_l] G_l(x')[i_l], so it is one
+forward pass of another modified net: every weight 1 (each edge counted once), no biases, input x * x', and every
+hidden unit multiplied by the product of its two gates G(x) G(x').  Unlike the path-norm pass, the input x * x' can be
+negative, so this pass must use the gates and never a ReLU (a ReLU would clip negative path sums).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .sequential import as_input, gates, linear_layers
+
+
+def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Validate two inputs of equal shape, (d_in,) or (N, d_in); return them as (N, d_in) and whether they were 1-D."""
+    for name, x in (("x1", x1), ("x2", x2)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x1.shape != x2.shape:
+        raise ValueError(f"x1 and x2 must have the same shape (one pair per row), got {tuple(x1.shape)} and {tuple(x2.shape)}")
+    single = x1.dim() == 1
+    if single:
+        x1, x2 = x1.unsqueeze(0), x2.unsqueeze(0)
+    return as_input(x1, model, name="x1"), as_input(x2, model, name="x2"), single
+
+
+def pair_forward(model: nn.Module, h: torch.Tensor, G1: list[torch.Tensor], G2: list[torch.Tensor]) -> torch.Tensor:
+    """The pair network's pass: h <- (1 h) * G1_l * G2_l through every hidden layer (weights all 1, no bias); (N, w_k)."""
+    lins = linear_layers(model, allow_bias=False, what="pair_forward")
+    if len(G1) != len(lins) - 1 or len(G2) != len(lins) - 1:
+        raise ValueError(f"need one gate matrix per hidden layer ({len(lins) - 1}), got {len(G1)} and {len(G2)}")
+    for lin, g1, g2 in zip(lins[:-1], G1, G2):
+        ones = torch.ones_like(lin.weight)  # edge multiplicities: each path through this layer is counted once
+        h = (h @ ones.T) * g1 * g2
+    return h
+
+
+@torch.no_grad()
+def npk_pair_pass(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
+    """NPK(x1[n], x2[n]) of a bias-free FC ReLU net for each row pair, by one all-ones gated forward pass: (N,) or a scalar."""
+    linear_layers(model, allow_bias=False, what="npk_pair_pass")
+    X1, X2, single = _pair_inputs(model, x1, x2)
+    # The pair pass sums over paths to the last hidden layer (the NPF's paths), not over outputs.
+    K = pair_forward(model, X1 * X2, gates(model, X1), gates(model, X2)).sum(1)
+    return K[0] if single else K
+
+
+def npk_pair_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
+    """The NPK Gram (N1, N2) by one pair pass per pair (all pairs at once): the reference-style route to relulab.paths.npk."""
+    linear_layers(model, allow_bias=False, what="npk_pair_gram")
+    X1 = as_input(X1, model, name="X1")
+    X2 = X1 if X2 is None else as_input(X2, model, name="X2")
+    n1, n2 = X1.shape[0], X2.shape[0]
+    if n1 * n2 > 10**7:
+        raise ValueError(f"npk_pair_gram: {n1} x {n2} = {n1 * n2:,} pairs (> 1e7); use relulab.paths.npk for big Grams")
+    K = npk_pair_pass(model, X1.repeat_interleave(n2, dim=0), X2.repeat(n1, 1))
+    return K.reshape(n1, n2)
