@@ -226,7 +226,7 @@ def test_stack_members_equal_their_modules_and_train_independently():
         with torch.no_grad():
             assert (stack.member(m)(X) - net(X)).abs().max() < 1e-10
     # the frozen feature net of member 1 did not move
-    assert torch.equal(stack.Wf[0][1], features[1][0].weight)
+    assert torch.equal(stack.member(1).feature[0].weight, features[1][0].weight)
 
 
 def test_stack_bad_arguments():
@@ -246,3 +246,50 @@ def test_stack_bad_arguments():
         train_stack(stack, torch.randn(5, 3), torch.zeros(5, dtype=torch.long), epochs=1)
     with pytest.raises(ValueError, match="groups"):
         train_stack(stack, torch.randn(5, 3), torch.zeros(1, 5, dtype=torch.long), epochs=1, groups=[0, 1])
+
+
+def test_stack_frozen_gates_cache_and_step_callback():
+    from relulab.nets.gated import GatedStack, train_stack
+
+    w = [4, 6, 5, 3]
+    g = torch.Generator().manual_seed(1)
+    X, y = torch.randn(30, 4, generator=g), torch.randint(0, 3, (30,), generator=g)
+    values = [mlp(w, seed=s) for s in (1, 2, 3, 4)]
+    features = [None, mlp(w, seed=5), mlp(w, seed=6), mlp(w, seed=7)]
+    stack = GatedStack(["relu", "hard", "soft", "soft"], values, features, [False, False, False, True])
+    # only the trained feature net is a parameter: frozen ones cost the optimiser nothing
+    assert stack.frozen_idx == [1, 2] and stack.trained_idx == [3]
+    assert sum(p.numel() for p in stack.parameters()) == sum(
+        p.numel() for v in values for p in v.parameters()
+    ) + sum(m.weight.numel() + m.bias.numel() for m in list(features[3])[:-1] if isinstance(m, nn.Linear))
+    cache = stack.frozen_gates(X)
+    # the cache holds each frozen member's own gates: 0/1 from its feature net, or (1+eps) sigmoid(beta q)
+    hard_ref = paths.gates(features[1], X)
+    soft_ref = [(1.1 * torch.sigmoid(4.0 * q)) for q in DeepGatedNet(features[2], values[2], gate="soft").feature_preactivations(X)]
+    for l, c in enumerate(cache):
+        assert close(c[0].to(X.dtype), hard_ref[l]) and close(c[1], soft_ref[l])
+    with torch.no_grad():
+        assert close(stack(X, frozen_gates=cache), stack(X))
+    with pytest.raises(ValueError, match="frozen_gates must have shapes"):
+        stack(X, frozen_gates=cache[:1])
+    with pytest.raises(ValueError, match="X must be"):
+        stack.frozen_gates(torch.randn(5, 3))
+    steps = []
+    train_stack(stack, X, y.expand(4, -1).clone(), epochs=2, batch_size=8, on_step=lambda k, s: steps.append(k))
+    assert steps == list(range(1, 9))  # 2 epochs x ceil(30 / 8) batches, counted from 1
+    with pytest.raises(ValueError, match="X must be"):
+        train_stack(stack, torch.randn(30), y.expand(4, -1).clone(), epochs=1)
+
+
+def test_stack_all_relu_has_no_feature_nets():
+    from relulab.nets.gated import GatedStack
+
+    v = [mlp([3, 4, 4, 2], seed=s, bias=False) for s in (0, 1)]
+    stack = GatedStack(["relu", "relu"], v, [None, None], [False, False])
+    assert len(stack.Wf) == 0 and stack.frozen_gates(torch.randn(5, 3)) == []
+    X = torch.randn(7, 3)
+    with torch.no_grad():
+        assert close(stack(X)[1], v[1](X))
+        assert isinstance(stack.member(0), nn.Sequential)
+    with pytest.raises(ValueError, match="member index"):
+        stack.member(2)

@@ -14,7 +14,7 @@ The variants of the paper's experiments are built by :func:`gated_variant`.
 from __future__ import annotations
 
 import copy
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
@@ -175,6 +175,10 @@ class GatedStack(nn.Module):
     from its own pre-activations) or a DGN with ``"hard"`` / ``"soft"`` gates from its own feature net, which is
     trained only where ``train_feature[m]``.  Members never interact: the loss is a sum of per-member losses and
     Adam / SGD / RMSprop act coordinate-wise, so each member follows exactly the path it would follow alone.
+    Only the feature nets that exist are computed: trainable ones are parameters (``Wf``, ``bf``; members listed in
+    ``trained_idx``), frozen ones are buffers ``Wf_frozen<l>``, ``bf_frozen<l>`` evaluated without autograd (members
+    in ``frozen_idx``), so a ReLU member or a frozen gate costs no optimiser work, and :func:`train_stack` computes
+    frozen gates once per data set (:meth:`frozen_gates`).
     """
 
     def __init__(
@@ -205,10 +209,10 @@ class GatedStack(nn.Module):
         if len(biased) != 1:
             raise ValueError("members must either all have biases in every layer or none")
         self.bias = biased.pop()
-        fls = []
-        for i, (mode, f, v) in enumerate(zip(modes, features, values)):
+        fls: dict[int, list[nn.Linear]] = {}
+        for i, (mode, f) in enumerate(zip(modes, features)):
             if mode == "relu":
-                f = v  # unused: a ReLU member's gates come from its own value pre-activations
+                continue  # a ReLU member's gates come from its own value pre-activations
             if f is None:
                 raise ValueError(f"member {i} has mode {mode!r} and needs a feature net")
             ls = _linears(f, f"features[{i}]")
@@ -216,56 +220,135 @@ class GatedStack(nn.Module):
                 raise ValueError(f"features[{i}] has other input/hidden sizes than the value nets {sizes[0][:-1]}")
             if any((lin.bias is not None) != self.bias for lin in ls[:-1]):
                 raise ValueError(f"features[{i}] must have biases exactly when the value nets do")
-            fls.append(ls[:-1])  # the feature net's output layer is never used
-        stack = lambda mats: nn.Parameter(torch.stack([m.detach().clone() for m in mats]))  # noqa: E731
-        self.Wv = nn.ParameterList([stack([ls[l].weight for ls in vls]) for l in range(len(vls[0]))])
-        self.Wf = nn.ParameterList([stack([ls[l].weight for ls in fls]) for l in range(len(fls[0]))])
-        if self.bias:
-            self.bv = nn.ParameterList([stack([ls[l].bias for ls in vls]) for l in range(len(vls[0]))])
-            self.bf = nn.ParameterList([stack([ls[l].bias for ls in fls]) for l in range(len(fls[0]))])
+            fls[i] = ls[:-1]  # the feature net's output layer is never used
         self.modes = list(modes)
-        self.register_buffer("is_relu", torch.tensor([m == "relu" for m in modes]).view(M, 1, 1))
-        self.register_buffer("is_soft", torch.tensor([m == "soft" for m in modes]).view(M, 1, 1))
-        self.register_buffer("learn_f", torch.tensor([bool(t) for t in train_feature]).view(M, 1, 1))
         self.beta, self.eps = float(beta), float(eps)
+        # members whose feature net is trained (gradient only through soft gates) / frozen
+        self._relu_idx = [i for i, m in enumerate(modes) if m == "relu"]
+        self.trained_idx = [i for i in fls if bool(train_feature[i])]
+        self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
+        n_hidden = len(vls[0]) - 1
+
+        def stacked(mats: list[torch.Tensor]) -> torch.Tensor:
+            return torch.stack([m.detach().clone() for m in mats])
+
+        self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
+        self.bv = nn.ParameterList(
+            [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
+        )
+        self.Wf = nn.ParameterList(
+            [nn.Parameter(stacked([fls[i][l].weight for i in self.trained_idx])) for l in range(n_hidden)]
+            if self.trained_idx else []
+        )
+        self.bf = nn.ParameterList(
+            [nn.Parameter(stacked([fls[i][l].bias for i in self.trained_idx])) for l in range(n_hidden)]
+            if self.trained_idx and self.bias else []
+        )
+        for l in range(n_hidden if self.frozen_idx else 0):
+            self.register_buffer(f"Wf_frozen{l}", stacked([fls[i][l].weight for i in self.frozen_idx]))
+            if self.bias:
+                self.register_buffer(f"bf_frozen{l}", stacked([fls[i][l].bias for i in self.frozen_idx]))
+        self._n_hidden = n_hidden
 
     def __len__(self) -> int:
         return len(self.modes)
 
     def _affine(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-        out = h @ W.transpose(1, 2)
-        return out if b is None else out + b.unsqueeze(1)
+        out = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
+        return out
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Outputs (M, B, d_out) for inputs X of shape (B, d_in) (shared) or (M, B, d_in) (one batch per member)."""
-        M = len(self)
-        if X.dim() == 2:
+    def _gate(self, q: torch.Tensor, idx: list[int]) -> torch.Tensor:
+        soft = [self.modes[i] == "soft" for i in idx]
+        if all(soft):
+            return (1.0 + self.eps) * torch.sigmoid(self.beta * q)
+        hard = (q > 0).to(q.dtype)
+        if not any(soft):
+            return hard
+        mask = torch.tensor(soft, device=q.device).view(-1, 1, 1)
+        return torch.where(mask, (1.0 + self.eps) * torch.sigmoid(self.beta * q), hard)
+
+    def _frozen(self, l: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return getattr(self, f"Wf_frozen{l}"), getattr(self, f"bf_frozen{l}") if self.bias else None
+
+    def frozen_gates(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Gates of the frozen feature nets on shared inputs X (N, d_in): per hidden layer a (n_frozen, N, w_l) tensor.
+
+        Frozen gates never change, so :func:`train_stack` computes them once per data set instead of once per step;
+        hard gates are kept as bool (a quarter of the memory).
+        """
+        d_in = self.Wv[0].shape[2]
+        if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[1] != d_in:
+            raise ValueError(f"X must be (N, {d_in}), got {tuple(X.shape) if isinstance(X, torch.Tensor) else type(X)}")
+        Z, out = self.frozen_idx, []
+        if not Z:
+            return out
+        hard = all(self.modes[i] == "hard" for i in Z)
+        with torch.no_grad():
+            h = X.unsqueeze(0).expand(len(Z), -1, -1)
+            for l in range(self._n_hidden):
+                q = self._affine(h, *self._frozen(l))
+                out.append(q > 0 if hard else self._gate(q, Z))
+                h = torch.relu(q)
+        return out
+
+    def forward(self, X: torch.Tensor, frozen_gates: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """Outputs (M, B, d_out) for inputs X of shape (B, d_in) (shared) or (M, B, d_in) (one batch per member).
+
+        `frozen_gates` (optional): the frozen members' gates on these inputs, per hidden layer (n_frozen, B, w_l), as
+        returned by :meth:`frozen_gates` (rows gathered per member when the batches differ); they replace the
+        frozen feature nets' forward pass.
+        """
+        M, d_in = len(self), self.Wv[0].shape[2]
+        if X.dim() == 2 and X.shape[1] == d_in:
             X = X.unsqueeze(0).expand(M, -1, -1)
-        if X.dim() != 3 or X.shape[0] != M or X.shape[2] != self.Wv[0].shape[2]:
-            raise ValueError(f"X must be (B, {self.Wv[0].shape[2]}) or ({M}, B, {self.Wv[0].shape[2]}), got {tuple(X.shape)}")
-        h, hf = X, X
-        for l in range(len(self.Wf)):
+        if X.dim() != 3 or X.shape[0] != M or X.shape[2] != d_in:
+            raise ValueError(f"X must be (B, {d_in}) or ({M}, B, {d_in}), got {tuple(X.shape)}")
+        T, Z = self.trained_idx, self.frozen_idx
+        if frozen_gates is not None:
+            shapes = [(len(Z), X.shape[1], W.shape[1]) for W in list(self.Wv)[:-1]] if Z else []
+            if [tuple(g.shape) for g in frozen_gates] != shapes:
+                raise ValueError(f"frozen_gates must have shapes {shapes}, got {[tuple(g.shape) for g in frozen_gates]}")
+        R = self._relu_idx
+        h = X
+        ht = X[T] if T else None
+        hz = X[Z] if Z and frozen_gates is None else None
+        for l in range(self._n_hidden):
             a = self._affine(h, self.Wv[l], self.bv[l] if self.bias else None)
-            q = self._affine(hf, self.Wf[l], self.bf[l] if self.bias else None)
-            q = torch.where(self.learn_f, q, q.detach())  # frozen feature nets get exactly zero gradient
-            soft = (1.0 + self.eps) * torch.sigmoid(self.beta * q)
-            G = torch.where(self.is_relu, (a > 0).to(a.dtype), torch.where(self.is_soft, soft, (q > 0).to(q.dtype)))
-            h, hf = a * G, torch.relu(q)
+            if not T and not Z:
+                h = torch.relu(a)
+                continue
+            G = torch.empty_like(a, requires_grad=False)  # filled row block by row block (autograd tracks the writes)
+            if R:
+                G[R] = (a[R] > 0).to(a.dtype)
+            if T:
+                q = self._affine(ht, self.Wf[l], self.bf[l] if self.bias else None)
+                G[T] = self._gate(q, T)
+                ht = torch.relu(q)
+            if Z:
+                if frozen_gates is not None:
+                    Gz = frozen_gates[l]
+                else:
+                    with torch.no_grad():  # frozen feature nets: no graph, exactly zero gradient
+                        q = self._affine(hz, *self._frozen(l))
+                        Gz = self._gate(q, Z)
+                        hz = torch.relu(q)
+                G[Z] = Gz.to(a.dtype)
+            h = a * G
         return self._affine(h, self.Wv[-1], self.bv[-1] if self.bias else None)
 
     def member(self, m: int) -> nn.Module:
         """Member m as an ordinary module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
-        if not 0 <= m < len(self):
-            raise ValueError(f"member index {m} outside [0, {len(self)})")
+        if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < len(self):
+            raise ValueError(f"member index {m!r} outside [0, {len(self)})")
 
-        def seq(Ws, bs, last_linear: bool) -> nn.Sequential:
+        def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
             layers: list[nn.Module] = []
             for l, W in enumerate(Ws):
                 lin = nn.Linear(W.shape[2], W.shape[1], bias=self.bias, dtype=W.dtype)
                 with torch.no_grad():
-                    lin.weight.copy_(W[m])
-                    if self.bias:
-                        lin.bias.copy_(bs[l][m])
+                    lin.weight.copy_(W[k])
+                    if bs is not None:
+                        lin.bias.copy_(bs[l][k])
                 layers += [lin, nn.ReLU()]
             if not last_linear:  # the feature net gets a dummy zero output layer (never used for the gates)
                 layers.append(nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype))
@@ -275,10 +358,16 @@ class GatedStack(nn.Module):
                 return nn.Sequential(*layers)
             return nn.Sequential(*layers[:-1])
 
-        value = seq(self.Wv, self.bv if self.bias else None, True)
+        value = seq(list(self.Wv), list(self.bv) if self.bias else None, m, True)
         if self.modes[m] == "relu":
             return value
-        feature = seq(self.Wf, self.bf if self.bias else None, False)
+        if m in self.trained_idx:
+            k, Ws, bs = self.trained_idx.index(m), list(self.Wf), list(self.bf) if self.bias else None
+        else:
+            k = self.frozen_idx.index(m)
+            Ws = [self._frozen(l)[0] for l in range(self._n_hidden)]
+            bs = [self._frozen(l)[1] for l in range(self._n_hidden)] if self.bias else None
+        feature = seq(Ws, bs, k, False)
         return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
 
 
@@ -293,18 +382,22 @@ def train_stack(
     optimizer: str = "adam",
     seed: int = 0,
     evals: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
-    on_epoch=None,
+    on_epoch: Callable[[int, GatedStack], None] | None = None,
+    on_step: Callable[[int, GatedStack], None] | None = None,
     groups: Sequence[int] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Train every member of `stack` on cross-entropy, member m on labels Y[m] with its own batch order.
 
     X: (N, d_in) shared inputs; Y: (M, N) integer labels (e.g. a shuffled copy for a control member).
     `evals` maps a name to (X_e, Y_e) with Y_e of shape (N_e,) or (M, N_e); returns name -> (epochs, M) accuracies
-    after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints).
+    after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints) and
+    `on_step(step, stack)` after each optimiser step (steps counted from 1 over all epochs).
     Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
     by default every member has its own order.
     """
     M = len(stack)
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.dim() != 2 or X.shape[0] == 0:
+        raise ValueError("X must be a non-empty (N, d_in) floating-point tensor")
     if not isinstance(Y, torch.Tensor) or Y.dim() != 2 or Y.shape != (M, X.shape[0]):
         raise ValueError(f"Y must be a ({M}, {X.shape[0]}) label tensor (one row per member)")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
@@ -318,25 +411,42 @@ def train_stack(
     if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"groups must list one integer per member ({M})")
     _, g = torch.unique(g, return_inverse=True)
-    opt = opts[optimizer](stack.parameters(), lr=lr)
+    opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
     gen = torch.Generator().manual_seed(seed)
     evals = evals or {}
     hist = {k: torch.zeros(epochs, M) for k in evals}
-    n = X.shape[0]
-    for epoch in range(epochs):
-        perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g]  # one batch order per group
-        for i in range(0, n, batch_size):
-            idx = perm[:, i : i + batch_size]
-            out = stack(X[idx])
-            # sum over members of each member's mean loss: members' gradients stay separate
-            loss = nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum")
-            opt.zero_grad()
-            (loss / idx.shape[1]).backward()
-            opt.step()
-        with torch.no_grad():
-            for k, (Xe, Ye) in evals.items():
-                pred = stack(Xe).argmax(-1)
-                hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1)
-        if on_epoch is not None:
-            on_epoch(epoch, stack)
+    n, step = X.shape[0], 0
+    # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
+    # aid costs about a tenth of the training time here and changes no result, so it is off while training.
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    Z = stack.frozen_idx
+    try:
+        # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
+        cache = stack.frozen_gates(X)
+        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+        rows = torch.arange(len(Z)).unsqueeze(1)
+        for epoch in range(epochs):
+            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g]  # one batch order per group
+            for i in range(0, n, batch_size):
+                idx = perm[:, i : i + batch_size]
+                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+                # sum over members of each member's mean loss: members' gradients stay separate
+                loss = nn.functional.cross_entropy(
+                    out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
+                )
+                opt.zero_grad()
+                (loss / idx.shape[1]).backward()
+                opt.step()
+                step += 1
+                if on_step is not None:
+                    on_step(step, stack)
+            with torch.no_grad():
+                for k, (Xe, Ye) in evals.items():
+                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1)
+            if on_epoch is not None:
+                on_epoch(epoch, stack)
+    finally:
+        torch.utils.deterministic.fill_uninitialized_memory = fill
     return hist
