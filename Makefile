@@ -65,5 +65,16 @@ test-nbval: install ## re-execute the committed chapters and compare with their 
 bench: install ## print each fast kernel's cost against its naive reference
 	$(BIN)/python bench/run.py
 
+MUTVENV ?= $(abspath _build/mutvenv)
+MUTANTS ?= 0
+mutation: ## mutation score of the core modules (slow; not in CI)
+	@# mutmut lives in its own venv (never in .venv); a .pth file lets it import relulab's pinned dependencies from .venv
+	test -x $(MUTVENV)/bin/python || $(PYTHON) -m venv $(MUTVENV)
+	$(MUTVENV)/bin/python -m pip install -q mutmut==3.8.1
+	$(BIN)/python -c 'import site; print(site.getsitepackages()[0])' \
+	  > "$$($(MUTVENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/relulab-deps.pth"
+	@# MUTANTS=N draws N mutants per module (seeded); MUTANTS=0 runs every mutant (hours on 2 cores)
+	HYPOTHESIS_EXAMPLES=5 $(MUTVENV)/bin/python bench/mutation.py --sample $(MUTANTS) --seed 0 --jobs $(JOBS)
+
 clean: ## remove build outputs (keeps .venv)
 	rm -rf _build

@@ -137,10 +137,14 @@ def verify(
     r = _as_scalar("reference", reference)
     c = _as_scalar("control", control)
     tol = _as_scalar("tolerance", tolerance)
-    if tol < 0:
-        raise ValueError(f"tolerance must be >= 0, got {tol}")
-    if control_margin < 1:
-        raise ValueError(f"control_margin must be >= 1 (a control must at least miss the tolerance), got {control_margin}")
+    if not 0 <= tol < math.inf:
+        raise ValueError(f"tolerance must be finite and >= 0, got {tol}")
+    margin_min = _as_scalar("control_margin", control_margin)
+    if not 1 <= margin_min < math.inf:
+        raise ValueError(f"control_margin must be finite and >= 1 (a control must at least miss the tolerance), got {control_margin}")
+    for name, text in (("quantity", quantity), ("control_quantity", control_quantity), ("note", note)):
+        if not isinstance(text, str):
+            raise TypeError(f"{name} must be a str, got {type(text).__name__}")
 
     passed = _holds(m, r, tol, relation)
     margin = _margin(c, r, tol, relation)
@@ -175,6 +179,8 @@ def verify(
 
 def summary_line(rec: ClaimRecord) -> str:
     """The one-line text shown in the notebook for a record."""
+    if not isinstance(rec, ClaimRecord):
+        raise TypeError(f"rec must be a ClaimRecord, got {type(rec).__name__}")
     mark = "PASS" if rec.passed else "FAIL"
     what = f"{rec.quantity} = " if rec.quantity else "measured "
     return (
@@ -199,7 +205,20 @@ def _show(rec: ClaimRecord) -> None:
 
 def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield every claim record stored in the outputs of a notebook file."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not a file")
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"path {str(path)!r} is not a notebook (not JSON): {exc}") from exc
+    if not isinstance(nb, dict):
+        raise ValueError(f"path {str(path)!r} is not a notebook (top level is not a JSON object)")
+    return _records(nb)
+
+
+def _records(nb: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {})

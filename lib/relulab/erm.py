@@ -87,13 +87,23 @@ def _as_matrix(X, name: str, n: int | None = None) -> np.ndarray:
     return X
 
 
+def _check_count(name: str, v: object, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+    return int(v)
+
+
 def count_dichotomies_bound(D: int, n: int) -> int:
     """Cover's bound 2 sum_{i<=n} C(D-1, i) on the dichotomies of D points cut by affine hyperplanes of R^n."""
+    D, n = _check_count("D", D, 1), _check_count("n", n, 0)
     return 2 * sum(math.comb(D - 1, i) for i in range(n + 1))
 
 
 def program_count(D: int, n: int, width: int) -> int:
     """Upper bound on the convex programs exact_erm solves: C(2 x dichotomies, width) (signs included)."""
+    width = _check_count("width", width, 1)
     return math.comb(2 * count_dichotomies_bound(D, n), width)
 
 
@@ -117,6 +127,10 @@ def arrangement(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     if r == 1:
         dirs = np.array([[1.0]])
     else:
+        n_sub = math.comb(Z.shape[0], r - 1)
+        if n_sub > MAX_PROGRAMS:
+            raise ValueError(f"X: the arrangement of D={Z.shape[0]} points in rank {r} has {n_sub:,} subsets of "
+                             f"{r - 1} hyperplanes to intersect, more than {MAX_PROGRAMS:,}: too large to enumerate")
         combos = np.array(list(itertools.combinations(range(Z.shape[0]), r - 1)))
         sub = Z[combos]  # (C, r-1, r)
         _, s, vt = np.linalg.svd(sub)
@@ -198,6 +212,8 @@ def exact_erm(
     yv = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
     if not isinstance(yv, np.ndarray):
         raise TypeError(f"y must be a numpy array or torch tensor, got {type(y).__name__}")
+    if yv.dtype == bool or not np.issubdtype(yv.dtype, np.number) or np.issubdtype(yv.dtype, np.complexfloating):
+        raise TypeError(f"y must be real numbers, got dtype {yv.dtype}")
     yv = np.asarray(yv, dtype=np.float64).reshape(-1) if yv.ndim == 2 and yv.shape[1] == 1 else yv
     if yv.ndim != 1 or len(yv) != len(Xn):
         raise ValueError(f"y must have shape ({len(Xn)},), got {tuple(yv.shape)}")

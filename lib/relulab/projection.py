@@ -19,6 +19,10 @@ import torch
 from scipy.optimize import linprog
 
 Array = torch.Tensor
+# Dense (N, N) projectors beyond 10^4 samples would hold 10^8 entries (0.8 GB); LPs over more than 5,000 rows one by one
+# would take hours: both are refused with the count.
+MAX_PROJECTOR = 10_000
+MAX_LP_ROWS = 5_000
 
 
 def _finite(name: str, t: Array) -> None:
@@ -34,8 +38,51 @@ def _as_tensor(name: str, x: object) -> Array:
     return x
 
 
+def _check_m(name: str, m: object) -> int:
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)):
+        raise TypeError(f"{name} must be an int (the number of events), got {type(m).__name__}")
+    if m < 1:
+        raise ValueError(f"{name} must be >= 1, got {m}")
+    return int(m)
+
+
+def _weights(name: str, w: object, n: int | None = None) -> Array:
+    """Sample weights: a 1-D, finite, non-negative, non-empty tensor (of length n when given)."""
+    w = _as_tensor(name, w)
+    if w.dim() != 1 or (n is not None and w.shape[0] != n):
+        raise ValueError(f"{name} must have shape ({n if n is not None else 'N'},), got {tuple(w.shape)}")
+    if w.shape[0] == 0:
+        raise ValueError(f"{name} is empty: no samples")
+    _finite(name, w)
+    if (w < 0).any():
+        raise ValueError(f"{name} must be non-negative")
+    return w
+
+
+def _matrices(name: str, mats: object) -> list[Array]:
+    """A non-empty sequence of finite 2-D tensors."""
+    if isinstance(mats, torch.Tensor) or not isinstance(mats, (list, tuple)):
+        raise TypeError(f"{name} must be a list of 2-D tensors, got {type(mats).__name__}")
+    for i, M in enumerate(mats):
+        if not isinstance(M, torch.Tensor):
+            raise TypeError(f"{name}[{i}] must be a torch.Tensor, got {type(M).__name__}")
+        if M.dim() != 2:
+            raise ValueError(f"{name}[{i}] must be 2-D, got shape {tuple(M.shape)}")
+        _finite(f"{name}[{i}]", M)
+    return list(mats)
+
+
+def _codes(name: str, z: object) -> np.ndarray:
+    """Integer codes as an int64 array; floats are accepted only when they hold integers (no silent truncation)."""
+    arr = np.asarray(z.detach().cpu() if isinstance(z, torch.Tensor) else z)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() and (arr == np.round(arr)).all()):
+            raise TypeError(f"{name} must hold integer event indices, got dtype {arr.dtype} with non-integer values")
+    return arr.astype(np.int64)
+
+
 def _events(name: str, z: object, m: int, n: int) -> torch.Tensor:
-    z = torch.as_tensor(np.asarray(z), dtype=torch.long)
+    z = torch.as_tensor(_codes(name, z), dtype=torch.long)
     if z.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got {tuple(z.shape)}")
     if n and (z.min() < 0 or z.max() >= m):
@@ -51,12 +98,14 @@ def conditional_mean(values: Array, z: object, weights: Array, m: int) -> Array:
 
     Every event must have positive mass (a conditional mean on an empty event is undefined).
     """
-    values, weights = _as_tensor("values", values), _as_tensor("weights", weights)
+    values = _as_tensor("values", values)
+    m = _check_m("m", m)
+    if values.dim() == 0:
+        raise ValueError("values must have a sample dimension, got a scalar")
     n = values.shape[0]
-    if weights.shape != (n,):
-        raise ValueError(f"weights must have shape ({n},), got {tuple(weights.shape)}")
-    if (weights < 0).any():
-        raise ValueError("weights must be non-negative")
+    if n == 0:
+        raise ValueError("values is empty: no samples")
+    weights = _weights("weights", weights, n)
     _finite("values", values)
     z = _events("z", z, m, n)
     onehot = torch.nn.functional.one_hot(z, m).to(values.dtype) * weights.to(values.dtype)[:, None]  # (n, m)
@@ -68,7 +117,8 @@ def conditional_mean(values: Array, z: object, weights: Array, m: int) -> Array:
 
 def event_statistics(z_parent: object, z_child: object, weights: Array, m_parent: int, m_child: int) -> dict[str, Array]:
     """Tian's Table 3 for one edge: P[a,b] = P(z_child=b | z_parent=a), Pb[a,b] = P(z_parent=a | z_child=b), lambdas."""
-    weights = _as_tensor("weights", weights)
+    weights = _weights("weights", weights)
+    m_parent, m_child = _check_m("m_parent", m_parent), _check_m("m_child", m_child)
     n = weights.shape[0]
     zp, zc = _events("z_parent", z_parent, m_parent, n), _events("z_child", z_child, m_child, n)
     joint = torch.zeros(m_parent, m_child, dtype=weights.dtype).index_put_((zp, zc), weights, accumulate=True)
@@ -99,6 +149,7 @@ def reformulated_forward(Ps: Sequence[Array], Fs: Sequence[Array], Ws: Sequence[
 
     `D` is the measured gate table, ``"relu"`` for the pure reformulated dynamics (D = 1[F^raw > 0]), or None (linear).
     """
+    Ps, Fs, Ws = _matrices("Ps", Ps), _matrices("Fs", Fs), _matrices("Ws", Ws)
     if not (len(Ps) == len(Fs) == len(Ws)) or not Ps:
         raise ValueError("Ps, Fs, Ws must be non-empty and of equal length (one entry per child)")
     raw = None
@@ -114,6 +165,7 @@ def reformulated_forward(Ps: Sequence[Array], Fs: Sequence[Array], Ws: Sequence[
 
 def reformulated_backward(Pbs: Sequence[Array], Gs: Sequence[Array], Ws: Sequence[Array], D: Array | None = None) -> Array:
     """G_beta = D_beta o sum_alpha (P^b_ab)^T G_alpha W_ba^T: one step of Theorem 4's backward pass."""
+    Pbs, Gs, Ws = _matrices("Pbs", Pbs), _matrices("Gs", Gs), _matrices("Ws", Ws)
     if not (len(Pbs) == len(Gs) == len(Ws)) or not Pbs:
         raise ValueError("Pbs, Gs, Ws must be non-empty and of equal length (one entry per parent)")
     raw = None
@@ -127,6 +179,10 @@ def reformulated_backward(Pbs: Sequence[Array], Gs: Sequence[Array], Ws: Sequenc
 
 def weight_update(P: Array, F_child: Array, lam_parent: Array, G_parent: Array) -> Array:
     """Delta W_ba = (P_ab F_beta)^T Lambda_alpha G_alpha: the (n_child, n_parent) descent step of Theorem 4."""
+    for name, t in (("P", P), ("F_child", F_child), ("lam_parent", lam_parent), ("G_parent", G_parent)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        _finite(name, t)
     if P.shape != (lam_parent.shape[0], F_child.shape[0]) or G_parent.shape[0] != lam_parent.shape[0]:
         raise ValueError(
             f"shapes do not chain: P {tuple(P.shape)}, F {tuple(F_child.shape)}, lambda {tuple(lam_parent.shape)}, "
@@ -140,6 +196,8 @@ def weight_update(P: Array, F_child: Array, lam_parent: Array, G_parent: Array) 
 
 def _bn_check(x: Array, grad_out: Array | None, eps: float) -> tuple[int, ...]:
     x = _as_tensor("x", x)
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
     if grad_out is not None:
         grad_out = _as_tensor("grad_out", grad_out)
         if grad_out.shape != x.shape:
@@ -185,13 +243,15 @@ def bn_projector(f: Array, weights: Array | None = None) -> Array:
     if f.dim() != 1:
         raise ValueError(f"f must be one node's values, shape (N,), got {tuple(f.shape)}")
     n = f.shape[0]
+    if n > MAX_PROJECTOR:
+        raise ValueError(f"f has {n} samples: the (N, N) projector would hold {n * n:,} entries (N > {MAX_PROJECTOR})")
+    _bn_check(f, None, 0.0)
     w = torch.full((n,), 1.0 / max(n, 1), dtype=f.dtype) if weights is None else _as_tensor("weights", weights)
     if w.shape != (n,):
         raise ValueError(f"weights must have shape ({n},), got {tuple(w.shape)}")
     if (w < 0).any() or not torch.isfinite(w).all() or w.sum() <= 0:
         raise ValueError("weights must be finite, non-negative and not all zero")
     w = w / w.sum()
-    _bn_check(f, None, 0.0)
     mu = (w * f).sum()
     sigma = torch.sqrt((w * (f - mu) ** 2).sum())
     ft = (f - mu) / sigma
@@ -230,6 +290,11 @@ def beta_expansion(student: Sequence[Array], teacher: Sequence[Array], x: Array,
         raise ValueError(f"layer must be a hidden layer in [1, {L - 1}], got {layer}")
     if student[0].shape[1] != teacher[0].shape[1] or student[-1].shape[0] != teacher[-1].shape[0]:
         raise ValueError("student and teacher must have the same input and output sizes")
+    student, teacher = _matrices("student", student), _matrices("teacher", teacher)
+    for name, Ws in (("student", student), ("teacher", teacher)):
+        for l in range(1, L):
+            if Ws[l].shape[1] != Ws[l - 1].shape[0]:
+                raise ValueError(f"{name}[{l}] takes {Ws[l].shape[1]} inputs but {name}[{l - 1}] has {Ws[l - 1].shape[0]} outputs")
     x = _as_tensor("x", x)
     if x.shape != (student[0].shape[1],):
         raise ValueError(f"x must be one input of shape ({student[0].shape[1]},), got {tuple(x.shape)}")
@@ -265,6 +330,8 @@ def is_vertex(P: object, i: int) -> bool:
     """Whether row i of P is a vertex of the convex hull of the rows (an LP: is p_i a convex combination of the others?)."""
     P = _matrix("P", P)
     m = P.shape[0]
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+        raise TypeError(f"i must be an int row index, got {type(i).__name__}")
     if not 0 <= i < m:
         raise ValueError(f"row index {i} outside [0, {m})")
     others = np.delete(P, i, axis=0)
@@ -282,6 +349,8 @@ def is_vertex(P: object, i: int) -> bool:
 def vertices(P: object) -> np.ndarray:
     """Boolean mask of the rows of P that are vertices of the convex hull of the rows; vert(P) = mask.sum()."""
     P = _matrix("P", P)
+    if P.shape[0] > MAX_LP_ROWS:
+        raise ValueError(f"P has {P.shape[0]} rows: one LP per row over > {MAX_LP_ROWS} rows is refused")
     return np.array([is_vertex(P, i) for i in range(P.shape[0])])
 
 
@@ -293,6 +362,8 @@ def separating_weights(P: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     P = _matrix("P", P)
     m, n = P.shape
+    if m > MAX_LP_ROWS:
+        raise ValueError(f"P has {m} rows: one LP per row over > {MAX_LP_ROWS} rows is refused")
     W, b, ok = np.zeros((n, m)), np.zeros(m), np.zeros(m, dtype=bool)
     for i in range(m):
         others = np.delete(np.arange(m), i)
@@ -319,6 +390,9 @@ def kron(*mats: Array) -> Array:
     """The Kronecker product of matrices or vectors, left factor slowest (event index = mixed radix of the factors)."""
     if not mats:
         raise ValueError("kron needs at least one factor")
+    for i, M in enumerate(mats):
+        if not isinstance(M, torch.Tensor):
+            raise TypeError(f"mats[{i}] must be a torch.Tensor, got {type(M).__name__}")
     out = mats[0]
     for M in mats[1:]:
         out = torch.kron(out, M)
@@ -329,6 +403,9 @@ def disentanglement_residual(v: Array, shape: Sequence[int], factor: int) -> flo
     """max |v - (v averaged over every factor but `factor`)| for v laid out as a tensor of `shape` (0 iff v = 1 x f x 1)."""
     v = _as_tensor("v", v)
     shape = tuple(int(s) for s in shape)
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"shape must be a non-empty tuple of positive sizes, got {shape}")
+    _finite("v", v)
     if v.dim() != 1 or v.numel() != int(np.prod(shape)):
         raise ValueError(f"v must be a vector of {int(np.prod(shape))} entries (shape {shape}), got {tuple(v.shape)}")
     if not 0 <= factor < len(shape):
@@ -347,8 +424,8 @@ def independence_gap(code: object, fine: object, coarse: object, weights: Array)
 
     Zero iff code is conditionally independent of `fine` given `coarse`: Tian's focus and broadness conditions.
     """
-    weights = _as_tensor("weights", weights)
-    code, fine, coarse = (np.asarray(a).astype(np.int64) for a in (code, fine, coarse))
+    weights = _weights("weights", weights)
+    code, fine, coarse = (_codes(name, a) for name, a in (("code", code), ("fine", fine), ("coarse", coarse)))
     n = weights.shape[0]
     if not (code.shape == fine.shape == coarse.shape == (n,)):
         raise ValueError(f"code, fine and coarse must all have shape ({n},)")
@@ -371,6 +448,9 @@ def independence_gap(code: object, fine: object, coarse: object, weights: Array)
 
 def conditional_covariance(a: Array, b: Array, z: object, weights: Array, m: int) -> Array:
     """Cov(a, b | z) per event and column: an (m, n) table (Tian's decorrelation condition asks for zeros)."""
+    a, b = _as_tensor("a", a), _as_tensor("b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and b {tuple(b.shape)}")
     Ea, Eb = conditional_mean(a, z, weights, m), conditional_mean(b, z, weights, m)
     return conditional_mean(a * b, z, weights, m) - Ea * Eb
 
@@ -385,10 +465,15 @@ def ladder_report(net: torch.nn.Module, teacher: object, X: np.ndarray, weights:
     net with measured gates; ``dW_autograd`` (-dL/dW for L = sum_x P(x) 0.5 ||y - f||^2); per-edge conditions
     ``focus, broadness`` (dicts keyed by (layer, t, s)) and ``decor_fwd, decor_bwd`` (max |conditional covariance|).
     """
-    from .data.ladder import one_hot, pattern_index
+    from .data.ladder import Ladder, one_hot, pattern_index
+    from .nets.teacher import TreeNet
 
-    weights = _as_tensor("weights", weights)
+    if not isinstance(net, TreeNet):
+        raise TypeError(f"net must be a relulab.nets.teacher.TreeNet, got {type(net).__name__}")
+    if not isinstance(teacher, Ladder):
+        raise TypeError(f"teacher must be a relulab.data.ladder.Ladder, got {type(teacher).__name__}")
     z = teacher.events(X)
+    weights = _weights("weights", weights, len(z[0]))
     n_layers = len(net.layers)
     if n_layers != teacher.levels:
         raise ValueError(f"the student has {n_layers} layers but the teacher {teacher.levels} levels")
@@ -456,8 +541,8 @@ def ladder_report(net: torch.nn.Module, teacher: object, X: np.ndarray, weights:
     # the three conditions, per edge
     focus, broad, dec_f, dec_b = {}, {}, {}, {}
     for (l, t, s) in stats:
-        child_code = pattern_index(X, teacher.regions(l)[s])
-        parent_code = pattern_index(X, teacher.regions(l + 1)[t])
+        child_code = pattern_index(X, teacher.regions(l)[s], teacher.values)
+        parent_code = pattern_index(X, teacher.regions(l + 1)[t], teacher.values)
         fine = z[l + 1][:, t] * m[l] + z[l][:, s]
         focus[l, t, s] = independence_gap(child_code, fine, z[l][:, s], weights)
         broad[l, t, s] = independence_gap(parent_code, fine, z[l + 1][:, t], weights)

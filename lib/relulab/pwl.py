@@ -14,9 +14,41 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 Layer = tuple[np.ndarray, np.ndarray]
+# Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
+MAX_ENTRIES = 10**8
+
+
+def _real(name: str, v: object) -> float:
+    """A single finite real number (Python, numpy or 0-d tensor); strings and booleans are refused."""
+    if isinstance(v, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    try:
+        arr = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}") from exc
+    if arr.ndim != 0:
+        raise TypeError(f"{name} must be a single real number, got shape {arr.shape}")
+    if not np.isfinite(arr):
+        raise ValueError(f"{name} must be finite, got {float(arr)}")
+    return float(arr)
+
+
+def _count(name: str, v: object, low: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+    return int(v)
+
+
+def _net(name: str, net: object) -> "PWLNet":
+    if not isinstance(net, PWLNet):
+        raise TypeError(f"{name} must be a PWLNet, got {type(net).__name__}")
+    return net
 
 
 def _array(x, name: str, ndim: int, allow_empty: bool = False) -> np.ndarray:
@@ -43,8 +75,12 @@ class PWLNet:
 
     def __post_init__(self) -> None:
         if not self.layers:
-            raise ValueError("a net needs at least one affine map")
+            raise ValueError("layers is empty: a net needs at least one affine map")
         for i, (W, b) in enumerate(self.layers):
+            if not isinstance(W, np.ndarray) or not isinstance(b, np.ndarray):
+                raise TypeError(f"layer {i}: W and b must be numpy arrays, got {type(W).__name__} and {type(b).__name__}")
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                raise ValueError(f"layer {i}: W or b contains NaN or infinite values")
             if W.ndim != 2 or b.shape != (W.shape[0],):
                 raise ValueError(f"layer {i}: W must be (out, in) and b (out,), got {W.shape} and {b.shape}")
             if i and W.shape[1] != self.layers[i - 1][0].shape[0]:
@@ -70,7 +106,7 @@ class PWLNet:
         """Output dimension."""
         return self.layers[-1][0].shape[0]
 
-    def __call__(self, X) -> np.ndarray:
+    def __call__(self, X: ArrayLike) -> np.ndarray:
         """Evaluate at the rows of X (shape (N, d_in), or (N,) when d_in = 1); returns (N, d_out)."""
         h = _array(X, "X", np.ndim(X))
         if h.ndim == 1:
@@ -115,7 +151,7 @@ def from_sequential(model: nn.Sequential) -> PWLNet:
     return PWLNet(layers)
 
 
-def affine(A, c) -> PWLNet:
+def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
     """The affine map x -> A x + c as a net with no hidden layer."""
     A = _array(A, "A", 2)
     c = _array(c, "c", 1)
@@ -126,6 +162,7 @@ def affine(A, c) -> PWLNet:
 
 def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
     """outer o inner with k_outer + k_inner hidden layers and sizes added (Lemma D.1): the two affine maps meet merged."""
+    outer, inner = _net("outer", outer), _net("inner", inner)
     if outer.d_in != inner.d_out:
         raise ValueError(f"outer expects {outer.d_in} inputs but inner gives {inner.d_out}")
     (Wo, bo), (Wi, bi) = outer.layers[0], inner.layers[-1]
@@ -135,8 +172,11 @@ def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
 
 def identity(d: int, hidden_layers: int) -> PWLNet:
     """x -> x on R^d through `hidden_layers` layers of 2d units, using u = ReLU(u) - ReLU(-u)."""
-    if d < 1 or hidden_layers < 0:
-        raise ValueError(f"need d >= 1 and hidden_layers >= 0, got {d}, {hidden_layers}")
+    d, hidden_layers = _count("d", d, 1), _count("hidden_layers", hidden_layers, 0)
+    if 4 * d * d > MAX_ENTRIES:
+        raise ValueError(f"d = {d}: each layer of the identity net would hold 4 d^2 = {4 * d * d:,} weights (> {MAX_ENTRIES:,})")
+    if hidden_layers > MAX_ENTRIES // max(4 * d * d, 1):
+        raise ValueError(f"hidden_layers = {hidden_layers} layers of {4 * d * d} weights each exceed {MAX_ENTRIES:,} weights")
     I = np.eye(d)
     if hidden_layers == 0:
         return affine(I, np.zeros(d))
@@ -147,6 +187,7 @@ def identity(d: int, hidden_layers: int) -> PWLNet:
 
 def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
     """The same function with exactly `hidden_layers` hidden layers (identity layers appended at the output)."""
+    net, hidden_layers = _net("net", net), _count("hidden_layers", hidden_layers, 0)
     extra = hidden_layers - net.hidden_layers
     if extra < 0:
         raise ValueError(f"net already has {net.hidden_layers} hidden layers > {hidden_layers}")
@@ -158,6 +199,8 @@ def parallel(nets: Sequence[PWLNet]) -> PWLNet:
     nets = list(nets)
     if not nets:
         raise ValueError("nets is empty")
+    for i, n in enumerate(nets):
+        _net(f"nets[{i}]", n)
     k, d = nets[0].hidden_layers, nets[0].d_in
     for i, n in enumerate(nets):
         if n.hidden_layers != k:
@@ -216,6 +259,8 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     """
     if isinstance(q, bool) or not isinstance(q, int) or q < 1:
         raise ValueError(f"q must be a positive int, got {q!r}")
+    if 3 * q * q // 2 > MAX_ENTRIES:
+        raise ValueError(f"q = {q}: the first level of the max tree would hold {3 * q * q // 2:,} weights (> {MAX_ENTRIES:,})")
     full = math.ceil(math.log2(q)) if q > 1 else 0
     levels = full if levels is None else levels
     if not 0 <= levels <= full:
@@ -229,7 +274,7 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     return net
 
 
-def max_affine(A, c, levels: int | None = None) -> PWLNet:
+def max_affine(A: ArrayLike, c: ArrayLike, levels: int | None = None) -> PWLNet:
     """x -> max_i (A x + c)_i with ceil(log2 q) hidden layers, q = number of affine pieces."""
     inner = affine(A, c)
     return compose(max_net(inner.d_out, levels), inner)
@@ -244,8 +289,10 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     terms = list(terms)
     if not terms:
         raise ValueError("terms is empty")
+    levels_cut = _count("levels_cut", levels_cut, 0)
     nets, signs = [], []
     for j, (s, A, c) in enumerate(terms):
+        _real(f"terms[{j}] sign s", s)
         A = _array(A, f"terms[{j}] A", 2)
         full = math.ceil(math.log2(A.shape[0])) if A.shape[0] > 1 else 0
         nets.append(max_affine(A, c, max(full - levels_cut, 0)))
@@ -256,7 +303,7 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     return linear_combination([pad(n, k) for n in nets], signs)
 
 
-def pwl_1d(breakpoints, slopes, value: float, *, output_bias: bool = True) -> PWLNet:
+def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
     """One hidden layer computing the R -> R PWL function with these breakpoints and slopes and f(breakpoints[0]) = value.
 
     Follows the proof of Theorem 2.2: one unit s_R ReLU(x - t_{p-1}) plus a left-facing unit ReLU(t_i - x) at every
@@ -270,8 +317,7 @@ def pwl_1d(breakpoints, slopes, value: float, *, output_bias: bool = True) -> PW
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
     if np.any(np.diff(t) <= 0):
         raise ValueError("breakpoints must be strictly increasing")
-    if not np.isfinite(value):
-        raise ValueError("value must be finite")
+    _real("value", value)
     w, b, a = [], [], []
     if len(t) == 0:
         # p = 1 (f(0) = value): a non-constant affine map on all of R needs two units, s ReLU(x) - s ReLU(-x).
@@ -301,13 +347,16 @@ def pwl_1d(breakpoints, slopes, value: float, *, output_bias: bool = True) -> PW
     return PWLNet([(w[:, None], b), (a[None, :], np.array([const]))])
 
 
-def pwl_eval(breakpoints, slopes, value: float, x) -> np.ndarray:
+def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLike) -> np.ndarray:
     """Direct evaluation of the PWL function of :func:`pwl_1d` (the independent reference): segment by segment."""
     t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
     s = _array(slopes, "slopes", 1)
     x = _array(x, "x", 1)
     if len(s) != len(t) + 1:
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("breakpoints must be strictly increasing")
+    _real("value", value)
     if len(t) == 0:
         return value + s[0] * x
     # values at the breakpoints by walking from t_1 with the segment slopes
@@ -317,12 +366,14 @@ def pwl_eval(breakpoints, slopes, value: float, x) -> np.ndarray:
     return vals[anchor] + s[i] * (x - t[anchor])
 
 
-def pwl_from_points(xs, ys, left_slope: float = 0.0, right_slope: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+def pwl_from_points(xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right_slope: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
     """(breakpoints, slopes, value) of the continuous interpolant through (xs, ys), extended with the given end slopes."""
     xs, ys = _array(xs, "xs", 1), _array(ys, "ys", 1)
     if xs.shape != ys.shape or len(xs) < 2:
         raise ValueError("xs and ys need the same length >= 2")
     if np.any(np.diff(xs) <= 0):
         raise ValueError("xs must be strictly increasing")
+    _real("left_slope", left_slope)
+    _real("right_slope", right_slope)
     inner = np.diff(ys) / np.diff(xs)
     return xs, np.concatenate([[left_slope], inner, [right_slope]]), float(ys[0])

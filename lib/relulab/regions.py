@@ -179,6 +179,10 @@ def count_pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = Fal
 
 def max_pieces_1d_bound(widths: Sequence[int]) -> dict[str, int]:
     """Upper bounds on the pieces on R of an R->R net with hidden widths w_1..w_k: Arora's Lemma D.5 and prod(w_i+1)."""
+    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
+        raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
+    if any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) for w in widths):
+        raise TypeError(f"widths must hold ints, got {list(widths)}")
     ws = [int(w) for w in widths]
     if not ws or any(w <= 0 for w in ws):
         raise ValueError(f"widths must be a non-empty list of positive ints, got {list(widths)}")
@@ -418,6 +422,8 @@ def zigzag(a: Any, x: Any, M: float = 1.0) -> np.ndarray:
     """Reference values of the zig-zag h_a at points x (plain numpy, independent of any net)."""
     t, cw = zigzag_coefficients(a, M)
     xs = np.asarray(x, dtype=float)
+    if not np.isfinite(xs).all():
+        raise ValueError("x contains NaN or infinite values")
     return (np.maximum(xs[..., None] - t, 0.0) * cw).sum(-1)
 
 
@@ -426,6 +432,9 @@ def zigzag_composition_net(a_list: Sequence[Any], M: float = 1.0) -> nn.Sequenti
     if isinstance(a_list, (str, bytes)) or len(a_list) == 0:
         raise ValueError("a_list must be a non-empty list of breakpoint vectors")
     coefs = [zigzag_coefficients(a, M) for a in a_list][::-1]  # innermost first
+    n_weights = sum(len(t1) * len(t0) for (t0, _), (t1, _) in zip(coefs[:-1], coefs[1:]))
+    if n_weights > MAX_CELLS * 50:
+        raise ValueError(f"a_list: the composition net would hold {n_weights:,} weights (> {MAX_CELLS * 50:,})")
     layers: list[nn.Module] = []
     prev_c: np.ndarray | None = None
     for t, cw in coefs:
@@ -451,6 +460,13 @@ def random_simplex_point(p: int, M: float = 1.0, *, gen: np.random.Generator, mi
     """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1)."""
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
         raise ValueError(f"p must be a positive int, got {p!r}")
+    if p > MAX_CELLS:
+        raise ValueError(f"p = {p} breakpoints is above the limit {MAX_CELLS:,}")
+    M = _real("M", M)
+    if M <= 0:
+        raise ValueError(f"M must be positive, got {M}")
+    if not isinstance(gen, np.random.Generator):
+        raise TypeError(f"gen must be a numpy.random.Generator, got {type(gen).__name__}")
     if not 0 <= min_gap < 1:
         raise ValueError(f"min_gap must be in [0, 1), got {min_gap}")
     g = gen.dirichlet(np.ones(p + 1))
@@ -460,8 +476,13 @@ def random_simplex_point(p: int, M: float = 1.0, *, gen: np.random.Generator, mi
 
 def zonotope_support(B: Any, r: Any) -> np.ndarray:
     """gamma_Z(r) = sum_i |<r, b^i>| for generators B (m x n) at points r (... x n)."""
-    Bn = np.asarray(B, dtype=float)
-    return np.abs(np.asarray(r, dtype=float) @ Bn.T).sum(-1)
+    Bn = _check_B(B)
+    rn = np.asarray(r, dtype=float)
+    if rn.ndim < 1 or rn.shape[-1] != Bn.shape[1]:
+        raise ValueError(f"r must have shape (..., {Bn.shape[1]}) to match B's {Bn.shape[1]} columns, got {rn.shape}")
+    if not np.isfinite(rn).all():
+        raise ValueError("r contains NaN or infinite values")
+    return np.abs(rn @ Bn.T).sum(-1)
 
 
 def _check_B(B: Any) -> np.ndarray:
@@ -526,6 +547,9 @@ def zonotope_vertices(B: Any) -> np.ndarray:
 
 def zonotope_vertex_count(n: int, m: int) -> int:
     """2 * sum_{i<n} C(m-1, i): the vertex count of a zonotope of m generators in general position in R^n."""
+    for name, v in (("n", n), ("m", m)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(v).__name__}")
     if n < 1 or m < 1:
         raise ValueError(f"n and m must be positive, got n={n}, m={m}")
     return 2 * sum(math.comb(m - 1, i) for i in range(n))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import random
 
@@ -24,6 +25,13 @@ def setup(seed: int, *, scale: str = "book", dtype: torch.dtype = torch.float64,
         raise ValueError(f"seed must be >= 0, got {seed}")
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
+        raise TypeError(f"dtype must be a real floating torch.dtype (torch.float64 or torch.float32), got {dtype!r}")
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+            raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
     if threads is None:
         threads = 1 if scale == "book" else (os.cpu_count() or 1)
     torch.set_num_threads(threads)

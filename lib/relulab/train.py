@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,19 +22,28 @@ class History:
     test_acc: list[float] = field(default_factory=list)
 
 
+def _check_model(model: object, name: str) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name}: model must be a torch.nn.Module, got {type(model).__name__}")
+
+
 def _check_xy(X: torch.Tensor, y: torch.Tensor, name: str) -> None:
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"{name}: X and y must be torch tensors")
+        raise TypeError(f"{name}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}")
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{name}: X has {X.shape[0]} samples but y has {y.shape[0]}")
     if X.shape[0] == 0:
         raise ValueError(f"{name}: empty data set")
     if X.is_floating_point() and not torch.isfinite(X).all():
         raise ValueError(f"{name}: X contains NaN or infinite values")
+    if y.is_floating_point() and not torch.isfinite(y).all():
+        raise ValueError(f"{name}: y contains NaN or infinite values")
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Classification accuracy of argmax(model(X)) against integer labels y."""
+    _check_model(model, "accuracy")
+    _check_xy(X, y, "accuracy")
     with torch.no_grad():
         return (model(X).argmax(dim=1) == y).double().mean().item()
 
@@ -59,15 +70,22 @@ def train(
     Batches are drawn from a generator seeded with `seed`, so a run is reproducible.  `params` restricts the
     trained parameters (e.g. only the value network of a gated net).  `on_epoch(epoch, model)` runs after each epoch.
     """
+    _check_model(model, "train")
     _check_xy(X, y, "train")
     if test is not None:
+        if not isinstance(test, (tuple, list)) or len(test) != 2:
+            raise TypeError(f"test must be an (X_test, y_test) pair, got {type(test).__name__}")
         _check_xy(*test, "train(test=...)")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+    if not 0 < lr < math.inf:
+        raise ValueError(f"lr must be positive and finite, got {lr}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
     if loss not in losses:
         raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")

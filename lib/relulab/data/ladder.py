@@ -25,6 +25,26 @@ def _check_int(name: str, v: object, low: int = 1) -> int:
     return int(v)
 
 
+def _check_symbols(name: str, X: object, values: int, ndim: int = 2) -> np.ndarray:
+    """X as an int64 array of `ndim` dimensions, non-empty, holding integer symbols in [0, values)."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X)
+    if X.dtype == bool:
+        X = X.astype(np.int64)  # False/True are the symbols 0/1
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer symbols, got dtype {X.dtype}")
+    if X.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional (N, L), got shape {X.shape}")
+    if X.size == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape})")
+    if np.issubdtype(X.dtype, np.floating) and not (np.isfinite(X).all() and (X == np.round(X)).all()):
+        raise TypeError(f"{name} must hold integer symbols; it has non-integer (or NaN/inf) values")
+    if X.min() < 0 or X.max() >= values:
+        raise ValueError(f"{name} must hold symbols in [0, {values}), got values in [{X.min()}, {X.max()}]")
+    return X.astype(np.int64)
+
+
 def all_inputs(length: int, values: int = 2) -> np.ndarray:
     """Every string of `length` symbols in {0..values-1}, one per row, in lexicographic order."""
     length, values = _check_int("length", length), _check_int("values", values, 2)
@@ -40,6 +60,8 @@ def product_distribution(X: np.ndarray, p_one: np.ndarray) -> np.ndarray:
     X, p_one = np.asarray(X), np.asarray(p_one, dtype=float)
     if X.ndim != 2 or p_one.shape != (X.shape[1],):
         raise ValueError(f"X must be (N, L) and p_one (L,), got {X.shape} and {p_one.shape}")
+    if X.size == 0:
+        raise ValueError(f"X is empty (shape {X.shape})")
     if not np.isin(X, (0, 1)).all():
         raise ValueError("product_distribution needs binary inputs")
     if not ((p_one > 0) & (p_one < 1)).all():
@@ -50,8 +72,10 @@ def product_distribution(X: np.ndarray, p_one: np.ndarray) -> np.ndarray:
 def random_distribution(n: int, *, seed: int, concentration: float = 1.0) -> np.ndarray:
     """A random probability vector over n items (Dirichlet), every entry positive: a correlated input law."""
     n = _check_int("n", n)
-    if not concentration > 0:
-        raise ValueError(f"concentration must be > 0, got {concentration}")
+    if n > MAX_ENUMERATION:
+        raise ValueError(f"n = {n} items is above the enumeration limit {MAX_ENUMERATION}")
+    if not 0 < concentration < float("inf"):
+        raise ValueError(f"concentration must be finite and > 0, got {concentration}")
     p = np.random.default_rng(seed).dirichlet(np.full(n, concentration))
     p = np.maximum(p, 1e-12)  # keep every input in the support so that every event has positive mass
     return p / p.sum()
@@ -85,12 +109,10 @@ class Ladder:
 
     def events(self, X: np.ndarray) -> list[np.ndarray]:
         """Events of every region: a list over levels of (N, regions) integer arrays, level 0 = X."""
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.length:
+        X = _check_symbols("X", X, self.values)
+        if X.shape[1] != self.length:
             raise ValueError(f"X must have shape (N, {self.length}), got {X.shape}")
-        if X.min() < 0 or X.max() >= self.values:
-            raise ValueError(f"X must hold symbols in [0, {self.values})")
-        z = [X.astype(np.int64)]
+        z = [X]
         for l, table in enumerate(self.tables):
             child = z[-1].reshape(X.shape[0], -1, self.fan_in)
             flat = np.zeros(child.shape[:2], dtype=np.int64)
@@ -138,11 +160,8 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
 
 def one_hot(X: np.ndarray | torch.Tensor, values: int = 2) -> torch.Tensor:
     """(N, L) symbols -> (N, values, L) one-hot float tensor: the student's input, so that bottom F = I."""
-    X = torch.as_tensor(np.asarray(X), dtype=torch.long)
-    if X.dim() != 2:
-        raise ValueError(f"X must be (N, L), got shape {tuple(X.shape)}")
-    if X.min() < 0 or X.max() >= values:
-        raise ValueError(f"X must hold symbols in [0, {values})")
+    values = _check_int("values", values, 2)
+    X = torch.as_tensor(_check_symbols("X", X, values), dtype=torch.long)
     return torch.nn.functional.one_hot(X, values).permute(0, 2, 1).to(torch.get_default_dtype())
 
 
@@ -151,12 +170,12 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
 
     Disjoint groups of independent pixels give independent factors, so P(z) is a tensor product (Thm 8's setting).
     """
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be (N, L), got {X.shape}")
+    X = _check_symbols("X", X, 2)
     flat = [i for g in groups for i in g]
     if len(flat) != len(set(flat)) or not flat or min(flat) < 0 or max(flat) >= X.shape[1]:
         raise ValueError("groups must be disjoint, non-empty lists of pixel positions inside X")
+    if max(len(g) for g in groups) > 20:
+        raise ValueError(f"groups of more than 20 pixels would need tables of 2^{max(len(g) for g in groups)} entries")
     rng = np.random.default_rng(seed)
     out = []
     for g in groups:
@@ -171,10 +190,13 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
 
 def pattern_index(X: np.ndarray, positions: object, values: int = 2) -> np.ndarray:
     """An integer code of each row's pattern on `positions` (mixed radix): group samples by the exact x_alpha."""
-    X = np.asarray(X)
+    values = _check_int("values", values, 2)
+    X = _check_symbols("X", X, values)
     pos = list(positions)
-    if X.ndim != 2 or not pos or min(pos) < 0 or max(pos) >= X.shape[1]:
-        raise ValueError(f"X must be (N, L) and positions a non-empty subset of [0, {X.shape[1] if X.ndim == 2 else '?'})")
+    if not pos or min(pos) < 0 or max(pos) >= X.shape[1]:
+        raise ValueError(f"positions must be a non-empty subset of [0, {X.shape[1]}), got {pos}")
+    if values ** len(set(pos)) > 2**62:
+        raise ValueError(f"{values}^{len(set(pos))} patterns on these positions overflow an int64 code")
     idx = np.zeros(X.shape[0], dtype=np.int64)
     for i in sorted(pos):
         idx = idx * values + X[:, i]

@@ -7,6 +7,7 @@ Every net here is a tree of ``nn.Sequential``, :class:`Residual` and :class:`Con
 
 from __future__ import annotations
 
+import numbers
 from typing import Sequence
 
 import torch
@@ -24,6 +25,7 @@ class Residual(nn.Module):
         self.shortcut = shortcut if shortcut is not None else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """body(x) + shortcut(x)."""
         return self.body(x) + self.shortcut(x)
 
 
@@ -37,6 +39,7 @@ class Concat(nn.Module):
         self.branches = nn.ModuleList(branches)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The branches' outputs concatenated along dim 1."""
         return torch.cat([b(x) for b in self.branches], dim=1)
 
 
@@ -57,6 +60,12 @@ def _positive(v: int, name: str) -> None:
         raise ValueError(f"{name} must be positive, got {v}")
 
 
+def _budget(count: int, what: str) -> None:
+    from .fc import check_parameter_budget
+
+    check_parameter_budget(count, what)
+
+
 def _seeded(build, seed: int | None) -> nn.Module:
     if seed is None:
         return build()
@@ -67,6 +76,12 @@ def _seeded(build, seed: int | None) -> nn.Module:
 
 def randomize_batchnorm(model: nn.Module, seed: int, *, spread: float = 0.5) -> nn.Module:
     """Give every BatchNorm random gamma, beta, running mean and variance (in place) so frozen BN is non-trivial."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= spread < float("inf"):
+        raise ValueError(f"spread must be finite and >= 0, got {spread}")
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():
@@ -96,6 +111,10 @@ def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: in
         _positive(v, f"size[{i}]")
     if image % (2 ** len(widths)):
         raise ValueError(f"image={image} must be divisible by 2**len(widths)={2 ** len(widths)}")
+    chans = [in_channels, *widths]
+    side = image // 2 ** len(widths)
+    _budget(sum(9 * a * b + 2 * b for a, b in zip(chans[:-1], chans[1:])) + (chans[-1] * side * side + 1) * n_classes,
+            "vgg_like")
 
     def build() -> nn.Sequential:
         layers: list[nn.Module] = []
@@ -111,6 +130,9 @@ def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: in
 
 def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     """A ResNet basic block ``ReLU(conv-BN-ReLU-conv-BN + shortcut)``; 1x1 conv + BN shortcut when the shape changes."""
+    for name, v in (("cin", cin), ("cout", cout), ("stride", stride)):
+        _positive(v, name)
+    _budget(9 * cin * cout + 9 * cout * cout + cin * cout, "basic_block")
     body = nn.Sequential(*_cbr(cin, cout, 3, stride), nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
     short = None
     if stride != 1 or cin != cout:
@@ -122,6 +144,8 @@ def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, see
     """Stem conv-BN-ReLU, a block with identity shortcut, a strided block with a 1x1-conv shortcut, global avg-pool, linear."""
     for i, v in enumerate([in_channels, width, n_classes]):
         _positive(v, f"size[{i}]")
+    _budget(9 * in_channels * width + 18 * width * width + 54 * width * width + 2 * width * width
+            + (2 * width + 1) * n_classes, "resnet_like")
 
     def build() -> nn.Sequential:
         return nn.Sequential(*_cbr(in_channels, width), basic_block(width, width), basic_block(width, 2 * width, 2),
@@ -134,6 +158,7 @@ def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, se
     """conv-ReLU, then [identity ‖ maxpool-conv-ReLU-upsample2x] concatenated, conv-ReLU, 1x1 conv: a map-to-map net."""
     for i, v in enumerate([in_channels, width, out_channels]):
         _positive(v, f"size[{i}]")
+    _budget(9 * in_channels * width + 18 * width * width + 27 * width * width + (width + 1) * out_channels, "unet_like")
 
     def build() -> nn.Sequential:
         down_up = nn.Sequential(nn.MaxPool2d(2), *_cbr(width, 2 * width, bn=False), upsample2x(2 * width))
@@ -147,6 +172,8 @@ def resnet18(n_classes: int = 1000, in_channels: int = 3, width: int = 64, *, se
     """A ResNet-18-sized net (He et al. layout: 7x7 stem, maxpool, 4 stages of 2 basic blocks) from torch.nn only."""
     for i, v in enumerate([n_classes, in_channels, width]):
         _positive(v, f"size[{i}]")
+    # 7x7 stem, then per stage two blocks of two 3x3 convs (the first block of stages 2-4 also a 1x1 shortcut), the head
+    _budget(49 * in_channels * width + 36 * width * width * (1 + 4 + 16 + 64) + (8 * width + 1) * n_classes, "resnet18")
 
     def build() -> nn.Sequential:
         layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=False),

@@ -7,10 +7,21 @@ the library (and of PyTorch) can read them without a wrapper class.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Sequence
 
 import torch
 from torch import nn
+
+
+# Refuse nets beyond 1e9 parameters (8 GB in float64, a third of this machine): a typo, never a book experiment.
+MAX_PARAMETERS = 10**9
+
+
+def check_parameter_budget(count: int, what: str) -> None:
+    """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
 
 
 def _check_widths(widths: Sequence[int]) -> list[int]:
@@ -44,6 +55,11 @@ def mlp(
     ws = _check_widths(widths)
     if init not in ("kaiming", "torch"):
         raise ValueError(f"init must be 'kaiming' or 'torch', got {init!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
+        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
+    check_parameter_budget(sum(a * b + b for a, b in zip(ws[:-1], ws[1:])), f"mlp(widths={ws})")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(ws[:-1], ws[1:])):

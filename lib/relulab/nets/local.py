@@ -38,6 +38,10 @@ class LocallyConnected1d(nn.Module):
                 raise ValueError(f"{name} must be positive, got {v}")
         if kernel_size > in_length:
             raise ValueError(f"kernel_size ({kernel_size}) is larger than in_length ({in_length})")
+        from .fc import check_parameter_budget
+
+        n_out = (in_length - kernel_size) // stride + 1
+        check_parameter_budget(n_out * out_channels * (in_channels * kernel_size + 1), "LocallyConnected1d")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.in_length, self.kernel_size, self.stride = in_length, kernel_size, stride
         self.out_length = (in_length - kernel_size) // stride + 1
@@ -55,6 +59,8 @@ class LocallyConnected1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply each position's own weights to its window."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
         if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.in_length:
             raise ValueError(
                 f"expected input of shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}"
@@ -67,6 +73,7 @@ class LocallyConnected1d(nn.Module):
         return out
 
     def extra_repr(self) -> str:
+        """The sizes shown by print(module)."""
         return (
             f"{self.in_channels}, {self.out_channels}, in_length={self.in_length}, "
             f"kernel_size={self.kernel_size}, stride={self.stride}, bias={self.bias is not None}"

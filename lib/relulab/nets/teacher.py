@@ -8,6 +8,8 @@ gradient g of the squared loss with respect to the pre-activation (Tian's "gradi
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -43,6 +45,14 @@ class Dense1d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, in_length: int, out_length: int, *, seed: int | None = None) -> None:
         super().__init__()
+        for name, v in dict(in_channels=in_channels, out_channels=out_channels, in_length=in_length, out_length=out_length).items():
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+            if v <= 0:
+                raise ValueError(f"{name} must be positive, got {v}")
+        from .fc import check_parameter_budget
+
+        check_parameter_budget(out_length * out_channels * in_channels * in_length, "Dense1d")
         self.in_channels, self.out_channels, self.in_length, self.out_length = in_channels, out_channels, in_length, out_length
         self.kernel_size, self.stride = in_length, 0
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -56,6 +66,8 @@ class Dense1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """out[n, o, t] = sum over (c, s) of weight[t, o, c*L+s] x[n, c, s]."""
+        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.in_length:
+            raise ValueError(f"expected input of shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}")
         return torch.einsum("nf,tof->not", x.reshape(x.shape[0], -1), self.weight)
 
 
@@ -119,6 +131,8 @@ class TreeNet(nn.Module):
 
     def edge_weight(self, layer: int, t: int, s: int) -> torch.Tensor:
         """W_{beta alpha}: (n_child, n_parent) weights from child position s of layer-1 into parent position t."""
+        if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or not 0 <= layer < len(self.layers):
+            raise ValueError(f"layer must be an int in [0, {len(self.layers)}), got {layer!r}")
         lay = self.layers[layer]
         window = list(lay.receptive_field(t))
         if s not in window:
@@ -159,6 +173,9 @@ class TreeNet(nn.Module):
             return [{k: v.detach() for k, v in d.items()} for d in out]
         if target.shape != h.shape:
             raise ValueError(f"target must have the output's shape {tuple(h.shape)}, got {tuple(target.shape)}")
+        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.shape != (h.shape[0],)):
+            raise ValueError(f"weights must be a tensor of shape ({h.shape[0]},), one per sample, got "
+                             f"{tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__}")
         w = torch.ones(h.shape[0]) if weights is None else weights
         loss = (w.reshape(-1, 1, 1) * 0.5 * (target - h) ** 2).sum()
         grads = torch.autograd.grad(loss, [d["raw"] for d in out] + [d["lin"] for d in out])

@@ -9,6 +9,7 @@ a_p(theta, x) the product of the activation indicators along the path (:func:`en
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,6 +22,7 @@ from relulab.nets.dag import Concat, Residual
 from relulab.paths import lifting
 
 MAX_NEURONS = 20_000
+KINDS = ("input", "relu", "id", "max")
 
 
 @dataclass
@@ -35,6 +37,12 @@ class DAG:
 
     def add(self, kind: str, bias: float | None, parents: list[tuple[int, float]]) -> int:
         """Append a neuron; return its index."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if bias is not None and not math.isfinite(bias):
+            raise ValueError(f"bias must be finite or None, got {bias}")
+        if any(not 0 <= u < len(self.kind) for u, _ in parents):
+            raise ValueError(f"parents must be earlier neurons (indices in [0, {len(self.kind)})), got {[u for u, _ in parents]}")
         if len(self.kind) >= MAX_NEURONS:
             raise ValueError(f"more than {MAX_NEURONS} neurons: explicit DAGs are for small nets only")
         self.kind.append(kind)
@@ -139,16 +147,17 @@ def to_dag(model: nn.Module, input_shape: Sequence[int]) -> DAG:
     idx = np.array([dag.add("input", None, []) for _ in range(math.prod(shape))]).reshape(shape)
     dag.inputs = list(idx.reshape(-1))
     with torch.no_grad():
-        out = _build(dag, idx, model)
+        try:
+            out = _build(dag, idx, model)
+        except RuntimeError as exc:  # a layer that cannot take this shape: name the argument
+            raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
     dag.outputs = [int(v) for v in out.reshape(-1)]
     return dag
 
 
 def evaluate(dag: DAG, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """Neuron values (B x N), pre-activations (B x N) and the selected parent of each max neuron, at inputs X (B x n_in)."""
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != len(dag.inputs):
-        raise ValueError(f"X must have shape (B, {len(dag.inputs)}), got {X.shape}")
+    X = _check_X(dag, X, "X")
     B, N = X.shape[0], len(dag.kind)
     val, pre, sel = np.zeros((B, N)), np.zeros((B, N)), {}
     val[:, dag.inputs] = X
@@ -171,8 +180,27 @@ def evaluate(dag: DAG, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     return val, pre, sel
 
 
+def _check_dag(dag: object) -> None:
+    if not isinstance(dag, DAG):
+        raise TypeError(f"dag must be a relulab.paths.dag.DAG (see to_dag), got {type(dag).__name__}")
+
+
+def _check_X(dag: DAG, X: object, name: str) -> np.ndarray:
+    """A non-empty, finite (B, n_in) float64 batch of inputs for `dag`."""
+    _check_dag(dag)
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != len(dag.inputs):
+        raise ValueError(f"{name} must have shape (B, {len(dag.inputs)}), got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (B = 0)")
+    if not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return X
+
+
 def count_paths(dag: DAG) -> int:
     """Number of paths ending at an output (input paths plus bias paths, including zero biases)."""
+    _check_dag(dag)
     cnt = [0] * len(dag.kind)
     for v in range(len(dag.kind)):
         cnt[v] = (1 if dag.kind[v] == "input" else 0) + (1 if dag.bias[v] is not None else 0) + \
@@ -202,7 +230,7 @@ def enumerate_paths(dag: DAG, X: np.ndarray | None = None, *, gates_from: np.nda
         raise ValueError(f"{n} paths > max_paths={max_paths}: explicit enumeration is for small nets")
     act_on = X if gates_from is None else gates_from
     if X is not None:
-        X = np.asarray(X, dtype=np.float64)
+        X = _check_X(dag, X, "X")
         _, pre, sel = evaluate(dag, np.asarray(act_on, dtype=np.float64))
         if X.shape != np.asarray(act_on).shape:
             raise ValueError("gates_from must have the same shape as X")
@@ -269,6 +297,10 @@ def output_from_paths(paths: Paths, n_outputs: int) -> np.ndarray:
     """R(x)_o = sum over paths ending at o of Phi_p a_p x-bar_p, for every input (B x n_outputs)."""
     if paths.act is None:
         raise ValueError("paths were enumerated without inputs X")
+    if isinstance(n_outputs, bool) or not isinstance(n_outputs, numbers.Integral) or n_outputs < 1:
+        raise ValueError(f"n_outputs must be a positive int, got {n_outputs!r}")
+    if len(paths.output) and paths.output.max() >= n_outputs:
+        raise ValueError(f"n_outputs={n_outputs} but the paths end at output {int(paths.output.max())}")
     contrib = paths.phi[:, None] * paths.act * paths.xbar  # P x B
     out = np.zeros((contrib.shape[1], n_outputs))
     np.add.at(out.T, paths.output, contrib)

@@ -43,8 +43,32 @@ def enumerate_paths(model: nn.Module, *, max_paths: int = MAX_PATHS) -> torch.Te
     return torch.stack([g.reshape(-1) for g in grids], dim=1)
 
 
+def _check_paths(paths: object, sizes: list[int]) -> torch.Tensor:
+    """`paths` must be a (P, k+1) integer tensor whose column l indexes a unit of layer l (sizes[l] units)."""
+    if not isinstance(paths, torch.Tensor):
+        raise TypeError(f"paths must be a torch.Tensor of unit indices, got {type(paths).__name__}")
+    if paths.is_floating_point() or paths.is_complex() or paths.dtype == torch.bool:
+        raise TypeError(f"paths must hold integer unit indices, got dtype {paths.dtype}")
+    if paths.dim() != 2 or paths.shape[1] != len(sizes):
+        raise ValueError(f"paths must have shape (P, {len(sizes)}) (input coordinate, then one unit per hidden layer), "
+                         f"got {tuple(paths.shape)}")
+    if paths.shape[0] and ((paths < 0).any() or (paths >= torch.tensor(sizes)).any()):
+        raise ValueError(f"paths holds unit indices outside the layer sizes {sizes}")
+    return paths
+
+
 def npv_from_weights(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.Tensor:
     """Path values (P, d_out) from the weight matrices W_1..W_{k+1} (shape (out, in) each) and a path list."""
+    if isinstance(weights, torch.Tensor) or not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError("weights must be a non-empty list of weight matrices W_1..W_{k+1}, each (out, in)")
+    for l, W in enumerate(weights):
+        if not isinstance(W, torch.Tensor) or W.dim() != 2 or not W.is_floating_point():
+            raise ValueError(f"weights[{l}] must be a 2-D floating torch.Tensor (out, in)")
+        if l and W.shape[1] != weights[l - 1].shape[0]:
+            raise ValueError(f"weights[{l}] takes {W.shape[1]} inputs but weights[{l - 1}] has {weights[l - 1].shape[0]} outputs")
+        if not torch.isfinite(W).all():
+            raise ValueError(f"weights[{l}] contains NaN or infinite values")
+    _check_paths(paths, [weights[0].shape[1]] + [W.shape[0] for W in weights[:-1]])
     v = torch.ones(paths.shape[0], dtype=weights[0].dtype)
     for l, W in enumerate(weights[:-1]):
         v = v * W[paths[:, l + 1], paths[:, l]]
@@ -62,7 +86,9 @@ def npf(model: nn.Module, X: torch.Tensor, paths: torch.Tensor | None = None) ->
     """Neural path features: an (N, P) matrix, phi_x(p) = x[i_0] * prod_l G_l(x)[i_l]."""
     linear_layers(model, allow_bias=False, what="npf")
     X = as_input(X, model)
-    p = enumerate_paths(model) if paths is None else paths
+    lins = linear_layers(model)
+    p = enumerate_paths(model) if paths is None else _check_paths(
+        paths, [lins[0].in_features] + [lin.out_features for lin in lins[:-1]])
     phi = X[:, p[:, 0]]
     for l, g in enumerate(gates(model, X)):
         phi = phi * g[:, p[:, l + 1]]

@@ -13,6 +13,7 @@ what a Monte-Carlo check of that expectation needs; ``value_ntk`` is the autogra
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Sequence
 
 import torch
@@ -64,6 +65,8 @@ def feature_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = N
 
 def ntk_npk_constant(sigmas: Sequence[float]) -> float:
     """sum_l prod_{k != l} sigma_k^2: the factor in E[K^v] = c * NPK (d sigma^{2(d-1)} when all sigma_l = sigma)."""
+    if isinstance(sigmas, (str, bytes)) or not hasattr(sigmas, "__iter__"):
+        raise TypeError(f"sigmas must be a sequence of numbers (one scale per layer), got {type(sigmas).__name__}")
     s = [float(x) for x in sigmas]
     if len(s) < 1:
         raise ValueError("sigmas must list one scale per layer (at least one)")
@@ -82,6 +85,12 @@ def bernoulli_weights(
         raise ValueError(f"widths must list at least two positive sizes, got {list(widths)}")
     if len(sigmas) != len(ws) - 1:
         raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
+    if any(not 0 < float(x) < math.inf for x in sigmas):
+        raise ValueError(f"every sigma must be finite and positive, got {list(sigmas)}")
+    if isinstance(draws, bool) or not isinstance(draws, numbers.Integral):
+        raise TypeError(f"draws must be an int, got {type(draws).__name__}")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     if draws <= 0:
         raise ValueError(f"draws must be positive, got {draws}")
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
@@ -110,11 +119,19 @@ def value_ntk_from_gates(
     delta_l = dy/d(W_l h_{l-1}) by back-propagation.  Returns (M, N1, N2), or (N1, N2) for one draw.
     """
     Ws = list(weights)
+    if not Ws or not all(isinstance(W, torch.Tensor) and W.is_floating_point() for W in Ws):
+        raise ValueError("weights must be a non-empty list of floating-point weight tensors W_1..W_{k+1}")
+    for l, W in enumerate(Ws):
+        if not torch.isfinite(W).all():
+            raise ValueError(f"weights[{l}] contains NaN or infinite values")
     single = Ws[0].dim() == 2
     if single:
         Ws = [W.unsqueeze(0) for W in Ws]
     if any(W.dim() != 3 for W in Ws) or len({W.shape[0] for W in Ws}) != 1:
         raise ValueError("weights must all be (out, in) or all (M, out, in) with one M")
+    for l in range(1, len(Ws)):
+        if Ws[l].shape[2] != Ws[l - 1].shape[1]:
+            raise ValueError(f"weights[{l}] takes {Ws[l].shape[2]} inputs but weights[{l - 1}] has {Ws[l - 1].shape[1]} outputs")
     if Ws[-1].shape[1] != 1:
         raise ValueError(f"the value net must have one output, its last layer has {Ws[-1].shape[1]}")
     if len(G1) != len(Ws) - 1:

@@ -179,7 +179,10 @@ def _check_q(q: float) -> float:
 
 
 def _sum_on_ones(net: nn.Module, shape: tuple[int, ...]) -> torch.Tensor:
-    out = net(torch.ones((1,) + shape, dtype=torch.float64))
+    try:
+        out = net(torch.ones((1,) + shape, dtype=torch.float64))
+    except RuntimeError as exc:  # a shape mismatch inside a layer: say which argument is wrong
+        raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
     total = out.sum()
     if not torch.isfinite(total) or total.item() > 1e300:
         raise OverflowError(f"path-norm sum {total.item():.3g} overflows float64 (> 1e300)")
@@ -280,8 +283,20 @@ def magnitude_scores(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: float) -> tuple[nn.Module, dict[str, torch.Tensor]]:
     """A copy of `model` with the globally smallest `fraction` of scored weights set to 0, and the 0/1 masks."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not 0 <= fraction <= 1:
         raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    if not isinstance(scores, dict) or not scores:
+        raise ValueError("scores must be a non-empty dict {parameter name: score tensor}")
+    named = dict(model.named_parameters())
+    for name, sc in scores.items():
+        if name not in named:
+            raise ValueError(f"scores names '{name}', which is not a parameter of the model")
+        if not isinstance(sc, torch.Tensor) or sc.shape != named[name].shape:
+            raise ValueError(f"scores['{name}'] must be a tensor of the parameter's shape {tuple(named[name].shape)}")
+        if not torch.isfinite(sc).all():
+            raise ValueError(f"scores['{name}'] contains NaN or infinite values")
     flat = torch.cat([s.reshape(-1) for s in scores.values()])
     k = int(round(fraction * flat.numel()))
     keep = torch.ones_like(flat, dtype=torch.bool)

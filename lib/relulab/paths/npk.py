@@ -16,8 +16,24 @@ from .sequential import as_input, gates, linear_layers
 
 def npk_from_gates(X1: torch.Tensor, X2: torch.Tensor, G1: list[torch.Tensor], G2: list[torch.Tensor]) -> torch.Tensor:
     """<x, x'> times the product of per-layer gate overlaps, for gate matrices already computed (hard or soft)."""
+    for name, X in (("X1", X1), ("X2", X2)):
+        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+            raise TypeError(f"{name} must be a floating-point torch.Tensor, got {getattr(X, 'dtype', type(X).__name__)}")
+        if X.dim() != 2 or X.shape[0] == 0:
+            raise ValueError(f"{name} must be a non-empty (N, d_in) batch, got shape {tuple(X.shape)}")
+        if not torch.isfinite(X).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+    if X1.shape[1] != X2.shape[1]:
+        raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
     if len(G1) != len(G2):
         raise ValueError(f"gate lists have different depths: {len(G1)} and {len(G2)}")
+    for name, G, X in (("G1", G1, X1), ("G2", G2, X2)):
+        for l, g in enumerate(G):
+            if not isinstance(g, torch.Tensor) or g.dim() != 2 or g.shape[0] != X.shape[0]:
+                raise ValueError(f"{name}[{l}] must be an ({X.shape[0]}, w) gate matrix (one row per input), got "
+                                 f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}")
+            if not torch.isfinite(g).all():
+                raise ValueError(f"{name}[{l}] contains NaN or infinite values")
     K = X1 @ X2.T
     for l, (g1, g2) in enumerate(zip(G1, G2)):
         if g1.shape[1] != g2.shape[1]:

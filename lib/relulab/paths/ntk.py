@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Iterable
 
 import torch
@@ -22,11 +23,18 @@ def ntk(
     `params` restricts theta to the named parameters (default: all that require grad).  Nets with several
     outputs need `output` (which output's kernel); nothing is summed silently.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if output is not None and (isinstance(output, bool) or not isinstance(output, numbers.Integral)):
+        raise TypeError(f"output must be an int index or None, got {type(output).__name__}")
     for name, X in (("X1", X1), ("X2", X2)):
         if X is None:
             continue
         if not isinstance(X, torch.Tensor) or not X.is_floating_point():
             raise TypeError(f"{name} must be a floating-point torch.Tensor")
+        if X.dim() < 2:
+            raise ValueError(f"{name} must be a batch (N, ...) of inputs with at least one feature dimension, "
+                             f"got shape {tuple(X.shape)}")
         if X.shape[0] == 0:
             raise ValueError(f"{name} is an empty batch (N = 0)")
         if not torch.isfinite(X).all():
@@ -46,6 +54,8 @@ def ntk(
         y = functional_call(model, {**fixed, **p}, (x.unsqueeze(0),)).reshape(-1)
         if y.numel() > 1 and output is None:
             raise ValueError(f"the model has {y.numel()} outputs: pass output=<index> to choose one")
+        if output is not None and not -y.numel() <= output < y.numel():
+            raise ValueError(f"output={output} but the model has {y.numel()} output(s)")
         return y[0 if output is None else output]
 
     def jac(X: torch.Tensor) -> torch.Tensor:
@@ -64,11 +74,14 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     The gradient of each path value is taken by autograd of the *path values*, not of the network output.
     """
     from .enumeration import enumerate_paths, npf, npv_from_weights
-    from .sequential import linear_layers
+    from .sequential import as_input, linear_layers
 
     lins = linear_layers(model, allow_bias=False, what="path_ntk")
     if lins[-1].out_features != 1:
         raise ValueError(f"path_ntk needs one output, the model has {lins[-1].out_features}")
+    # validate the inputs before the (exponential) path Jacobian is built
+    X1 = as_input(X1, model, name="X1")
+    X2 = None if X2 is None else as_input(X2, model, name="X2")
     paths = enumerate_paths(model)
     weights = tuple(lin.weight.detach() for lin in lins)
     J = jacrev(lambda *ws: npv_from_weights(list(ws), paths)[:, 0], argnums=tuple(range(len(weights))))(*weights)

@@ -1,0 +1,512 @@
+"""Bad input, everywhere: every public function of relulab refuses each applicable kind of bad input with a clear
+ValueError/TypeError whose message names the argument (never a silently wrong number, never an IndexError deep inside).
+
+One table: (function, kind of bad input) -> the call, the exception type and a regex the message must match.
+Kinds: shape, dtype/type, nan/inf, empty, unsupported module, non-positive size, absurd size (cost would explode).
+Functions of ``relulab.nets.gated`` are tested in tests/test_gated.py (owned by Part IV).
+Every call here is cheap: absurd sizes are refused before any allocation.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from relulab import claims, erm, plots, projection, pwl, regions, runtime, train
+from relulab.data import bundled, ladder
+from relulab.nets import dag as ndag
+from relulab.nets import fc, local, teacher
+from relulab.paths import dag as pdag
+from relulab.paths import enumeration, gated, lifting, sequential
+
+# relulab.paths re-exports the functions npk and ntk under the names of their modules: import the modules themselves
+npk = importlib.import_module("relulab.paths.npk")
+ntk = importlib.import_module("relulab.paths.ntk")
+
+NAN, INF = float("nan"), float("inf")
+
+
+# ---------------------------------------------------------------- small fixtures (built once, cheap)
+
+def _net(bias: bool = False) -> nn.Sequential:
+    return fc.mlp([2, 3, 1], bias=bias, seed=0)
+
+
+def _X(n: int = 4, d: int = 2) -> torch.Tensor:
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+
+def _record() -> claims.ClaimRecord:
+    return claims.ClaimRecord("t.x", True, 1.0, 1.0, 0.1, "==", "failed as expected", 3.0, 20.0, "", "", "")
+
+
+def _tiny_dag() -> pdag.DAG:
+    return pdag.to_dag(fc.mlp([2, 2, 1], seed=0), (2,))
+
+
+def _lad() -> ladder.Ladder:
+    return ladder.ladder(4, [None, 3], seed=0)
+
+
+def _tree() -> teacher.TreeNet:
+    return teacher.TreeNet(2, 4, [3, 3], [2, 2], seed=0)
+
+
+def _pwl() -> pwl.PWLNet:
+    return pwl.pwl_1d([0.0], [1.0, -1.0], 0.0)
+
+
+def _dgn():
+    from relulab.nets.gated import DeepGatedNet
+
+    return DeepGatedNet(fc.mlp([2, 3, 1], bias=False, seed=0), fc.mlp([2, 3, 1], bias=False, seed=1))
+
+
+def _nan_X() -> torch.Tensor:
+    X = _X()
+    X[0, 0] = NAN
+    return X
+
+
+CASES = [
+    # ------------------------------------------------------------ claims
+    ("verify.measured.nan", lambda: claims.verify("t.a", NAN, 0.0, 0.1, 5.0, display=False), ValueError, "measured"),
+    ("verify.reference.shape", lambda: claims.verify("t.a", 0.0, [0.0, 1.0], 0.1, 5.0, display=False), ValueError, "reference"),
+    ("verify.control.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, object(), display=False), TypeError, "control"),
+    ("verify.tolerance.nan", lambda: claims.verify("t.a", 0.0, 0.0, NAN, 5.0, display=False), ValueError, "tolerance"),
+    ("verify.tolerance.inf", lambda: claims.verify("t.a", 0.0, 0.0, INF, 5.0, display=False), ValueError, "tolerance"),
+    ("verify.control_margin.nan", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 50.0, control_margin=NAN, display=False), ValueError, "control_margin"),
+    ("verify.control_margin.inf", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 50.0, control_margin=INF, display=False), ValueError, "control_margin"),
+    ("verify.claim_id.type", lambda: claims.verify(3, 0.0, 0.0, 0.1, 50.0, display=False), ValueError, "claim_id"),
+    ("verify.quantity.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 50.0, quantity=3, display=False), TypeError, "quantity"),
+    ("summary_line.type", lambda: claims.summary_line({"id": "x"}), TypeError, "rec"),
+    ("records_in_notebook.type", lambda: claims.records_in_notebook(3), TypeError, "path"),
+    ("records_in_notebook.missing", lambda: list(claims.records_in_notebook("/nonexistent/nb.ipynb")), FileNotFoundError, "path"),
+    ("records_in_notebook.not_json", lambda: list(claims.records_in_notebook(__file__)), ValueError, "path"),
+    # ------------------------------------------------------------ runtime
+    ("setup.seed.type", lambda: runtime.setup(1.5), TypeError, "seed"),
+    ("setup.dtype.int", lambda: runtime.setup(0, dtype=torch.int64), TypeError, "dtype"),
+    ("setup.threads.zero", lambda: runtime.setup(0, threads=0), ValueError, "threads"),
+    ("setup.threads.type", lambda: runtime.setup(0, threads=1.5), TypeError, "threads"),
+    # ------------------------------------------------------------ train
+    ("accuracy.X.type", lambda: train.accuracy(fc.mlp([2, 3, 2]), [[0.0, 1.0]], torch.zeros(1, dtype=torch.long)), TypeError, "X"),
+    ("accuracy.y.shape", lambda: train.accuracy(fc.mlp([2, 3, 2]), _X(4), torch.zeros(3, dtype=torch.long)), ValueError, "samples"),
+    ("accuracy.empty", lambda: train.accuracy(fc.mlp([2, 3, 2]), _X(0), torch.zeros(0, dtype=torch.long)), ValueError, "empty"),
+    ("accuracy.X.nan", lambda: train.accuracy(fc.mlp([2, 3, 2]), _nan_X(), torch.zeros(4, dtype=torch.long)), ValueError, "NaN"),
+    ("accuracy.model.type", lambda: train.accuracy("net", _X(4), torch.zeros(4, dtype=torch.long)), TypeError, "model"),
+    ("train.X.nan", lambda: train.train(_net(), _nan_X(), torch.zeros(4), epochs=1, loss="mse", progress=False), ValueError, "NaN"),
+    ("train.empty", lambda: train.train(_net(), _X(0), torch.zeros(0), epochs=1, loss="mse", progress=False), ValueError, "empty"),
+    ("train.model.type", lambda: train.train("net", _X(4), torch.zeros(4), epochs=1, loss="mse", progress=False), TypeError, "model"),
+    ("train.batch_size.type", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, batch_size=2.5, loss="mse", progress=False), TypeError, "batch_size"),
+    ("train.lr.nan", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, lr=NAN, loss="mse", progress=False), ValueError, "lr"),
+    ("train.lr.inf", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, lr=INF, loss="mse", progress=False), ValueError, "lr"),
+    ("train.y.nan", lambda: train.train(_net(), _X(4), torch.full((4,), NAN), epochs=1, loss="mse", progress=False), ValueError, "y"),
+    ("train.seed.type", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, seed=0.5, loss="mse", progress=False), TypeError, "seed"),
+    ("train.test.type", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, test=_X(4), loss="mse", progress=False), TypeError, "test"),
+    # ------------------------------------------------------------ plots
+    ("loglog_slope.nan", lambda: plots.loglog_slope([1.0, 2.0, NAN], [1.0, 2.0, 3.0]), ValueError, "finite"),
+    ("loglog_slope.inf", lambda: plots.loglog_slope([1.0, 2.0, 3.0], [1.0, INF, 3.0]), ValueError, "finite"),
+    ("loglog_slope.shape", lambda: plots.loglog_slope(np.ones((2, 2)), np.ones((2, 2))), ValueError, "1-D"),
+    ("loglog_slope.empty", lambda: plots.loglog_slope([], []), ValueError, "2 points"),
+    ("loglog_slope.nonpositive", lambda: plots.loglog_slope([1.0, 0.0], [1.0, 2.0]), ValueError, "positive"),
+    ("loglog_slope.type", lambda: plots.loglog_slope(["a", "b"], [1.0, 2.0]), TypeError, "x"),
+    # ------------------------------------------------------------ data.bundled
+    ("digits.dtype", lambda: bundled.digits(dtype=torch.int64), TypeError, "dtype"),
+    ("digits.seed", lambda: bundled.digits(seed=-1), ValueError, "seed"),
+    ("digits.test_fraction", lambda: bundled.digits(test_fraction=NAN), ValueError, "test_fraction"),
+    ("mnist.dtype", lambda: bundled.mnist(dtype=torch.int64), TypeError, "dtype"),
+    ("mnist.test_fraction", lambda: bundled.mnist(test_fraction=1.0), ValueError, "test_fraction"),
+    ("gaussian_inputs.n.zero", lambda: bundled.gaussian_inputs(0, 2, seed=0), ValueError, "n"),
+    ("gaussian_inputs.d.type", lambda: bundled.gaussian_inputs(3, 2.0, seed=0), TypeError, "d"),
+    ("gaussian_inputs.dtype", lambda: bundled.gaussian_inputs(3, 2, seed=0, dtype=torch.int64), TypeError, "dtype"),
+    ("gaussian_inputs.seed", lambda: bundled.gaussian_inputs(3, 2, seed="0"), TypeError, "seed"),
+    ("gaussian_inputs.absurd", lambda: bundled.gaussian_inputs(10**6, 10**6, seed=0), ValueError, "n \\* d"),
+    ("teacher_data.noise.nan", lambda: bundled.teacher_data(_net(), 5, seed=0, noise=NAN), ValueError, "noise"),
+    ("teacher_data.noise.neg", lambda: bundled.teacher_data(_net(), 5, seed=0, noise=-1.0), ValueError, "noise"),
+    ("teacher_data.teacher.type", lambda: bundled.teacher_data("net", 5, seed=0), TypeError, "teacher"),
+    ("teacher_data.teacher.no_linear", lambda: bundled.teacher_data(nn.Sequential(nn.ReLU()), 5, seed=0), TypeError, "teacher"),
+    ("teacher_data.n.zero", lambda: bundled.teacher_data(_net(), 0, seed=0), ValueError, "n"),
+    # ------------------------------------------------------------ data.ladder
+    ("all_inputs.length.zero", lambda: ladder.all_inputs(0), ValueError, "length"),
+    ("all_inputs.values.type", lambda: ladder.all_inputs(3, 2.0), TypeError, "values"),
+    ("all_inputs.absurd", lambda: ladder.all_inputs(40), ValueError, "enumeration limit"),
+    ("product_distribution.shape", lambda: ladder.product_distribution(np.zeros((2, 3)), [0.5, 0.5]), ValueError, "p_one"),
+    ("product_distribution.nan", lambda: ladder.product_distribution(np.zeros((2, 2)), [0.5, NAN]), ValueError, "p_one"),
+    ("product_distribution.binary", lambda: ladder.product_distribution(np.full((2, 2), 2), [0.5, 0.5]), ValueError, "binary"),
+    ("product_distribution.empty", lambda: ladder.product_distribution(np.zeros((0, 2)), [0.5, 0.5]), ValueError, "X"),
+    ("random_distribution.n.zero", lambda: ladder.random_distribution(0, seed=0), ValueError, "n"),
+    ("random_distribution.concentration.nan", lambda: ladder.random_distribution(3, seed=0, concentration=NAN), ValueError, "concentration"),
+    ("random_distribution.concentration.inf", lambda: ladder.random_distribution(3, seed=0, concentration=INF), ValueError, "concentration"),
+    ("random_distribution.absurd", lambda: ladder.random_distribution(10**10, seed=0), ValueError, "n"),
+    ("ladder.length.zero", lambda: ladder.ladder(0, [None]), ValueError, "length"),
+    ("ladder.events.empty", lambda: ladder.ladder(4, []), ValueError, "events"),
+    ("ladder.events.zero", lambda: ladder.ladder(4, [None, 0]), ValueError, "events\\[1\\]"),
+    ("ladder.fan_in.type", lambda: ladder.ladder(4, [None, None], fan_in=2.0), TypeError, "fan_in"),
+    ("ladder.absurd", lambda: ladder.ladder(16, [None, None, None, None], values=16), ValueError, "joint child events"),
+    ("Ladder.regions.level", lambda: _lad().regions(5), ValueError, "level"),
+    ("Ladder.events.shape", lambda: _lad().events(np.zeros((3, 5), dtype=int)), ValueError, "X"),
+    ("Ladder.events.symbols", lambda: _lad().events(np.full((3, 4), 2)), ValueError, "X"),
+    ("Ladder.events.float", lambda: _lad().events(np.full((3, 4), 0.5)), TypeError, "X"),
+    ("Ladder.events.empty", lambda: _lad().events(np.zeros((0, 4), dtype=int)), ValueError, "X"),
+    ("Ladder.labels.shape", lambda: _lad().labels(np.zeros(4, dtype=int)), ValueError, "X"),
+    ("one_hot.shape", lambda: ladder.one_hot(np.zeros(3, dtype=int)), ValueError, "X"),
+    ("one_hot.float", lambda: ladder.one_hot(np.full((2, 2), 0.5)), TypeError, "X"),
+    ("one_hot.empty", lambda: ladder.one_hot(np.zeros((0, 2), dtype=int)), ValueError, "X"),
+    ("one_hot.values", lambda: ladder.one_hot(np.zeros((2, 2), dtype=int), values=1), ValueError, "values"),
+    ("factorised_events.binary", lambda: ladder.factorised_events(np.full((2, 2), 2), [[0], [1]]), ValueError, "X must hold symbols in \\[0, 2\\)"),
+    ("factorised_events.groups", lambda: ladder.factorised_events(np.zeros((2, 2), dtype=int), []), ValueError, "groups"),
+    ("factorised_events.shape", lambda: ladder.factorised_events(np.zeros(2, dtype=int), [[0]]), ValueError, "X"),
+    ("factorised_events.float", lambda: ladder.factorised_events(np.full((2, 2), 0.5), [[0]]), TypeError, "X"),
+    ("factorised_events.absurd", lambda: ladder.factorised_events(np.zeros((2, 70), dtype=int), [list(range(70))]), ValueError, "groups"),
+    ("pattern_index.symbols", lambda: ladder.pattern_index(np.full((2, 2), 3), [0, 1]), ValueError, "values"),
+    ("pattern_index.positions", lambda: ladder.pattern_index(np.zeros((2, 2), dtype=int), [5]), ValueError, "positions"),
+    ("pattern_index.float", lambda: ladder.pattern_index(np.full((2, 2), 0.5), [0]), TypeError, "X"),
+    ("pattern_index.values", lambda: ladder.pattern_index(np.zeros((2, 2), dtype=int), [0], values=0), ValueError, "values"),
+    ("pattern_index.absurd", lambda: ladder.pattern_index(np.zeros((2, 70), dtype=int), list(range(70))), ValueError, "positions"),
+    # ------------------------------------------------------------ erm
+    ("count_dichotomies_bound.D", lambda: erm.count_dichotomies_bound(0, 2), ValueError, "D"),
+    ("count_dichotomies_bound.n", lambda: erm.count_dichotomies_bound(3, -1), ValueError, "n"),
+    ("count_dichotomies_bound.type", lambda: erm.count_dichotomies_bound(3.5, 1), TypeError, "D"),
+    ("program_count.width", lambda: erm.program_count(3, 1, 0), ValueError, "width"),
+    ("arrangement.nan", lambda: erm.arrangement(np.array([[0.0], [NAN]])), ValueError, "NaN"),
+    ("arrangement.empty", lambda: erm.arrangement(np.zeros((0, 1))), ValueError, "empty"),
+    ("arrangement.shape", lambda: erm.arrangement(np.zeros((2, 2, 2))), ValueError, "shape"),
+    ("arrangement.dtype", lambda: erm.arrangement(np.array([["a"], ["b"]])), TypeError, "real"),
+    ("arrangement.absurd", lambda: erm.arrangement(np.random.default_rng(0).normal(size=(400, 4))), ValueError, "subsets"),
+    ("exact_erm.X.shape", lambda: erm.exact_erm(np.zeros((2, 2, 2)), np.zeros(2), 1), ValueError, "shape"),
+    ("exact_erm.y.inf", lambda: erm.exact_erm(np.zeros((2, 1)), np.array([0.0, INF]), 1), ValueError, "y"),
+    ("exact_erm.y.dtype", lambda: erm.exact_erm(np.zeros((2, 1)), np.array(["a", "b"]), 1), TypeError, "y"),
+    ("exact_erm.signs", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, signs=(2,)), ValueError, "signs"),
+    ("exact_erm.max_programs", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, max_programs=0), ValueError, "max_programs"),
+    ("ERMResult.predict.shape", lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))), ValueError, "columns"),
+    # ------------------------------------------------------------ nets.fc / local / teacher / dag
+    ("mlp.widths.zero", lambda: fc.mlp([2, 0, 1]), ValueError, "widths\\[1\\]"),
+    ("mlp.widths.type", lambda: fc.mlp(3), TypeError, "widths"),
+    ("mlp.init", lambda: fc.mlp([2, 1], init="xavier"), ValueError, "init"),
+    ("mlp.dtype", lambda: fc.mlp([2, 1], dtype=torch.int64), TypeError, "dtype"),
+    ("mlp.seed", lambda: fc.mlp([2, 1], seed=1.5), TypeError, "seed"),
+    ("mlp.absurd", lambda: fc.mlp([10**5, 10**5, 10**5]), ValueError, "parameters"),
+    ("mlp_widths.module", lambda: fc.mlp_widths(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))), TypeError, "Tanh"),
+    ("LocallyConnected1d.zero", lambda: local.LocallyConnected1d(0, 2, 4, 2), ValueError, "in_channels"),
+    ("LocallyConnected1d.type", lambda: local.LocallyConnected1d(1, 2, 4, 2.0), TypeError, "kernel_size"),
+    ("LocallyConnected1d.absurd", lambda: local.LocallyConnected1d(10**4, 10**4, 10**4, 1), ValueError, "parameters"),
+    ("LocallyConnected1d.forward.shape", lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 5)), ValueError, "shape"),
+    ("LocallyConnected1d.forward.dtype", lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 4, dtype=torch.long)), TypeError, "x"),
+    ("LocallyConnected1d.receptive_field", lambda: local.LocallyConnected1d(1, 2, 4, 2).receptive_field(2), ValueError, "position"),
+    ("NodeBatchNorm.eps.nan", lambda: teacher.NodeBatchNorm(NAN), ValueError, "eps"),
+    ("NodeBatchNorm.forward.one", lambda: teacher.NodeBatchNorm()(torch.zeros(1, 2)), ValueError, "at least 2"),
+    ("Dense1d.zero", lambda: teacher.Dense1d(0, 2, 4, 1), ValueError, "in_channels"),
+    ("Dense1d.type", lambda: teacher.Dense1d(1, 2, 4.0, 1), TypeError, "in_length"),
+    ("Dense1d.absurd", lambda: teacher.Dense1d(10**3, 10**3, 10**3, 10**3), ValueError, "parameters"),
+    ("Dense1d.forward.shape", lambda: teacher.Dense1d(1, 2, 4, 1)(torch.zeros(3, 1, 5)), ValueError, "shape"),
+    ("TreeNet.lengths", lambda: teacher.TreeNet(2, 4, [3], [2, 2]), ValueError, "same non-zero length"),
+    ("TreeNet.width.zero", lambda: teacher.TreeNet(2, 4, [0, 3], [2, 2]), ValueError, "out_channels"),
+    ("TreeNet.eps", lambda: teacher.TreeNet(2, 4, [3, 3], [2, 2], batch_norm=True, eps=-1.0), ValueError, "eps"),
+    ("TreeNet.densify.index", lambda: _tree().densify(5), ValueError, "index"),
+    ("TreeNet.edge_weight.layer", lambda: _tree().edge_weight(5, 0, 0), ValueError, "layer"),
+    ("TreeNet.edge_weight.t", lambda: _tree().edge_weight(0, 9, 0), ValueError, "position"),
+    ("TreeNet.edge_weight.s", lambda: _tree().edge_weight(0, 0, 3), ValueError, "not in the window"),
+    ("TreeNet.trace.target", lambda: _tree().trace(torch.zeros(3, 2, 4), torch.zeros(3, 3, 2)), ValueError, "target"),
+    ("TreeNet.trace.weights", lambda: _tree().trace(torch.zeros(3, 2, 4), torch.zeros(3, 3, 1), torch.ones(2)), ValueError, "weights"),
+    ("TreeNet.forward.shape", lambda: _tree()(torch.zeros(3, 2, 5)), ValueError, "shape"),
+    ("Residual.type", lambda: ndag.Residual("body"), TypeError, "body"),
+    ("Concat.empty", lambda: ndag.Concat(), TypeError, "branch"),
+    ("upsample2x.zero", lambda: ndag.upsample2x(0), ValueError, "channels"),
+    ("randomize_batchnorm.type", lambda: ndag.randomize_batchnorm("net", 0), TypeError, "model"),
+    ("randomize_batchnorm.spread", lambda: ndag.randomize_batchnorm(ndag.vgg_like(seed=0), 0, spread=NAN), ValueError, "spread"),
+    ("randomize_batchnorm.seed", lambda: ndag.randomize_batchnorm(ndag.vgg_like(seed=0), 0.5), TypeError, "seed"),
+    ("vgg_like.zero", lambda: ndag.vgg_like(1, (3, 0)), ValueError, "positive"),
+    ("vgg_like.image", lambda: ndag.vgg_like(1, (3, 4), image=6), ValueError, "image"),
+    ("vgg_like.absurd", lambda: ndag.vgg_like(1, (10**5, 10**5)), ValueError, "parameters"),
+    ("basic_block.zero", lambda: ndag.basic_block(0, 2), ValueError, "cin"),
+    ("basic_block.stride", lambda: ndag.basic_block(2, 2, 0), ValueError, "stride"),
+    ("resnet_like.zero", lambda: ndag.resnet_like(1, 0), ValueError, "positive"),
+    ("resnet_like.absurd", lambda: ndag.resnet_like(1, 10**5), ValueError, "parameters"),
+    ("unet_like.type", lambda: ndag.unet_like(1, 2.0), TypeError, "int"),
+    ("unet_like.absurd", lambda: ndag.unet_like(1, 10**5), ValueError, "parameters"),
+    ("resnet18.zero", lambda: ndag.resnet18(0), ValueError, "positive"),
+    ("resnet18.absurd", lambda: ndag.resnet18(width=10**4), ValueError, "parameters"),
+    # ------------------------------------------------------------ paths.sequential / enumeration / npk / ntk
+    ("linear_layers.module", lambda: sequential.linear_layers(nn.Sequential(nn.Linear(2, 2), nn.GELU(), nn.Linear(2, 1))), TypeError, "GELU"),
+    ("linear_layers.empty", lambda: sequential.linear_layers(nn.Sequential()), ValueError, "no layers"),
+    ("as_input.shape", lambda: sequential.as_input(torch.zeros(3), _net()), ValueError, "X"),
+    ("as_input.dtype", lambda: sequential.as_input(torch.zeros(3, 2, dtype=torch.float32), _net()), TypeError, "X"),
+    ("as_input.nan", lambda: sequential.as_input(_nan_X(), _net()), ValueError, "X contains NaN"),
+    ("as_input.empty", lambda: sequential.as_input(_X(0), _net()), ValueError, "empty"),
+    ("preactivations.empty", lambda: sequential.preactivations(_net(), _X(0)), ValueError, "empty"),
+    ("gates.inf", lambda: sequential.gates(_net(), _X() / 0), ValueError, "infinite"),
+    ("count_paths.module", lambda: enumeration.count_paths(nn.Linear(2, 1)), TypeError, "Sequential"),
+    ("enumerate_paths.absurd", lambda: enumeration.enumerate_paths(fc.mlp([10**3, 10**3, 10**3, 1], bias=False)), ValueError, "paths"),
+    ("enumerate_paths.max_paths", lambda: enumeration.enumerate_paths(_net(), max_paths=0), ValueError, "max_paths"),
+    ("npv_from_weights.empty", lambda: enumeration.npv_from_weights([], torch.zeros(1, 2, dtype=torch.long)), ValueError, "weights"),
+    ("npv_from_weights.chain", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 4)], torch.zeros(1, 2, dtype=torch.long)), ValueError, "weights"),
+    ("npv_from_weights.paths.dtype", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 3)], torch.zeros(1, 2)), TypeError, "paths"),
+    ("npv_from_weights.paths.shape", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 3)], torch.zeros(1, 3, dtype=torch.long)), ValueError, "paths"),
+    ("npv_from_weights.paths.range", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 3)], torch.tensor([[0, 3]])), ValueError, "paths"),
+    ("npv_from_weights.nan", lambda: enumeration.npv_from_weights([torch.full((3, 2), NAN), torch.ones(1, 3)], torch.tensor([[0, 1]])), ValueError, "weights"),
+    ("npv.bias.with_paths", lambda: enumeration.npv(_net(bias=True), torch.tensor([[0, 0]])), ValueError, "bias"),
+    ("npv.paths.range", lambda: enumeration.npv(_net(), torch.tensor([[5, 0]])), ValueError, "paths"),
+    ("npf.paths.shape", lambda: enumeration.npf(_net(), _X(), torch.tensor([[0, 0, 0]])), ValueError, "paths"),
+    ("npf.X.nan", lambda: enumeration.npf(_net(), _nan_X()), ValueError, "NaN"),
+    ("output_from_paths.bias", lambda: enumeration.output_from_paths(_net(bias=True), _X()), ValueError, "bias"),
+    ("npk_from_gates.X.shape", lambda: npk.npk_from_gates(_X(4, 2), _X(3, 3), [torch.ones(4, 2)], [torch.ones(3, 2)]), ValueError, "X2"),
+    ("npk_from_gates.G.rows", lambda: npk.npk_from_gates(_X(4), _X(3), [torch.ones(1, 2)], [torch.ones(3, 2)]), ValueError, "G1"),
+    ("npk_from_gates.X.nan", lambda: npk.npk_from_gates(_nan_X(), _X(3), [torch.ones(4, 2)], [torch.ones(3, 2)]), ValueError, "X1"),
+    ("npk_from_gates.G.nan", lambda: npk.npk_from_gates(_X(4), _X(3), [torch.full((4, 2), NAN)], [torch.ones(3, 2)]), ValueError, "G1"),
+    ("npk_from_gates.X.type", lambda: npk.npk_from_gates([[1.0]], _X(3), [torch.ones(1, 2)], [torch.ones(3, 2)]), TypeError, "X1"),
+    ("npk_from_gates.empty", lambda: npk.npk_from_gates(_X(0), _X(3), [torch.ones(0, 2)], [torch.ones(3, 2)]), ValueError, "X1"),
+    ("npk_from_gates.depth", lambda: npk.npk_from_gates(_X(4), _X(3), [torch.ones(4, 2)], []), ValueError, "depths"),
+    ("npk.X2.shape", lambda: npk.npk(_net(), _X(), _X(3, 3)), ValueError, "X2"),
+    ("npk.module", lambda: npk.npk(nn.Sequential(nn.Linear(2, 2, bias=False), nn.Sigmoid(), nn.Linear(2, 1, bias=False)), _X()), TypeError, "Sigmoid"),
+    ("ntk.model.type", lambda: ntk.ntk("net", _X()), TypeError, "model"),
+    ("ntk.X.shape", lambda: ntk.ntk(_net(), torch.zeros(4)), ValueError, "X1"),
+    ("ntk.output.range", lambda: ntk.ntk(fc.mlp([2, 3, 2], seed=0), _X(), output=5), ValueError, "output"),
+    ("ntk.X2.nan", lambda: ntk.ntk(_net(), _X(), _nan_X()), ValueError, "X2"),
+    ("path_ntk.outputs", lambda: ntk.path_ntk(fc.mlp([2, 3, 2], bias=False), _X()), ValueError, "one output"),
+    ("path_ntk.X.empty", lambda: ntk.path_ntk(_net(), _X(0)), ValueError, "empty"),
+    # ------------------------------------------------------------ paths.lifting
+    ("check_supported.type", lambda: lifting.check_supported("net"), TypeError, "model"),
+    ("check_supported.module", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU())), TypeError, "LeakyReLU"),
+    ("check_supported.dropout", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.Dropout()).train()), ValueError, "Dropout"),
+    ("path_norm.input_shape.mismatch", lambda: lifting.path_norm(_net(), (3,)), ValueError, "input_shape"),
+    ("path_norm.q.nan", lambda: lifting.path_norm(_net(), (2,), q=NAN), ValueError, "q must be"),
+    ("path_norm.q.type", lambda: lifting.path_norm(_net(), (2,), q="1"), TypeError, "q must be"),
+    ("path_norm.input_shape.absurd", lambda: lifting.path_norm(_net(), (10**5, 10**5)), ValueError, "absurd"),
+    ("path_norm.input_shape.empty", lambda: lifting.path_norm(_net(), ()), ValueError, "input_shape"),
+    ("path_metric.input_shape.mismatch", lambda: lifting.path_metric(_net(), _net(), (3,)), ValueError, "input_shape"),
+    ("path_metric.type", lambda: lifting.path_metric(_net(), "other", (2,)), TypeError, "model"),
+    ("path_metric_bound.arch", lambda: lifting.path_metric_bound(_net(), fc.mlp([2, 4, 1], bias=False), (2,)), ValueError, "same architecture"),
+    ("path_magnitude_scores.input_shape.mismatch", lambda: lifting.path_magnitude_scores(_net(), (3,)), ValueError, "input_shape"),
+    ("path_magnitude_scores.module", lambda: lifting.path_magnitude_scores(nn.Sequential(nn.Linear(2, 2), nn.Tanh()), (2,)), TypeError, "Tanh"),
+    ("magnitude_scores.module", lambda: lifting.magnitude_scores(nn.Sequential(nn.Linear(2, 2), nn.Sigmoid())), TypeError, "Sigmoid"),
+    ("global_prune.fraction.nan", lambda: lifting.global_prune(_net(), lifting.magnitude_scores(_net()), NAN), ValueError, "fraction"),
+    ("global_prune.scores.empty", lambda: lifting.global_prune(_net(), {}, 0.5), ValueError, "scores"),
+    ("global_prune.scores.name", lambda: lifting.global_prune(_net(), {"nope.weight": torch.ones(3, 2)}, 0.5), ValueError, "scores"),
+    ("global_prune.scores.shape", lambda: lifting.global_prune(_net(), {"0.weight": torch.ones(2, 3)}, 0.5), ValueError, "scores"),
+    ("global_prune.scores.nan", lambda: lifting.global_prune(_net(), {"0.weight": torch.full((3, 2), NAN)}, 0.5), ValueError, "scores"),
+    ("global_prune.model.type", lambda: lifting.global_prune("net", {"0.weight": torch.ones(3, 2)}, 0.5), TypeError, "model"),
+    ("random_rescaling.factors.empty", lambda: lifting.random_rescaling(_net(), 0, factors=()), ValueError, "factors"),
+    ("random_rescaling.factors.nan", lambda: lifting.random_rescaling(_net(), 0, factors=(NAN,)), ValueError, "factors"),
+    ("random_rescaling.seed", lambda: lifting.random_rescaling(_net(), 0.5), TypeError, "seed"),
+    # ------------------------------------------------------------ paths.dag
+    ("DAG.add.kind", lambda: pdag.DAG().add("sigmoid", None, []), ValueError, "kind"),
+    ("DAG.add.parent", lambda: pdag.DAG().add("relu", None, [(0, 1.0)]), ValueError, "parents"),
+    ("DAG.add.bias.nan", lambda: pdag.DAG().add("input", NAN, []), ValueError, "bias"),
+    ("to_dag.module", lambda: pdag.to_dag(nn.Sequential(nn.Linear(2, 2), nn.GELU()), (2,)), TypeError, "GELU"),
+    ("to_dag.absurd", lambda: pdag.to_dag(_net(), (5000,)), ValueError, "explicit DAGs"),
+    ("to_dag.input_shape.mismatch", lambda: pdag.to_dag(_net(), (3,)), ValueError, "input_shape"),
+    ("evaluate.shape", lambda: pdag.evaluate(_tiny_dag(), np.zeros((2, 3))), ValueError, "X"),
+    ("evaluate.nan", lambda: pdag.evaluate(_tiny_dag(), np.array([[NAN, 0.0]])), ValueError, "X"),
+    ("evaluate.empty", lambda: pdag.evaluate(_tiny_dag(), np.zeros((0, 2))), ValueError, "X"),
+    ("evaluate.dag.type", lambda: pdag.evaluate("dag", np.zeros((1, 2))), TypeError, "dag"),
+    ("dag.count_paths.type", lambda: pdag.count_paths(_net()), TypeError, "dag"),
+    ("dag.enumerate_paths.max_paths", lambda: pdag.enumerate_paths(_tiny_dag(), max_paths=1), ValueError, "max_paths"),
+    ("dag.enumerate_paths.X.shape", lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((2, 3))), ValueError, "X"),
+    ("dag.enumerate_paths.gates_from.shape", lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((2, 2)), gates_from=np.zeros((3, 2))), ValueError, "gates_from"),
+    ("dag.enumerate_paths.X.nan", lambda: pdag.enumerate_paths(_tiny_dag(), np.array([[NAN, 0.0]])), ValueError, "X"),
+    ("phi.max_paths", lambda: pdag.phi(_net(), (2,), max_paths=1), ValueError, "max_paths"),
+    ("dag.output_from_paths.no_X", lambda: pdag.output_from_paths(pdag.enumerate_paths(_tiny_dag()), 1), ValueError, "X"),
+    ("dag.output_from_paths.n_outputs", lambda: pdag.output_from_paths(pdag.enumerate_paths(_tiny_dag(), np.zeros((1, 2))), 0), ValueError, "n_outputs"),
+    # ------------------------------------------------------------ paths.gated
+    ("dgn_npk.type", lambda: gated.dgn_npk(_net(), _X()), TypeError, "DeepGatedNet"),
+    ("dgn_npk.X.nan", lambda: gated.dgn_npk(_dgn(), _nan_X()), ValueError, "X1"),
+    ("dgn_npk.X.empty", lambda: gated.dgn_npk(_dgn(), _X(0)), ValueError, "X1"),
+    ("dgn_npk.X.shape", lambda: gated.dgn_npk(_dgn(), torch.zeros(3)), ValueError, "X1"),
+    ("dgn_npk.X.dtype", lambda: gated.dgn_npk(_dgn(), torch.zeros(3, 2, dtype=torch.long)), TypeError, "X1"),
+    ("value_ntk.type", lambda: gated.value_ntk(_net(), _X()), TypeError, "DeepGatedNet"),
+    ("feature_ntk.X.nan", lambda: gated.feature_ntk(_dgn(), _nan_X()), ValueError, "X1"),
+    ("ntk_npk_constant.type", lambda: gated.ntk_npk_constant(2.0), TypeError, "sigmas"),
+    ("ntk_npk_constant.nan", lambda: gated.ntk_npk_constant([1.0, NAN]), ValueError, "sigma"),
+    ("ntk_npk_constant.empty", lambda: gated.ntk_npk_constant([]), ValueError, "sigmas"),
+    ("bernoulli_weights.sigmas.nan", lambda: gated.bernoulli_weights([2, 1], [NAN], 2, generator=torch.Generator()), ValueError, "sigma"),
+    ("bernoulli_weights.draws.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2.5, generator=torch.Generator()), TypeError, "draws"),
+    ("bernoulli_weights.widths.zero", lambda: gated.bernoulli_weights([2, 0, 1], [1.0, 1.0], 2, generator=torch.Generator()), ValueError, "widths"),
+    ("bernoulli_weights.absurd", lambda: gated.bernoulli_weights([10**4, 10**4, 1], [1.0, 1.0], 10, generator=torch.Generator()), ValueError, "2e8"),
+    ("bernoulli_weights.generator", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, generator=0), TypeError, "generator"),
+    ("value_ntk_from_gates.weights.shape", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(2, 1, 3)], _X(), [torch.ones(4, 3)]), ValueError, "weights"),
+    ("value_ntk_from_gates.X.nan", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _nan_X(), [torch.ones(4, 3)]), ValueError, "X1"),
+    ("value_ntk_from_gates.G.shape", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _X(), [torch.ones(5, 3)]), ValueError, "gate"),
+    ("value_ntk_from_gates.weights.nan", lambda: gated.value_ntk_from_gates([torch.full((3, 2), NAN), torch.ones(1, 3)], _X(), [torch.ones(4, 3)]), ValueError, "weights"),
+    ("value_ntk_from_gates.weights.empty", lambda: gated.value_ntk_from_gates([], _X(), []), ValueError, "weights"),
+    ("value_ntk_from_gates.weights.chain", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 4)], _X(), [torch.ones(4, 3)]), ValueError, "weights"),
+    # ------------------------------------------------------------ projection
+    ("conditional_mean.weights.nan", lambda: projection.conditional_mean(torch.ones(3), [0, 1, 1], torch.tensor([1.0, NAN, 1.0]), 2), ValueError, "weights"),
+    ("conditional_mean.weights.shape", lambda: projection.conditional_mean(torch.ones(3), [0, 1, 1], torch.ones(2), 2), ValueError, "weights"),
+    ("conditional_mean.values.nan", lambda: projection.conditional_mean(torch.tensor([1.0, NAN, 1.0]), [0, 1, 1], torch.ones(3), 2), ValueError, "values"),
+    ("conditional_mean.z.range", lambda: projection.conditional_mean(torch.ones(3), [0, 1, 2], torch.ones(3), 2), ValueError, "z"),
+    ("conditional_mean.z.float", lambda: projection.conditional_mean(torch.ones(3), [0.0, 0.5, 1.0], torch.ones(3), 2), TypeError, "z"),
+    ("conditional_mean.m", lambda: projection.conditional_mean(torch.ones(3), [0, 0, 0], torch.ones(3), 0), ValueError, "m"),
+    ("conditional_mean.empty", lambda: projection.conditional_mean(torch.ones(0), [], torch.ones(0), 1), ValueError, "empty"),
+    ("conditional_mean.values.type", lambda: projection.conditional_mean([1.0, 2.0], [0, 0], torch.ones(2), 1), TypeError, "values"),
+    ("event_statistics.weights.neg", lambda: projection.event_statistics([0, 1], [0, 1], torch.tensor([1.0, -1.0]), 2, 2), ValueError, "weights"),
+    ("event_statistics.weights.nan", lambda: projection.event_statistics([0, 1], [0, 1], torch.tensor([1.0, NAN]), 2, 2), ValueError, "weights"),
+    ("event_statistics.z.shape", lambda: projection.event_statistics([0, 1, 1], [0, 1], torch.ones(2), 2, 2), ValueError, "z_parent"),
+    ("event_statistics.m", lambda: projection.event_statistics([0, 0], [0, 0], torch.ones(2), 0, 1), ValueError, "m_parent"),
+    ("event_statistics.child_event.empty", lambda: projection.event_statistics([0, 1], [0, 0], torch.ones(2), 2, 2), ValueError, "positive probability"),
+    ("event_statistics.empty", lambda: projection.event_statistics([], [], torch.ones(0), 1, 1), ValueError, "empty"),
+    ("reformulated_forward.chain", lambda: projection.reformulated_forward([torch.ones(2, 3)], [torch.ones(2, 2)], [torch.ones(2, 2)]), ValueError, "chain"),
+    ("reformulated_forward.empty", lambda: projection.reformulated_forward([], [], []), ValueError, "non-empty"),
+    ("reformulated_forward.nan", lambda: projection.reformulated_forward([torch.ones(2, 2)], [torch.full((2, 2), NAN)], [torch.ones(2, 2)]), ValueError, "Fs"),
+    ("reformulated_forward.type", lambda: projection.reformulated_forward([[[1.0]]], [torch.ones(1, 1)], [torch.ones(1, 1)]), TypeError, "Ps"),
+    ("reformulated_forward.D", lambda: projection.reformulated_forward([torch.ones(2, 2)], [torch.ones(2, 2)], [torch.ones(2, 2)], D="tanh"), ValueError, "D"),
+    ("reformulated_forward.D.shape", lambda: projection.reformulated_forward([torch.ones(2, 2)], [torch.ones(2, 2)], [torch.ones(2, 2)], D=torch.ones(3, 3)), ValueError, "D"),
+    ("reformulated_backward.chain", lambda: projection.reformulated_backward([torch.ones(2, 3)], [torch.ones(3, 2)], [torch.ones(2, 2)]), ValueError, "chain"),
+    ("reformulated_backward.nan", lambda: projection.reformulated_backward([torch.ones(2, 2)], [torch.full((2, 2), NAN)], [torch.ones(2, 2)]), ValueError, "Gs"),
+    ("reformulated_backward.lengths", lambda: projection.reformulated_backward([torch.ones(2, 2)], [], [torch.ones(2, 2)]), ValueError, "equal length"),
+    ("weight_update.shape", lambda: projection.weight_update(torch.ones(2, 3), torch.ones(2, 2), torch.ones(2), torch.ones(2, 2)), ValueError, "chain"),
+    ("weight_update.nan", lambda: projection.weight_update(torch.ones(2, 2), torch.ones(2, 2), torch.tensor([1.0, NAN]), torch.ones(2, 2)), ValueError, "lam_parent"),
+    ("weight_update.type", lambda: projection.weight_update([[1.0]], torch.ones(1, 1), torch.ones(1), torch.ones(1, 1)), TypeError, "P"),
+    ("bn_backward.shape", lambda: projection.bn_backward(torch.randn(4, 2), torch.randn(4, 3)), ValueError, "grad_out"),
+    ("bn_backward.nan", lambda: projection.bn_backward(torch.tensor([[1.0], [NAN]]), torch.ones(2, 1)), ValueError, "x"),
+    ("bn_backward.one", lambda: projection.bn_backward(torch.ones(1, 3), torch.ones(1, 3)), ValueError, "batch of one"),
+    ("bn_backward.empty", lambda: projection.bn_backward(torch.ones(0, 3), torch.ones(0, 3)), ValueError, "samples"),
+    ("bn_backward.eps.nan", lambda: projection.bn_backward(torch.randn(4, 2), torch.randn(4, 2), eps=NAN), ValueError, "eps"),
+    ("bn_backward.dtype", lambda: projection.bn_backward(torch.ones(4, 2, dtype=torch.long), torch.ones(4, 2, dtype=torch.long)), TypeError, "x"),
+    ("bn_backward.constant", lambda: projection.bn_backward(torch.ones(4, 2), torch.ones(4, 2)), ValueError, "constant"),
+    ("bn_projector.shape", lambda: projection.bn_projector(torch.randn(3, 2)), ValueError, "f"),
+    ("bn_projector.weights", lambda: projection.bn_projector(torch.randn(3), torch.tensor([1.0, -1.0, 1.0])), ValueError, "weights"),
+    ("bn_projector.empty", lambda: projection.bn_projector(torch.ones(0)), ValueError, "samples"),
+    ("bn_projector.nan", lambda: projection.bn_projector(torch.tensor([1.0, NAN])), ValueError, "f"),
+    ("bn_projector.absurd", lambda: projection.bn_projector(torch.zeros(10**6)), ValueError, "f"),
+    ("beta_expansion.layer", lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.ones(2), 2), ValueError, "layer"),
+    ("beta_expansion.x.shape", lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.ones(3), 1), ValueError, "x"),
+    ("beta_expansion.x.nan", lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.tensor([1.0, NAN]), 1), ValueError, "x"),
+    ("beta_expansion.chain", lambda: projection.beta_expansion([torch.ones(3, 2), torch.ones(1, 4)], [torch.ones(3, 2), torch.ones(1, 3)], torch.ones(2), 1), ValueError, "student"),
+    ("beta_expansion.nan", lambda: projection.beta_expansion([torch.full((3, 2), NAN), torch.ones(1, 3)], [torch.ones(3, 2), torch.ones(1, 3)], torch.ones(2), 1), ValueError, "student"),
+    ("is_vertex.i.range", lambda: projection.is_vertex(np.eye(2), 2), ValueError, "i"),
+    ("is_vertex.i.type", lambda: projection.is_vertex(np.eye(2), 0.5), TypeError, "i"),
+    ("is_vertex.nan", lambda: projection.is_vertex(np.array([[0.0, NAN]]), 0), ValueError, "P"),
+    ("vertices.empty", lambda: projection.vertices(np.zeros((0, 2))), ValueError, "P"),
+    ("vertices.absurd", lambda: projection.vertices(np.zeros((10**5, 2))), ValueError, "rows"),
+    ("separating_weights.shape", lambda: projection.separating_weights(np.zeros(3)), ValueError, "P"),
+    ("separating_weights.absurd", lambda: projection.separating_weights(np.zeros((10**5, 2))), ValueError, "rows"),
+    ("kron.empty", lambda: projection.kron(), ValueError, "factor"),
+    ("kron.type", lambda: projection.kron(torch.ones(2), [1.0]), TypeError, "mats"),
+    ("disentanglement_residual.nan", lambda: projection.disentanglement_residual(torch.tensor([1.0, NAN]), (2,), 0), ValueError, "v"),
+    ("disentanglement_residual.shape", lambda: projection.disentanglement_residual(torch.ones(3), (2, 2), 0), ValueError, "entries"),
+    ("disentanglement_residual.factor", lambda: projection.disentanglement_residual(torch.ones(4), (2, 2), 2), ValueError, "factor"),
+    ("disentanglement_residual.zero", lambda: projection.disentanglement_residual(torch.ones(0), (0, 2), 0), ValueError, "shape"),
+    ("independence_gap.weights.nan", lambda: projection.independence_gap([0, 1], [0, 1], [0, 0], torch.tensor([1.0, NAN])), ValueError, "weights"),
+    ("independence_gap.weights.neg", lambda: projection.independence_gap([0, 1], [0, 1], [0, 0], torch.tensor([1.0, -1.0])), ValueError, "weights"),
+    ("independence_gap.shape", lambda: projection.independence_gap([0, 1, 1], [0, 1], [0, 0], torch.ones(2)), ValueError, "shape"),
+    ("independence_gap.coarse", lambda: projection.independence_gap([0, 1], [0, 0], [0, 1], torch.ones(2)), ValueError, "function of fine"),
+    ("independence_gap.float", lambda: projection.independence_gap([0.5, 1.0], [0, 1], [0, 0], torch.ones(2)), TypeError, "code"),
+    ("independence_gap.empty", lambda: projection.independence_gap([], [], [], torch.ones(0)), ValueError, "empty"),
+    ("conditional_covariance.shape", lambda: projection.conditional_covariance(torch.ones(3, 2), torch.ones(3, 3), [0, 0, 0], torch.ones(3), 1), ValueError, "b"),
+    ("conditional_covariance.nan", lambda: projection.conditional_covariance(torch.ones(3), torch.tensor([1.0, NAN, 0.0]), [0, 0, 0], torch.ones(3), 1), ValueError, "values"),
+    ("ladder_report.net.type", lambda: projection.ladder_report("net", _lad(), ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "net"),
+    ("ladder_report.teacher.type", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), "teacher", ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "teacher"),
+    ("ladder_report.weights.shape", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), _lad(), ladder.all_inputs(4), torch.ones(15) / 15), ValueError, "weights"),
+    # ------------------------------------------------------------ pwl
+    ("PWLNet.empty", lambda: pwl.PWLNet([]), ValueError, "layers"),
+    ("PWLNet.shape", lambda: pwl.PWLNet([(np.ones((2, 1)), np.ones(3))]), ValueError, "layer 0"),
+    ("PWLNet.nan", lambda: pwl.PWLNet([(np.full((2, 1), NAN), np.ones(2))]), ValueError, "layer 0"),
+    ("PWLNet.type", lambda: pwl.PWLNet([([[1.0]], [0.0])]), TypeError, "layer 0"),
+    ("PWLNet.call.nan", lambda: _pwl()(np.array([NAN])), ValueError, "X"),
+    ("PWLNet.call.shape", lambda: _pwl()(np.zeros((2, 3))), ValueError, "X"),
+    ("PWLNet.call.empty", lambda: _pwl()(np.zeros(0)), ValueError, "X"),
+    ("from_sequential.module", lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1))), TypeError, "Tanh"),
+    ("from_sequential.nan", lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 1)).apply(lambda m: nn.init.constant_(m.weight, NAN) if isinstance(m, nn.Linear) else None)), ValueError, "layer 0"),
+    ("affine.shape", lambda: pwl.affine(np.ones((2, 2)), np.ones(3)), ValueError, "c"),
+    ("affine.nan", lambda: pwl.affine(np.full((1, 1), NAN), np.ones(1)), ValueError, "A"),
+    ("affine.empty", lambda: pwl.affine(np.ones((0, 2)), np.ones(0)), ValueError, "A"),
+    ("compose.type", lambda: pwl.compose(_pwl(), "inner"), TypeError, "inner"),
+    ("compose.shape", lambda: pwl.compose(pwl.identity(2, 0), _pwl()), ValueError, "inner"),
+    ("identity.d", lambda: pwl.identity(0, 1), ValueError, "d"),
+    ("identity.type", lambda: pwl.identity(2.0, 1), TypeError, "d"),
+    ("identity.absurd", lambda: pwl.identity(10**6, 1), ValueError, "d"),
+    ("identity.hidden_layers.absurd", lambda: pwl.identity(2, 10**7), ValueError, "hidden_layers"),
+    ("pad.type", lambda: pwl.pad(_pwl(), 2.5), TypeError, "hidden_layers"),
+    ("pad.fewer", lambda: pwl.pad(pwl.identity(1, 2), 1), ValueError, "hidden layers"),
+    ("parallel.empty", lambda: pwl.parallel([]), ValueError, "nets"),
+    ("parallel.type", lambda: pwl.parallel([_pwl(), "net"]), TypeError, "nets\\[1\\]"),
+    ("linear_combination.coeffs.nan", lambda: pwl.linear_combination([_pwl()], [NAN]), ValueError, "coeffs"),
+    ("linear_combination.count", lambda: pwl.linear_combination([_pwl()], [1.0, 2.0]), ValueError, "coefficients"),
+    ("max_net.q", lambda: pwl.max_net(0), ValueError, "q"),
+    ("max_net.absurd", lambda: pwl.max_net(10**8), ValueError, "q"),
+    ("max_net.levels", lambda: pwl.max_net(4, levels=5), ValueError, "levels"),
+    ("max_affine.nan", lambda: pwl.max_affine(np.array([[NAN]]), [0.0]), ValueError, "A"),
+    ("wang_sun.empty", lambda: pwl.wang_sun([]), ValueError, "terms"),
+    ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
+    ("wang_sun.levels_cut", lambda: pwl.wang_sun([(1.0, np.eye(2), np.zeros(2))], levels_cut=-1), ValueError, "levels_cut"),
+    ("pwl_1d.value.nan", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], NAN), ValueError, "value"),
+    ("pwl_1d.value.type", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], "0"), TypeError, "value"),
+    ("pwl_1d.slopes.empty", lambda: pwl.pwl_1d([], [], 0.0), ValueError, "slopes"),
+    ("pwl_1d.slopes.inf", lambda: pwl.pwl_1d([0.0], [1.0, INF], 0.0), ValueError, "slopes"),
+    ("pwl_eval.value.nan", lambda: pwl.pwl_eval([0.0], [1.0, 2.0], NAN, [0.0]), ValueError, "value"),
+    ("pwl_eval.order", lambda: pwl.pwl_eval([1.0, 0.0], [1.0, 2.0, 3.0], 0.0, [0.0]), ValueError, "strictly increasing"),
+    ("pwl_eval.x.nan", lambda: pwl.pwl_eval([0.0], [1.0, 2.0], 0.0, [NAN]), ValueError, "x"),
+    ("pwl_from_points.short", lambda: pwl.pwl_from_points([0.0], [0.0]), ValueError, "length"),
+    ("pwl_from_points.slope.nan", lambda: pwl.pwl_from_points([0.0, 1.0], [0.0, 1.0], left_slope=NAN), ValueError, "left_slope"),
+    ("pwl_from_points.order", lambda: pwl.pwl_from_points([1.0, 0.0], [0.0, 1.0]), ValueError, "strictly increasing"),
+    # ------------------------------------------------------------ regions
+    ("affine_layers.module", lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 2), nn.Tanh())), TypeError, "Tanh"),
+    ("affine_layers.empty", lambda: regions.affine_layers(nn.Sequential()), ValueError, "no layers"),
+    ("affine_layers.nan", lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 1)).apply(lambda m: nn.init.constant_(m.bias, NAN) if isinstance(m, nn.Linear) else None)), ValueError, "NaN"),
+    ("pieces_1d.lo.nan", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), NAN, 1.0), ValueError, "lo"),
+    ("pieces_1d.hi.type", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), 0.0, "1"), TypeError, "hi"),
+    ("pieces_1d.empty_interval", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), 1.0, 1.0), ValueError, "lo < hi"),
+    ("pieces_1d.d_in", lambda: regions.pieces_1d(_net(), 0.0, 1.0), ValueError, "1 input"),
+    ("pieces_1d.max_pieces", lambda: regions.pieces_1d(fc.mlp([1, 8, 8, 1], seed=0), -5.0, 5.0, max_pieces=1), ValueError, "max_pieces"),
+    ("count_pieces_1d.outputs", lambda: regions.count_pieces_1d(fc.mlp([1, 2, 2], seed=0), 0.0, 1.0), ValueError, "one output"),
+    ("max_pieces_1d_bound.zero", lambda: regions.max_pieces_1d_bound([2, 0]), ValueError, "widths"),
+    ("max_pieces_1d_bound.empty", lambda: regions.max_pieces_1d_bound([]), ValueError, "widths"),
+    ("max_pieces_1d_bound.type", lambda: regions.max_pieces_1d_bound([2.5]), TypeError, "widths"),
+    ("regions_2d.box.len", lambda: regions.regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0)), ValueError, "box"),
+    ("regions_2d.box.nan", lambda: regions.regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, NAN)), ValueError, "box\\[3\\]"),
+    ("regions_2d.max_cells", lambda: regions.regions_2d(fc.mlp([2, 8, 8, 1], seed=0), (-3, 3, -3, 3), max_cells=2), ValueError, "max_cells"),
+    ("regions_2d.d_in", lambda: regions.regions_2d(fc.mlp([1, 2, 1], seed=0), (0, 1, 0, 1)), ValueError, "2 input"),
+    ("count_regions_2d.mode", lambda: regions.count_regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), mode="cells"), ValueError, "mode"),
+    ("zigzag_coefficients.M", lambda: regions.zigzag_coefficients([0.5], M=0.0), ValueError, "M"),
+    ("zigzag_coefficients.a.empty", lambda: regions.zigzag_coefficients([]), ValueError, "a must"),
+    ("zigzag_coefficients.a.nan", lambda: regions.zigzag_coefficients([NAN]), ValueError, "a must"),
+    ("zigzag_coefficients.a.repeat", lambda: regions.zigzag_coefficients([0.5, 0.5]), ValueError, "zero-length"),
+    ("zigzag.x.nan", lambda: regions.zigzag([0.5], [NAN]), ValueError, "x"),
+    ("zigzag_composition_net.empty", lambda: regions.zigzag_composition_net([]), ValueError, "a_list"),
+    ("zigzag_composition_net.absurd", lambda: regions.zigzag_composition_net([np.linspace(0.1, 0.9, 10**4)] * 10**3), ValueError, "a_list"),
+    ("random_simplex_point.p", lambda: regions.random_simplex_point(0, gen=np.random.default_rng(0)), ValueError, "p must"),
+    ("random_simplex_point.M", lambda: regions.random_simplex_point(2, M=NAN, gen=np.random.default_rng(0)), ValueError, "M"),
+    ("random_simplex_point.absurd", lambda: regions.random_simplex_point(10**9, gen=np.random.default_rng(0)), ValueError, "p"),
+    ("random_simplex_point.gen", lambda: regions.random_simplex_point(2, gen=0), TypeError, "gen"),
+    ("zonotope_support.shape", lambda: regions.zonotope_support(np.ones((2, 2)), np.ones(3)), ValueError, "r"),
+    ("zonotope_support.nan", lambda: regions.zonotope_support(np.ones((2, 2)), np.array([NAN, 0.0])), ValueError, "r"),
+    ("zonotope_support.B.empty", lambda: regions.zonotope_support(np.ones((0, 2)), np.ones(2)), ValueError, "B"),
+    ("zonotope_support_net.nan", lambda: regions.zonotope_support_net(np.array([[NAN, 1.0]])), ValueError, "B"),
+    ("zonotope_net.a_list", lambda: regions.zonotope_net(np.eye(2), []), ValueError, "a_list"),
+    ("zonotope_vertices.absurd", lambda: regions.zonotope_vertices(np.ones((30, 2))), ValueError, "2\\^m"),
+    ("zonotope_vertices.shape", lambda: regions.zonotope_vertices(np.ones(3)), ValueError, "B"),
+    ("zonotope_vertex_count.n", lambda: regions.zonotope_vertex_count(0, 2), ValueError, "n"),
+    ("zonotope_vertex_count.type", lambda: regions.zonotope_vertex_count(2.5, 2), TypeError, "n"),
+]
+
+
+@pytest.mark.parametrize("call, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_refused(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_case_ids_are_unique():
+    ids = [c[0] for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_nothing_was_seeded_or_changed_globally():
+    # runtime.setup refuses before it touches the global state: the default dtype stays float64
+    with pytest.raises(TypeError):
+        runtime.setup(0, dtype=torch.int64)
+    assert torch.get_default_dtype() == torch.float64
+
+
+def test_records_in_notebook_reads_a_valid_notebook(tmp_path):
+    # the bad-path checks above must not break the good path
+    nb = {"cells": [{"outputs": [{"data": {claims.MIME: _record().to_json()}}]}]}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    assert [r["id"] for r in claims.records_in_notebook(p)] == ["t.x"]
+    assert claims.summary_line(_record()).startswith("[PASS] t.x")

@@ -1,0 +1,266 @@
+"""Tests that kill surviving mutants that matter (found by `make mutation`, see bench/MUTATION.md).
+
+Each test pins one behaviour that a mutant changed without any other test noticing: a record field the ledger
+stores, a boundary of a refusal, a dtype, a tie-break, an adjacency rule, a degenerate branch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from relulab import claims, erm, projection as pj, regions as R
+from relulab.data.ladder import all_inputs, ladder, random_distribution
+from relulab.nets import mlp
+from relulab.nets.teacher import TreeNet
+from relulab.paths import enumeration
+from relulab.paths.lifting import global_prune, random_rescaling
+from relulab.paths.npk import npk_from_gates
+
+REL = 1e-10
+
+
+def close(a, b):
+    return (a - b).abs().max().item() <= REL * max(1.0, b.abs().max().item())
+
+
+# ---------------------------------------------------------------- claims: what the ledger stores and shows
+
+def test_record_fields_are_the_measured_values():
+    claims.verify("t.fields", 1.0, 1.0, 0.125, 50.0, quantity="q", control_quantity="cq", note="n", display=False)
+    rec = claims.RECORDS[-1]
+    assert (rec.tolerance, rec.control_measured, rec.control_quantity, rec.quantity, rec.note) == (0.125, 50.0, "cq", "q", "n")
+    assert rec.control_margin == 392.0 and rec.passed
+
+
+def test_record_json_keeps_finite_floats_and_spells_infinite_ones():
+    claims.verify("t.json", 0.0, 0.0, 0.0, 1.0, display=False)  # zero tolerance: the control's margin is inf
+    js = claims.RECORDS[-1].to_json()
+    assert js["control_margin"] == "inf" and js["measured"] == 0.0 and isinstance(js["control_measured"], float)
+    json.dumps(js, allow_nan=False)  # valid strict JSON
+
+
+def test_record_is_displayed_with_its_mime_bundle(monkeypatch):
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    claims.verify("t.display", 1.0, 1.0, 0.1, 50.0)
+    (bundle, raw), = shown
+    assert raw and bundle["text/plain"].startswith("[PASS] t.display") and bundle[claims.MIME]["id"] == "t.display"
+
+
+def test_records_skip_cells_without_outputs(tmp_path):
+    rec = claims.RECORDS[-1].to_json() if claims.RECORDS else {"id": "t.x"}
+    nb = {"cells": [{"cell_type": "markdown", "source": "text"}, {"outputs": [{"data": {claims.MIME: rec}}]}]}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    assert [r["id"] for r in claims.records_in_notebook(p)] == [rec["id"]]
+
+
+# ---------------------------------------------------------------- erm: counts and the shape of y
+
+def test_program_and_dichotomy_counts_closed_form():
+    assert erm.count_dichotomies_bound(3, 0) == 2  # R^0: only the two constant dichotomies
+    assert erm.count_dichotomies_bound(5, 2) == 2 * (1 + 4 + 6)
+    assert erm.program_count(5, 2, 2) == math.comb(2 * 22, 2)
+
+
+def test_exact_erm_reports_its_program_count_and_accepts_a_column_y():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 1)), rng.normal(size=5)
+    r = erm.exact_erm(X, y, 2)
+    items = 2 * r.n_dichotomies  # (dichotomy, sign) pairs
+    assert r.n_programs == math.comb(items, 2)
+    r2 = erm.exact_erm(X, y[:, None], 2)
+    assert r2.loss == r.loss
+
+
+# ---------------------------------------------------------------- enumeration, npk
+
+def test_enumerate_paths_limit_is_inclusive_and_dtype_follows_the_weights():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    assert enumeration.enumerate_paths(net, max_paths=6).shape == (6, 2)
+    with pytest.raises(ValueError, match="max_paths"):
+        enumeration.enumerate_paths(net, max_paths=5)
+    net32 = mlp([2, 3, 1], bias=False, seed=0, dtype=torch.float32)
+    assert enumeration.npv(net32).dtype == torch.float32
+
+
+def test_npk_from_gates_refuses_a_gate_that_is_not_a_tensor():
+    X = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="G1\\[0\\]"):
+        npk_from_gates(X, X, [[[1.0, 0.0]] * 3], [torch.ones(3, 2)])
+
+
+# ---------------------------------------------------------------- lifting: rescaling skips what it must, ties
+
+def test_rescaling_skips_a_grouped_next_conv():
+    # conv -> ReLU -> depthwise conv: per-channel rescaling cannot be undone by a grouped next layer's in-weights
+    # in general, so random_rescaling must leave that pair alone (and the function unchanged)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 2, 3, padding=1, groups=2),
+                        nn.ReLU(), nn.Flatten(), nn.Linear(32, 1)).double().eval()
+    r = random_rescaling(net, 0, factors=(2.0**-5, 2.0**6))
+    X = torch.randn(4, 1, 4, 4)
+    with torch.no_grad():
+        assert close(r(X), net(X))
+    assert torch.equal(r[0].weight, net[0].weight)  # the first pair was skipped
+
+
+def test_global_prune_breaks_ties_by_position():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    scores = {"0.weight": torch.ones(3, 2), "2.weight": torch.ones(1, 3)}
+    _, masks = global_prune(net, scores, 0.5)
+    flat = torch.cat([masks["0.weight"].reshape(-1), masks["2.weight"].reshape(-1)])
+    assert flat.tolist() == [False] * 4 + [True] * 5  # round(0.5 * 9) = 4 smallest: the first four by position
+
+
+# ---------------------------------------------------------------- projection
+
+def test_bn_backward_accepts_tiny_but_varying_inputs():
+    g = torch.Generator().manual_seed(0)
+    x, up = torch.randn(6, 2, generator=g), torch.randn(6, 2, generator=g)
+    # the constant-input check is relative to the input's own scale: 1e-16 x is as valid as x
+    assert close(pj.bn_backward(1e-16 * x, up) * 1e-16, pj.bn_backward(x, up))
+
+
+def test_bn_projector_zero_weights_and_constant_f():
+    f = torch.tensor([0.0, 1.0, 3.0, 5.0])
+    P = pj.bn_projector(f, torch.tensor([1.0, 1.0, 1.0, 0.0]))  # a sample of weight 0 is allowed
+    w = torch.tensor([1.0, 1.0, 1.0, 0.0]) / 3
+    assert close(P @ torch.ones(4), torch.zeros(4)) and abs(float((w * (P @ f)) @ f)) < 1e-10
+    with pytest.raises(ValueError, match="constant"):
+        pj.bn_projector(torch.ones(4))
+
+
+def test_vertices_of_points_on_a_line():
+    P = np.array([[0.0], [2.0], [1.0], [-1.0]])  # one column: the hull is [-1, 2]
+    assert pj.vertices(P).tolist() == [False, True, False, True]
+
+
+def test_reformulation_exact_for_a_three_level_injective_teacher():
+    # three levels: the backward pass of a middle layer reads the layer above (a 2-level net cannot tell l+1 from l-1)
+    X = all_inputs(8)
+    p = torch.tensor(random_distribution(len(X), seed=0))
+    teacher = ladder(8, [None, None, None], seed=0)
+    net = TreeNet(2, 8, [2, 2, teacher.m[-1]], [2, 2, 2], seed=0)
+    r = pj.ladder_report(net, teacher, X, p)
+    assert {"F", "G", "F_local", "G_local", "dW_pipe", "dW_autograd", "stats", "focus", "broadness"} <= set(r)
+    for l in range(2):
+        for s in range(len(r["G"][l])):
+            assert close(r["G_local"][l][s], r["G"][l][s])
+
+
+# ---------------------------------------------------------------- regions
+
+def test_equal_maps_on_non_adjacent_cells_are_different_pieces():
+    # the hat ReLU(x) - 2 ReLU(x - 1) + ReLU(x - 2), constant in y: 0 left of 0 and right of 2, two separate pieces
+    l1, l2 = nn.Linear(2, 3), nn.Linear(3, 1)
+    with torch.no_grad():
+        l1.weight.copy_(torch.tensor([[1.0, 0.0]] * 3))
+        l1.bias.copy_(torch.tensor([0.0, -1.0, -2.0]))
+        l2.weight.copy_(torch.tensor([[1.0, -2.0, 1.0]]))
+        l2.bias.zero_()
+    net = nn.Sequential(l1, nn.ReLU(), l2).double()
+    assert R.count_regions_2d(net, (-1.5, 3.5, -1, 1)) == 4
+    assert R.count_regions_2d(net, (-1.5, 3.5, -1, 1), exact=True) == 4
+    # |x| + |y| - |x + y|: 0 on the first and third quadrants, which touch only at a corner (not adjacent), and
+    # -2x, 2y, 2x, -2y on the two halves of the other quadrants: 6 pieces
+    l1, l2 = nn.Linear(2, 6, bias=False), nn.Linear(6, 1, bias=False)
+    with torch.no_grad():
+        l1.weight.copy_(torch.tensor([[1.0, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [-1, -1]]))
+        l2.weight.copy_(torch.tensor([[1.0, 1, 1, 1, -1, -1]]))
+    net = nn.Sequential(l1, nn.ReLU(), l2).double()
+    assert R.count_regions_2d(net, (-1, 1, -1, 1)) == R.count_regions_2d(net, (-1, 1, -1, 1), exact=True) == 6
+
+
+def test_zonotope_vertices_degenerate_cases():
+    assert R.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
+    assert sorted(R.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]
+
+
+# ---------------------------------------------------------------- second sample (seed 1): survivors that matter
+
+def test_control_that_hits_the_reference_exactly_did_not_fail():
+    with pytest.raises(claims.ClaimFailed, match="did not fail"):
+        claims.verify("t.exact", 1.0, 1.0, 0.0, 1.0, display=False)  # zero tolerance, zero miss: margin 0, not inf
+
+
+def test_summary_line_printed_outside_ipython(capsys):
+    claims.verify("t.print", 2.0, 2.0, 0.1, 50.0, relation="<=")
+    out = capsys.readouterr().out.strip()
+    assert out == claims.summary_line(claims.RECORDS[-1]) and out.startswith("[PASS] t.print: measured 2 <= 2")
+    assert claims.RECORDS[-1].relation == "<="
+    claims.verify("t.print2", 2.0, 2.0, 0.1, 50.0, quantity="err")
+    assert capsys.readouterr().out.startswith("[PASS] t.print2: err = 2 == 2")
+
+
+def test_records_stored_as_json_strings_are_decoded(tmp_path):
+    rec = {"id": "t.str", "passed": True}
+    nb = {"cells": [{"outputs": [{"data": {claims.MIME: json.dumps(rec)}}]}]}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    assert list(claims.records_in_notebook(p)) == [rec]
+
+
+def test_exact_erm_names_its_loss():
+    X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 0.0])
+    assert erm.exact_erm(X, y, 1).loss_name == "squared"
+    assert erm.exact_erm(X, y, 1, "absolute").loss_name == "absolute"
+
+
+def test_rescaling_handles_a_trailing_relu_and_is_reproducible():
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU()).double()
+    a = random_rescaling(net, 7)
+    torch.manual_seed(123)  # the global generator must not matter
+    b = random_rescaling(net, 7)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert not torch.equal(a[0].weight, net[0].weight)
+
+
+def test_global_prune_copies_and_fraction_zero_keeps_everything():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    pruned, masks = global_prune(net, {"0.weight": torch.rand(3, 2)}, 0.5)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # the model itself is untouched
+    assert (pruned[0].weight == 0).sum() == 3
+    _, masks = global_prune(net, {"0.weight": torch.rand(3, 2)}, 0.0)
+    assert masks["0.weight"].all()
+
+
+def test_adaptive_pool_on_non_square_inputs_against_enumeration():
+    from relulab.paths import dag as D
+    from relulab.paths.lifting import path_norm
+
+    for out in (1, (1, None)):  # width 3 differs from the 2 channels: a wrong axis cannot pass by coincidence
+        net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(out), nn.Flatten(),
+                            nn.LazyLinear(1)).double()
+        with torch.no_grad():
+            net(torch.zeros(1, 1, 4, 3))  # materialise the lazy head
+        net = nn.Sequential(*list(net)).eval()
+        ref = np.abs(D.phi(net, (1, 4, 3))).sum()
+        assert abs(path_norm(net, (1, 4, 3)) - ref) <= REL * ref
+
+
+def test_reformulated_relu_gate_is_the_relu():
+    raw_P, F, W = torch.eye(2), torch.tensor([[0.5, -1.0], [2.0, 0.25]]), torch.eye(2)
+    assert torch.equal(pj.reformulated_forward([raw_P], [F], [W], D="relu"), torch.relu(F))
+
+
+def test_disentanglement_residual_accepts_a_factor_of_size_one():
+    v = torch.tensor([1.0, 2.0, 3.0])
+    assert pj.disentanglement_residual(v, (1, 3), 1) == 0.0
+    assert pj.disentanglement_residual(v, (1, 3), 0) == 1.0
+
+
+def test_random_simplex_point_allows_min_gap_zero():
+    a = R.random_simplex_point(3, 2.0, gen=np.random.default_rng(0), min_gap=0.0)
+    assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
