@@ -264,3 +264,70 @@ def test_disentanglement_residual_accepts_a_factor_of_size_one():
 def test_random_simplex_point_allows_min_gap_zero():
     a = R.random_simplex_point(3, 2.0, gen=np.random.default_rng(0), min_gap=0.0)
     assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
+
+
+# ---------------------------------------------------------------- third sample (seed 2): survivors that matter
+
+def test_verify_accepts_a_tensor_that_requires_grad():
+    t = torch.tensor(1.0, requires_grad=True) * 1.0
+    claims.verify("t.grad", t, 1.0, 0.1, 50.0, display=False)
+    assert claims.RECORDS[-1].measured == 1.0
+
+
+def test_erm_to_torch_with_output_bias_matches_predict():
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([1.0, 2.0, 1.5, 4.0])
+    r = erm.exact_erm(X, y, 1, output_bias=True)
+    with torch.no_grad():
+        out = r.to_torch()(torch.from_numpy(X))
+    assert out.shape == (4, 1) and np.allclose(out[:, 0].numpy(), r.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_global_prune_can_prune_a_single_weight():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    s = torch.arange(6, dtype=torch.float64).reshape(3, 2)
+    pruned, masks = global_prune(net, {"0.weight": s}, 1 / 6)
+    assert (~masks["0.weight"]).sum() == 1 and pruned[0].weight[0, 0] == 0
+
+
+def test_conditional_mean_of_one_sample():
+    assert torch.equal(pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]]))
+
+
+def test_reformulated_forward_adds_the_bias():
+    P, F, W, b = torch.eye(2), torch.tensor([[1.0, -2.0], [0.5, 3.0]]), torch.eye(2), torch.tensor([[0.25, -0.5]])
+    assert torch.equal(pj.reformulated_forward([P], [F], [W], bias=b), F + b)
+
+
+def test_adjacent_cells_with_equal_maps_merge_into_one_piece():
+    # ReLU(x) + ReLU(y) + 0 * ReLU(x + y): the third unit cuts two quadrants in half without changing the function,
+    # so 6 activation regions make 4 pieces; the exact-rational and float adjacency tests must both merge them
+    l1, l2 = nn.Linear(2, 3, bias=False), nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        l1.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+        l2.weight.copy_(torch.tensor([[1.0, 1.0, 0.0]]))
+    net = nn.Sequential(l1, nn.ReLU(), l2).double()
+    for exact in (False, True):
+        r = R.regions_2d(net, (-1, 1, -1, 1), exact=exact)
+        assert (r.n_activation_regions, r.n_pieces) == (6, 4)
+
+
+# ---------------------------------------------------------------- fourth sample (seed 3): survivors that matter
+
+def test_summary_line_marks_a_failed_record():
+    rec = claims.ClaimRecord("t.f", False, 2.0, 1.0, 0.1, "==", "DID NOT FAIL", 1.0, 0.0, "", "", "")
+    assert claims.summary_line(rec).startswith("[FAIL] t.f")
+
+
+def test_piece_and_vertex_count_closed_forms():
+    assert R.max_pieces_1d_bound([3, 2]) == {"lemma_D5": 2 * 4 * 2, "prod_w_plus_1": 4 * 3}
+    assert R.zonotope_vertex_count(2, 1) == 2 and R.zonotope_vertex_count(3, 4) == 2 * (1 + 3 + 3)
+
+
+def test_scores_keep_the_model_dtype_and_beta_expansion_keys():
+    from relulab.paths.lifting import path_magnitude_scores
+
+    net = mlp([2, 3, 1], seed=0, dtype=torch.float32)
+    assert all(s.dtype == torch.float32 for s in path_magnitude_scores(net, (2,)).values())
+    Ws = [torch.randn(3, 2, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3)]
+    out = pj.beta_expansion(Ws, Ws, torch.ones(2), 1)
+    assert set(out) == {"g", "A", "B", "V", "V_star", "f", "f_star", "D"}
