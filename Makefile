@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter bench clean
+.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism bench mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -60,7 +60,12 @@ test-chapters: install ## execute every chapter with a non-default seed; any fai
 
 test-nbval: install ## re-execute the committed chapters and compare with their stored outputs
 	TQDM_DISABLE=1 $(BIN)/python -m pytest -q --nbval $$($(BIN)/python tests/run_chapters.py --list) -n $(JOBS) --dist loadfile \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p tests.nbval_numbers -p no:randomly
+
+determinism: install ## execute every chapter twice (seed $(SEED)) and require byte-identical outputs (slow; not in CI)
+	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/determinism/a -p seed $(SEED)
+	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/determinism/b -p seed $(SEED)
+	$(BIN)/python tests/compare_runs.py _build/determinism/a _build/determinism/b
 
 bench: install ## print each fast kernel's cost against its naive reference
 	$(BIN)/python bench/run.py

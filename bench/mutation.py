@@ -95,6 +95,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--work", type=Path, default=ROOT / "_build" / "mutation")
+    ap.add_argument("--only", default="", help="only modules whose path contains this text (e.g. npk)")
     ap.add_argument("--report-only", action="store_true", help="print the table of the last run in --work")
     args = ap.parse_args()
     work = args.work.resolve()
@@ -104,6 +105,8 @@ def main() -> None:
         results = load(work)
         names: list[str] = []
         for path, codes in results.items():
+            if args.only not in path:
+                continue
             keys = sorted(codes)
             names += keys if args.sample <= 0 else random.Random(f"{args.seed}:{path}").sample(keys, min(args.sample, len(keys)))
         (work / "chosen.txt").write_text("\n".join(names))
@@ -111,7 +114,7 @@ def main() -> None:
         mutmut = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
         subprocess.run(mutmut + ([] if args.sample <= 0 else names), cwd=work, env=env, check=False)
     chosen = set((work / "chosen.txt").read_text().split())
-    print(score_table(load(work), chosen))
+    print(score_table({p: c for p, c in load(work).items() if args.only in p}, chosen))
 
 
 if __name__ == "__main__":

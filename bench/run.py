@@ -3,11 +3,13 @@
     python bench/run.py          (or: make bench)
 
 Runs the foundation's NPK benchmark, then every bench/bench_*.py module's main(), then prints the time of every
-chapter from the last `make book` / `make test` run (_build/timings.json).
+chapter from the last `make book` / `make test` run (_build/timings.json).  Everything printed is also written to
+bench/latest.txt (with the date and the CPU), which the reproducibility page of the book shows.
 """
 
 from __future__ import annotations
 
+import sys
 
 import torch
 
@@ -52,7 +54,49 @@ def chapter_times() -> None:
             print(f"  {t:6.1f} s  {name}")
 
 
+class _Tee:
+    """Write to the terminal and to a file at once (the bench's printout is also the book's record of it)."""
+
+    def __init__(self, *streams):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for s in self.streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for s in self.streams:
+            s.flush()
+
+
+def _cpu() -> str:
+    """The CPU model, from /proc/cpuinfo where there is one."""
+    import platform
+    from pathlib import Path
+
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
+    import contextlib
+    import datetime
+    import os
+    from pathlib import Path
+
+    out = Path(__file__).resolve().parent / "latest.txt"
+    with open(out, "w", encoding="utf-8") as f, contextlib.redirect_stdout(_Tee(sys.stdout, f)):
+        print(f"make bench, {datetime.date.today().isoformat()}, {_cpu()}, {os.cpu_count()} cores")
+        _run_all()
+    print(f"\n(written to {out.relative_to(out.parents[1])})")
+
+
+def _run_all() -> None:
     import importlib.util
     from pathlib import Path
 

@@ -3,7 +3,7 @@ ValueError/TypeError whose message names the argument (never a silently wrong nu
 
 One table: (function, kind of bad input) -> the call, the exception type and a regex the message must match.
 Kinds: shape, dtype/type, nan/inf, empty, unsupported module, non-positive size, absurd size (cost would explode).
-Functions of ``relulab.nets.gated`` are tested in tests/test_gated.py (owned by Part IV).
+``relulab.nets.gated`` and ``relulab.paths.pair_pass`` are here too (tests/test_gated.py keeps their behaviour tests).
 Every call here is cheap: absurd sizes are refused before any allocation.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -22,7 +23,8 @@ from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
 from relulab.paths import dag as pdag
-from relulab.paths import enumeration, gated, lifting, sequential
+from relulab.nets import gated as ngated
+from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
 # relulab.paths re-exports the functions npk and ntk under the names of their modules: import the modules themselves
 npk = importlib.import_module("relulab.paths.npk")
@@ -65,6 +67,31 @@ def _dgn():
     from relulab.nets.gated import DeepGatedNet
 
     return DeepGatedNet(fc.mlp([2, 3, 1], bias=False, seed=0), fc.mlp([2, 3, 1], bias=False, seed=1))
+
+
+def _stack(modes=("relu", "hard"), bias: bool = True) -> ngated.GatedStack:
+    w = [2, 3, 2]
+    return ngated.GatedStack(list(modes), [fc.mlp(w, bias=bias, seed=s) for s in range(len(modes))],
+                             [None if m == "relu" else fc.mlp(w, bias=bias, seed=9) for m in modes], [False] * len(modes))
+
+
+def _labels(M: int = 2, n: int = 4) -> torch.Tensor:
+    return torch.zeros(M, n, dtype=torch.long)
+
+
+def _train(**kw):
+    args = dict(stack=_stack(), X=_X(), Y=_labels(), epochs=1)
+    args.update(kw)
+    return ngated.train_stack(args.pop("stack"), args.pop("X"), args.pop("Y"), **args)
+
+
+def _pair(**kw):
+    net = _net()
+    X = _X()
+    G = sequential.gates(net, X)
+    args = dict(model=net, h=X * X, G1=G, G2=G)
+    args.update(kw)
+    return pair_pass.pair_forward(args["model"], args["h"], args["G1"], args["G2"])
 
 
 def _nan_X() -> torch.Tensor:
@@ -312,6 +339,112 @@ CASES = [
     ("phi.max_paths", lambda: pdag.phi(_net(), (2,), max_paths=1), ValueError, "max_paths"),
     ("dag.output_from_paths.no_X", lambda: pdag.output_from_paths(pdag.enumerate_paths(_tiny_dag()), 1), ValueError, "X"),
     ("dag.output_from_paths.n_outputs", lambda: pdag.output_from_paths(pdag.enumerate_paths(_tiny_dag(), np.zeros((1, 2))), 0), ValueError, "n_outputs"),
+    # ------------------------------------------------------------ nets.gated
+    ("DeepGatedNet.gate", lambda: ngated.DeepGatedNet(_net(), _net(), gate="sigmoid"), ValueError, "gate"),
+    ("DeepGatedNet.beta.nan", lambda: ngated.DeepGatedNet(_net(), _net(), beta=NAN), ValueError, "beta"),
+    ("DeepGatedNet.beta.zero", lambda: ngated.DeepGatedNet(_net(), _net(), beta=0.0), ValueError, "beta"),
+    ("DeepGatedNet.beta.bool", lambda: ngated.DeepGatedNet(_net(), _net(), beta=True), ValueError, "beta"),
+    ("DeepGatedNet.eps.inf", lambda: ngated.DeepGatedNet(_net(), _net(), eps=INF), ValueError, "eps"),
+    ("DeepGatedNet.eps.le_minus_one", lambda: ngated.DeepGatedNet(_net(), _net(), eps=-1.0), ValueError, "eps"),
+    ("DeepGatedNet.sizes", lambda: ngated.DeepGatedNet(_net(), fc.mlp([2, 4, 1], seed=0)), ValueError, "hidden sizes"),
+    ("DeepGatedNet.dtype", lambda: ngated.DeepGatedNet(_net(), _net().float()), TypeError, "value net"),
+    ("DeepGatedNet.unsupported", lambda: ngated.DeepGatedNet(nn.Sequential(nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)), _net()), TypeError, "GELU"),
+    ("DeepGatedNet.type", lambda: ngated.DeepGatedNet("feature", _net()), TypeError, "feature"),
+    ("DeepGatedNet.forward.nan", lambda: _dgn()(_nan_X()), ValueError, r"\bX\b.*NaN"),
+    ("DeepGatedNet.forward.inf", lambda: _dgn()(_X().fill_(INF)), ValueError, r"\bX\b.*infinite"),
+    ("DeepGatedNet.forward.empty", lambda: _dgn()(_X(0)), ValueError, r"\bX\b.*empty"),
+    ("DeepGatedNet.forward.shape", lambda: _dgn()(_X(4, 3)), ValueError, r"\bX\b.*\(N, 2\)"),
+    ("DeepGatedNet.forward.3d", lambda: _dgn()(_X().unsqueeze(0)), ValueError, r"\bX\b.*\(N, 2\)"),
+    ("DeepGatedNet.forward.int", lambda: _dgn()(torch.zeros(4, 2, dtype=torch.long)), TypeError, r"\bX\b.*floating"),
+    ("DeepGatedNet.forward.float32", lambda: _dgn()(_X().float()), TypeError, r"\bX\b.*float32"),
+    ("DeepGatedNet.forward.type", lambda: _dgn()([[0.0, 1.0]]), TypeError, r"\bX\b.*list"),
+    ("DeepGatedNet.ntk.nan", lambda: ntk.ntk(_dgn(), _nan_X()), ValueError, r"\bX1\b.*NaN"),
+    ("DeepGatedNet.gates.nan", lambda: _dgn().gates(_nan_X()), ValueError, "NaN"),
+    ("DeepGatedNet.feature_preactivations.nan", lambda: _dgn().feature_preactivations(_nan_X()), ValueError, "NaN"),
+    ("DeepGatedNet.freeze.part", lambda: _dgn().freeze("gates"), ValueError, "part"),
+    ("DeepGatedNet.param_names.part", lambda: _dgn().param_names("weights"), ValueError, "part"),
+    ("from_relu.type", lambda: ngated.from_relu("net"), TypeError, "from_relu"),
+    ("from_relu.unsupported", lambda: ngated.from_relu(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))), TypeError, "Tanh"),
+    ("from_relu.beta", lambda: ngated.from_relu(_net(), gate="soft", beta=-1.0), ValueError, "beta"),
+    ("gated_variant.kind", lambda: ngated.gated_variant("npf", [2, 3, 1], seed=0), ValueError, "kind"),
+    ("gated_variant.trained.missing", lambda: ngated.gated_variant("flnpf", [2, 3, 1], seed=0), ValueError, "trained"),
+    ("gated_variant.trained.extra", lambda: ngated.gated_variant("frnpf-ii", [2, 3, 1], seed=0, trained=_net()), ValueError, "trained"),
+    ("gated_variant.trained.type", lambda: ngated.gated_variant("flnpf", [2, 3, 1], seed=0, trained="net"), TypeError, "trained"),
+    ("gated_variant.seed.type", lambda: ngated.gated_variant("frnpf-ii", [2, 3, 1], seed=0.5), TypeError, "seed"),
+    ("gated_variant.widths.neg", lambda: ngated.gated_variant("frnpf-ii", [2, -3, 1], seed=0), ValueError, "widths"),
+    ("gated_variant.eps.nan", lambda: ngated.gated_variant("dlnpf", [2, 3, 1], seed=0, eps=NAN), ValueError, "eps"),
+    ("GatedStack.empty", lambda: ngated.GatedStack([], [], [], []), ValueError, "one entry per member"),
+    ("GatedStack.lengths", lambda: ngated.GatedStack(["relu"], [_net(), _net()], [None], [False]), ValueError, "one entry per member"),
+    ("GatedStack.modes", lambda: ngated.GatedStack(["gelu"], [_net()], [None], [False]), ValueError, "modes"),
+    ("GatedStack.feature.missing", lambda: ngated.GatedStack(["hard"], [_net()], [None], [False]), ValueError, "feature net"),
+    ("GatedStack.feature.sizes", lambda: ngated.GatedStack(["hard"], [_net()], [fc.mlp([2, 4, 1], seed=0)], [False]), ValueError, r"features\[0\]"),
+    ("GatedStack.feature.bias", lambda: ngated.GatedStack(["hard"], [_net()], [_net(bias=True)], [False]), ValueError, r"features\[0\].*biases"),
+    ("GatedStack.sizes", lambda: ngated.GatedStack(["relu", "relu"], [_net(), fc.mlp([2, 4, 1], seed=0)], [None, None], [False, False]), ValueError, "same layer sizes"),
+    ("GatedStack.bias.mixed", lambda: ngated.GatedStack(["relu", "relu"], [_net(), _net(bias=True)], [None, None], [False, False]), ValueError, "biases"),
+    ("GatedStack.dtype", lambda: ngated.GatedStack(["relu", "relu"], [_net(), _net().float()], [None, None], [False, False]), TypeError, "dtype"),
+    ("GatedStack.train_feature.type", lambda: ngated.GatedStack(["hard"], [_net()], [_net()], ["yes"]), TypeError, "train_feature"),
+    ("GatedStack.beta.inf", lambda: ngated.GatedStack(["soft"], [_net()], [_net()], [True], beta=INF), ValueError, "beta"),
+    ("GatedStack.eps.nan", lambda: ngated.GatedStack(["soft"], [_net()], [_net()], [True], eps=NAN), ValueError, "eps"),
+    ("GatedStack.unsupported", lambda: ngated.GatedStack(["relu"], [nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))], [None], [False]), TypeError, "Sigmoid"),
+    ("GatedStack.forward.nan", lambda: _stack()(_nan_X()), ValueError, r"\bX\b.*NaN"),
+    ("GatedStack.forward.empty", lambda: _stack()(_X(0)), ValueError, r"\bX\b.*empty"),
+    ("GatedStack.forward.shape", lambda: _stack()(_X(4, 3)), ValueError, r"\bX\b"),
+    ("GatedStack.forward.members", lambda: _stack()(torch.zeros(3, 4, 2)), ValueError, r"\bX\b.*\(2, B, 2\)"),
+    ("GatedStack.forward.dtype", lambda: _stack()(_X().float()), TypeError, r"\bX\b.*float32"),
+    ("GatedStack.forward.int", lambda: _stack()(torch.zeros(4, 2, dtype=torch.long)), TypeError, r"\bX\b.*floating"),
+    ("GatedStack.forward.frozen_gates", lambda: _stack()(_X(), frozen_gates=[]), ValueError, "frozen_gates"),
+    ("GatedStack.frozen_gates.nan", lambda: _stack().frozen_gates(_nan_X()), ValueError, r"\bX\b.*NaN"),
+    ("GatedStack.frozen_gates.3d", lambda: _stack().frozen_gates(torch.zeros(2, 4, 2)), ValueError, r"\bX\b.*\(N, 2\)"),
+    ("GatedStack.member.index", lambda: _stack().member(2), ValueError, "member index"),
+    ("GatedStack.member.bool", lambda: _stack().member(True), ValueError, "member index"),
+    ("train_stack.stack.type", lambda: _train(stack=_net()), TypeError, "stack"),
+    ("train_stack.X.nan", lambda: _train(X=_nan_X()), ValueError, r"\bX\b.*NaN"),
+    ("train_stack.X.empty", lambda: _train(X=_X(0), Y=_labels(2, 0)), ValueError, r"\bX\b.*empty"),
+    ("train_stack.X.1d", lambda: _train(X=torch.zeros(2)), ValueError, r"\bX\b"),
+    ("train_stack.X.3d", lambda: _train(X=torch.zeros(2, 4, 2)), ValueError, r"\bX\b.*\(N, 2\)"),
+    ("train_stack.Y.float", lambda: _train(Y=torch.zeros(2, 4)), TypeError, r"\bY\b.*integer"),
+    ("train_stack.Y.shape", lambda: _train(Y=torch.zeros(4, dtype=torch.long)), ValueError, r"\bY\b.*\(2, 4\)"),
+    ("train_stack.Y.range", lambda: _train(Y=torch.full((2, 4), 2)), ValueError, r"\bY\b.*outside \[0, 2\)"),
+    ("train_stack.Y.negative", lambda: _train(Y=torch.full((2, 4), -1)), ValueError, r"\bY\b.*outside"),
+    ("train_stack.epochs.neg", lambda: _train(epochs=-1), ValueError, "epochs"),
+    ("train_stack.epochs.float", lambda: _train(epochs=1.0), ValueError, "epochs"),
+    ("train_stack.batch_size.zero", lambda: _train(batch_size=0), ValueError, "batch_size"),
+    ("train_stack.batch_size.float", lambda: _train(batch_size=2.5), ValueError, "batch_size"),
+    ("train_stack.lr.nan", lambda: _train(lr=NAN), ValueError, r"\blr\b"),
+    ("train_stack.lr.inf", lambda: _train(lr=INF), ValueError, r"\blr\b"),
+    ("train_stack.lr.neg", lambda: _train(lr=-0.1), ValueError, r"\blr\b"),
+    ("train_stack.seed.type", lambda: _train(seed=0.5), TypeError, "seed"),
+    ("train_stack.optimizer", lambda: _train(optimizer="lbfgs"), ValueError, "optimizer"),
+    ("train_stack.groups", lambda: _train(groups=[0]), ValueError, "groups"),
+    ("train_stack.evals.type", lambda: _train(evals={"test": _X()}), TypeError, r"evals\['test'\]"),
+    ("train_stack.evals.X.nan", lambda: _train(evals={"test": (_nan_X(), torch.zeros(4, dtype=torch.long))}), ValueError, r"evals\['test'\] X_e.*NaN"),
+    ("train_stack.evals.Y.shape", lambda: _train(evals={"test": (_X(), torch.zeros(3, dtype=torch.long))}), ValueError, r"evals\['test'\] Y_e"),
+    ("train_stack.on_step.type", lambda: _train(on_step=3), TypeError, "on_step"),
+    ("train_stack.on_epoch.type", lambda: _train(on_epoch="print"), TypeError, "on_epoch"),
+    # ------------------------------------------------------------ paths.pair_pass
+    ("npk_pair_pass.x1.type", lambda: pair_pass.npk_pair_pass(_net(), [0.0, 1.0], _X()[0]), TypeError, r"\bx1\b"),
+    ("npk_pair_pass.x2.type", lambda: pair_pass.npk_pair_pass(_net(), _X()[0], None), TypeError, r"\bx2\b"),
+    ("npk_pair_pass.shapes", lambda: pair_pass.npk_pair_pass(_net(), _X(4), _X(3)), ValueError, "same shape"),
+    ("npk_pair_pass.x1.nan", lambda: pair_pass.npk_pair_pass(_net(), _nan_X(), _X()), ValueError, r"\bx1\b.*NaN"),
+    ("npk_pair_pass.x2.nan", lambda: pair_pass.npk_pair_pass(_net(), _X(), _nan_X()), ValueError, r"\bx2\b.*NaN"),
+    ("npk_pair_pass.empty", lambda: pair_pass.npk_pair_pass(_net(), _X(0), _X(0)), ValueError, r"\bx1\b.*empty"),
+    ("npk_pair_pass.width", lambda: pair_pass.npk_pair_pass(_net(), _X(4, 3), _X(4, 3)), ValueError, r"\bx1\b.*3 features"),
+    ("npk_pair_pass.3d", lambda: pair_pass.npk_pair_pass(_net(), torch.zeros(1, 4, 2), torch.zeros(1, 4, 2)), ValueError, r"\bx1\b.*shape"),
+    ("npk_pair_pass.dtype", lambda: pair_pass.npk_pair_pass(_net(), _X().float(), _X().float()), TypeError, r"\bx1\b.*float32"),
+    ("npk_pair_pass.bias", lambda: pair_pass.npk_pair_pass(_net(bias=True), _X(), _X()), ValueError, "bias"),
+    ("npk_pair_pass.unsupported", lambda: pair_pass.npk_pair_pass(nn.Sequential(nn.Linear(2, 3, bias=False), nn.GELU(), nn.Linear(3, 1, bias=False)), _X(), _X()), TypeError, "GELU"),
+    ("npk_pair_gram.X1.nan", lambda: pair_pass.npk_pair_gram(_net(), _nan_X()), ValueError, r"\bX1\b.*NaN"),
+    ("npk_pair_gram.X2.width", lambda: pair_pass.npk_pair_gram(_net(), _X(), _X(4, 3)), ValueError, r"\bX2\b"),
+    ("npk_pair_gram.X1.empty", lambda: pair_pass.npk_pair_gram(_net(), _X(0)), ValueError, r"\bX1\b.*empty"),
+    ("npk_pair_gram.bias", lambda: pair_pass.npk_pair_gram(_net(bias=True), _X()), ValueError, "bias"),
+    ("npk_pair_gram.absurd", lambda: pair_pass.npk_pair_gram(_net(), _X(4000), _X(4000)), ValueError, "1e7"),
+    ("pair_forward.h.nan", lambda: _pair(h=_nan_X()), ValueError, r"\bh\b.*NaN"),
+    ("pair_forward.h.shape", lambda: _pair(h=_X(4, 3)), ValueError, r"\bh\b"),
+    ("pair_forward.G1.length", lambda: _pair(G1=[]), ValueError, r"\bG1\b.*one gate matrix"),
+    ("pair_forward.G2.type", lambda: _pair(G2=torch.ones(4, 3)), ValueError, r"\bG2\b"),
+    ("pair_forward.G1.shape", lambda: _pair(G1=[torch.ones(3, 3)]), ValueError, r"G1\[0\].*\(4, 3\)"),
+    ("pair_forward.G2.nan", lambda: _pair(G2=[torch.full((4, 3), NAN)]), ValueError, r"G2\[0\].*NaN"),
+    ("pair_forward.bias", lambda: _pair(model=_net(bias=True)), ValueError, "bias"),
     # ------------------------------------------------------------ paths.gated
     ("dgn_npk.type", lambda: gated.dgn_npk(_net(), _X()), TypeError, "DeepGatedNet"),
     ("dgn_npk.X.nan", lambda: gated.dgn_npk(_dgn(), _nan_X()), ValueError, "X1"),
@@ -490,6 +623,10 @@ CASES = [
 
 @pytest.mark.parametrize("call, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_bad_input_is_refused(call, exc, match):
+    # A bare name must appear as a whole word, in its own case: "X2" must not be satisfied by "XX2" or "x2",
+    # so a message that names the wrong argument fails.
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", match):
+        match = rf"\b{match}\b"
     with pytest.raises(exc, match=match):
         call()
 

@@ -39,6 +39,20 @@ def test_npk_equals_gram_of_enumerated_features(shape):
     assert close(paths.npk(net, X1, X2), ref)
 
 
+@given(shapes)
+def test_npk_of_one_batch_is_exactly_symmetric(shape):
+    # K(X) is a Gram matrix: symmetric bit for bit on any CPU (a blocked GEMM alone does not guarantee it),
+    # and equal to the two-argument form up to one rounding
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [1], bias=False, seed=seed)
+    X = torch.randn(33, d_in, generator=torch.Generator().manual_seed(seed + 2))
+    K = paths.npk(net, X)
+    assert torch.equal(K, K.T)
+    assert torch.equal(paths.npk(net, X, X), K)  # the same batch passed twice is the same Gram
+    ref = paths.npf(net, X) @ paths.npf(net, X).T
+    assert close(K, ref)
+
+
 def test_npk_counts_paths_open_for_both():
     # brute force on the path list: a path counts <x,x'>-weighted iff all its gates are open for both inputs
     net = mlp([2, 3, 3, 1], bias=False, seed=3)

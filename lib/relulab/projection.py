@@ -194,20 +194,20 @@ def weight_update(P: Array, F_child: Array, lam_parent: Array, G_parent: Array) 
 # ---------------------------------------------------------------- Batch Norm (Theorem 5)
 
 
-def _bn_check(x: Array, grad_out: Array | None, eps: float) -> tuple[int, ...]:
-    x = _as_tensor("x", x)
+def _bn_check(x: Array, grad_out: Array | None, eps: float, name: str = "x") -> tuple[int, ...]:
+    x = _as_tensor(name, x)
     if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if grad_out is not None:
         grad_out = _as_tensor("grad_out", grad_out)
         if grad_out.shape != x.shape:
-            raise ValueError(f"grad_out must have the shape of x {tuple(x.shape)}, got {tuple(grad_out.shape)}")
+            raise ValueError(f"grad_out must have the shape of {name} {tuple(x.shape)}, got {tuple(grad_out.shape)}")
         _finite("grad_out", grad_out)
     if x.dim() == 0:
-        raise ValueError("x must have a batch dimension")
+        raise ValueError(f"{name} must have a batch dimension")
     if not eps >= 0:
         raise ValueError(f"eps must be >= 0, got {eps}")
-    _finite("x", x)
+    _finite(name, x)
     dims = (0,) if x.dim() <= 2 else (0,) + tuple(range(2, x.dim()))
     count = int(np.prod([x.shape[d] for d in dims]))
     if count < 2:
@@ -216,7 +216,7 @@ def _bn_check(x: Array, grad_out: Array | None, eps: float) -> tuple[int, ...]:
         var = x.var(dim=dims, unbiased=False)
         scale = x.abs().amax(dim=dims).clamp_min(1e-300)
         if (var <= (1e-14 * scale) ** 2).any():
-            raise ValueError("x is constant over the batch in some channel: sigma = 0 and batch norm is undefined at eps = 0")
+            raise ValueError(f"{name} is constant over the batch in some channel: sigma = 0 and batch norm is undefined at eps = 0")
     return dims
 
 
@@ -245,7 +245,7 @@ def bn_projector(f: Array, weights: Array | None = None) -> Array:
     n = f.shape[0]
     if n > MAX_PROJECTOR:
         raise ValueError(f"f has {n} samples: the (N, N) projector would hold {n * n:,} entries (N > {MAX_PROJECTOR})")
-    _bn_check(f, None, 0.0)
+    _bn_check(f, None, 0.0, name="f")
     w = torch.full((n,), 1.0 / max(n, 1), dtype=f.dtype) if weights is None else _as_tensor("weights", weights)
     if w.shape != (n,):
         raise ValueError(f"weights must have shape ({n},), got {tuple(w.shape)}")
@@ -333,7 +333,7 @@ def is_vertex(P: object, i: int) -> bool:
     if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
         raise TypeError(f"i must be an int row index, got {type(i).__name__}")
     if not 0 <= i < m:
-        raise ValueError(f"row index {i} outside [0, {m})")
+        raise ValueError(f"i = {i} is not a row index of P: outside [0, {m})")
     others = np.delete(P, i, axis=0)
     if others.shape[0] == 0:
         return True

@@ -31,6 +31,42 @@ def _linears(net: nn.Module, name: str) -> list[nn.Linear]:
     return linear_layers(net, what=f"DeepGatedNet ({name})")
 
 
+def _check_soft(beta: float, eps: float) -> None:
+    """Soft gates (1 + eps) sigmoid(beta q) need a finite beta > 0 and a finite eps > -1 (positive amplitude)."""
+    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and 0 < beta < float("inf")):
+        raise ValueError(f"beta (the soft-gate temperature's inverse) must be a finite positive number, got {beta!r}")
+    if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and -1 < eps < float("inf")):
+        raise ValueError(f"eps must be a finite number > -1 (gate amplitude 1 + eps > 0), got {eps!r}")
+
+
+def _check_batch(X: object, d_in: int, dtype: torch.dtype, name: str = "X") -> None:
+    """A batch for a gated net: floating tensor of the nets' dtype, last dimension d_in, non-empty, finite.
+
+    NaN must be refused here: a hard gate 1[q > 0] turns a NaN pre-activation into a silent 0.
+    """
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point torch.Tensor, got {type(X).__name__}"
+                        + (f" of dtype {X.dtype}" if isinstance(X, torch.Tensor) else ""))
+    if X.dtype != dtype:
+        raise TypeError(f"{name} has dtype {X.dtype} but the nets' weights are {dtype}: convert one of them")
+    if X.dim() < 2 or X.shape[-1] != d_in:
+        raise ValueError(f"{name} must be of shape (N, {d_in}), got {tuple(X.shape)}")
+    if X.numel() == 0:
+        raise ValueError(f"{name} is an empty batch (N = 0)")
+    # Under torch.func transforms (relulab.paths.ntk's vmap) a data-dependent branch is impossible; ntk has checked
+    # the whole batch for NaN/inf before the transform, so the check is only skipped for already-checked inputs.
+    if _is_transformed(X):
+        return
+    if not torch.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite values (a hard gate would silently read NaN as 0)")
+
+
+def _is_transformed(X: torch.Tensor) -> bool:
+    """True for a tensor wrapped by a torch.func transform (vmap / grad), where .item()-like checks cannot run."""
+    probe = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return bool(probe(X)) if probe is not None else False
+
+
 class DeepGatedNet(nn.Module):
     """A feature (gating) ReLU net and a value net of gated linear units, same layer sizes."""
 
@@ -46,10 +82,7 @@ class DeepGatedNet(nn.Module):
         super().__init__()
         if gate not in GATES:
             raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
-        if not (isinstance(beta, (int, float)) and beta > 0 and beta < float("inf")):
-            raise ValueError(f"beta (the soft-gate temperature's inverse) must be a finite positive number, got {beta!r}")
-        if not (isinstance(eps, (int, float)) and eps > -1 and eps < float("inf")):
-            raise ValueError(f"eps must be a finite number > -1 (gate amplitude 1 + eps > 0), got {eps!r}")
+        _check_soft(beta, eps)
         fl, vl = _linears(feature, "feature"), _linears(value, "value")
         fs = [fl[0].in_features] + [lin.out_features for lin in fl]
         vs = [vl[0].in_features] + [lin.out_features for lin in vl]
@@ -109,13 +142,10 @@ class DeepGatedNet(nn.Module):
         return [n for n, _ in self.named_parameters() if n.startswith(part + ".")]
 
     def _check(self, X: torch.Tensor) -> None:
-        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-            raise TypeError(f"X must be a floating-point torch.Tensor, got {type(X).__name__}")
-        d_in = self.widths[0]
-        if X.dim() != 2 or X.shape[1] != d_in:
-            raise ValueError(f"X must have shape (N, {d_in}), got {tuple(X.shape)}")
-        if X.shape[0] == 0:
-            raise ValueError("X is an empty batch (N = 0)")
+        vl = _linears(self.value, "value")
+        _check_batch(X, vl[0].in_features, vl[0].weight.dtype)
+        if X.dim() != 2:
+            raise ValueError(f"X must be of shape (N, {vl[0].in_features}), got {tuple(X.shape)}")
 
 
 def from_relu(net: nn.Sequential, *, gate: str = "hard", beta: float = 4.0, eps: float = 0.1) -> DeepGatedNet:
@@ -147,6 +177,11 @@ def gated_variant(
     """
     if kind not in VARIANTS:
         raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int (the feature net of a random variant uses seed + 1), got {seed!r}")
+    if trained is not None and not isinstance(trained, nn.Module):
+        raise TypeError(f"trained must be the trained ReLU net (an nn.Sequential), got {type(trained).__name__}")
+    _check_soft(beta, eps)
     value = mlp(list(widths), bias=bias, seed=seed)
     if kind == "flnpf":
         if trained is None:
@@ -201,10 +236,16 @@ class GatedStack(nn.Module):
         bad = [m for m in modes if m not in MODES]
         if bad:
             raise ValueError(f"modes must be in {MODES}, got {bad}")
+        if not all(isinstance(t, bool) for t in train_feature):
+            raise TypeError(f"train_feature must hold one bool per member, got {list(train_feature)}")
+        _check_soft(beta, eps)
         vls = [_linears(v, f"values[{i}]") for i, v in enumerate(values)]
         sizes = [[ls[0].in_features] + [lin.out_features for lin in ls] for ls in vls]
         if any(s != sizes[0] for s in sizes):
             raise ValueError(f"all members need the same layer sizes, got {sizes}")
+        dtypes = {ls[0].weight.dtype for ls in vls} | {lin.weight.dtype for f in features if f is not None for lin in _linears(f, "features")}
+        if len(dtypes) != 1:
+            raise TypeError(f"values and features must share one dtype, got {sorted(map(str, dtypes))}")
         biased = {all(lin.bias is not None for lin in ls) for ls in vls} | {any(lin.bias is not None for lin in ls) for ls in vls}
         if len(biased) != 1:
             raise ValueError("members must either all have biases in every layer or none")
@@ -277,8 +318,9 @@ class GatedStack(nn.Module):
         hard gates are kept as bool (a quarter of the memory).
         """
         d_in = self.Wv[0].shape[2]
-        if not isinstance(X, torch.Tensor) or X.dim() != 2 or X.shape[1] != d_in:
-            raise ValueError(f"X must be (N, {d_in}), got {tuple(X.shape) if isinstance(X, torch.Tensor) else type(X)}")
+        _check_batch(X, d_in, self.Wv[0].dtype)
+        if X.dim() != 2:
+            raise ValueError(f"X must be (N, {d_in}), got {tuple(X.shape)}")
         Z, out = self.frozen_idx, []
         if not Z:
             return out
@@ -299,6 +341,7 @@ class GatedStack(nn.Module):
         frozen feature nets' forward pass.
         """
         M, d_in = len(self), self.Wv[0].shape[2]
+        _check_batch(X, d_in, self.Wv[0].dtype)
         if X.dim() == 2 and X.shape[1] == d_in:
             X = X.unsqueeze(0).expand(M, -1, -1)
         if X.dim() != 3 or X.shape[0] != M or X.shape[2] != d_in:
@@ -371,6 +414,18 @@ class GatedStack(nn.Module):
         return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
 
 
+def _check_labels(Y: object, M: int, n: int, d_out: int, name: str, shared_ok: bool = False) -> None:
+    """Integer class labels in [0, d_out): (M, n), one row per member, or (n,) shared where `shared_ok`."""
+    shapes = [(M, n), (n,)] if shared_ok else [(M, n)]
+    if not isinstance(Y, torch.Tensor) or Y.is_floating_point() or Y.is_complex() or Y.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer label tensor, got {type(Y).__name__}"
+                        + (f" of dtype {Y.dtype}" if isinstance(Y, torch.Tensor) else ""))
+    if tuple(Y.shape) not in shapes:
+        raise ValueError(f"{name} must be a {' or '.join(map(str, shapes))} label tensor (one row per member), got {tuple(Y.shape)}")
+    if Y.numel() and (int(Y.min()) < 0 or int(Y.max()) >= d_out):
+        raise ValueError(f"{name} holds labels outside [0, {d_out}) (the nets have {d_out} outputs)")
+
+
 def train_stack(
     stack: GatedStack,
     X: torch.Tensor,
@@ -395,15 +450,31 @@ def train_stack(
     Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
     by default every member has its own order.
     """
-    M = len(stack)
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point() or X.dim() != 2 or X.shape[0] == 0:
-        raise ValueError("X must be a non-empty (N, d_in) floating-point tensor")
-    if not isinstance(Y, torch.Tensor) or Y.dim() != 2 or Y.shape != (M, X.shape[0]):
-        raise ValueError(f"Y must be a ({M}, {X.shape[0]}) label tensor (one row per member)")
+    if not isinstance(stack, GatedStack):
+        raise TypeError(f"stack must be a GatedStack, got {type(stack).__name__}")
+    M, d_in, d_out = len(stack), stack.Wv[0].shape[2], stack.Wv[-1].shape[1]
+    _check_batch(X, d_in, stack.Wv[0].dtype)
+    if X.dim() != 2:
+        raise ValueError(f"X must be a non-empty (N, {d_in}) floating-point tensor, got {tuple(X.shape)}")
+    _check_labels(Y, M, X.shape[0], d_out, "Y")
+    for k, XY in (evals or {}).items():
+        if not (isinstance(XY, tuple) and len(XY) == 2):
+            raise TypeError(f"evals[{k!r}] must be a pair (X_e, Y_e)")
+        _check_batch(XY[0], d_in, stack.Wv[0].dtype, f"evals[{k!r}] X_e")
+        if XY[0].dim() != 2:
+            raise ValueError(f"evals[{k!r}] X_e must be (N_e, {d_in}), got {tuple(XY[0].shape)}")
+        _check_labels(XY[1], M, XY[0].shape[0], d_out, f"evals[{k!r}] Y_e", shared_ok=True)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if batch_size <= 0 or not lr > 0:
-        raise ValueError(f"batch_size and lr must be positive, got {batch_size} and {lr}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+        raise ValueError(f"lr must be a finite positive number, got {lr!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    for name, fn in (("on_epoch", on_epoch), ("on_step", on_step)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
     if optimizer not in opts:
         raise ValueError(f"optimizer must be one of {sorted(opts)}, got {optimizer!r}")

@@ -46,5 +46,11 @@ def npk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> t
     """The NPK Gram matrix (N1, N2) of a bias-free fully connected ReLU net."""
     linear_layers(model, allow_bias=False, what="npk")
     X1 = as_input(X1, model, name="X1")
-    X2 = X1 if X2 is None else as_input(X2, model, name="X2")
+    if X2 is None or X2 is X1:
+        G = gates(model, X1)
+        K = npk_from_gates(X1, X1, G, G)
+        # A Gram of one batch is symmetric; X X^T from a blocked GEMM need not be, bit for bit (the blocking depends
+        # on the CPU).  (K + K^T) / 2 is exactly symmetric and differs from K by at most one rounding.
+        return (K + K.T) / 2
+    X2 = as_input(X2, model, name="X2")
     return npk_from_gates(X1, X2, gates(model, X1), gates(model, X2))

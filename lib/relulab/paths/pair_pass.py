@@ -34,8 +34,17 @@ def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torc
 def pair_forward(model: nn.Module, h: torch.Tensor, G1: list[torch.Tensor], G2: list[torch.Tensor]) -> torch.Tensor:
     """The pair network's pass: h <- (1 h) * G1_l * G2_l through every hidden layer (weights all 1, no bias); (N, w_k)."""
     lins = linear_layers(model, allow_bias=False, what="pair_forward")
-    if len(G1) != len(lins) - 1 or len(G2) != len(lins) - 1:
-        raise ValueError(f"need one gate matrix per hidden layer ({len(lins) - 1}), got {len(G1)} and {len(G2)}")
+    h = as_input(h, model, name="h")  # x * x' may be negative but must be finite, (N, d_in), the model's dtype
+    for name, G in (("G1", G1), ("G2", G2)):
+        if not isinstance(G, (list, tuple)) or len(G) != len(lins) - 1:
+            n = len(G) if isinstance(G, (list, tuple)) else type(G).__name__
+            raise ValueError(f"{name} needs one gate matrix per hidden layer ({len(lins) - 1}), got {n}")
+        for l, (lin, g) in enumerate(zip(lins[:-1], G)):
+            if not isinstance(g, torch.Tensor) or tuple(g.shape) != (h.shape[0], lin.out_features):
+                got = tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__
+                raise ValueError(f"{name}[{l}] must be a ({h.shape[0]}, {lin.out_features}) gate tensor, got {got}")
+            if not torch.isfinite(g).all():
+                raise ValueError(f"{name}[{l}] contains NaN or infinite values")
     for lin, g1, g2 in zip(lins[:-1], G1, G2):
         ones = torch.ones_like(lin.weight)  # edge multiplicities: each path through this layer is counted once
         h = (h @ ones.T) * g1 * g2
