@@ -14,6 +14,14 @@ import torch
 from torch import nn
 
 
+def _check_tensor(x: object) -> None:
+    """A block's input must be a floating-point batch tensor (N, C, ...)."""
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
+    if x.dim() < 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a non-empty batch (N, C, ...), got shape {tuple(x.shape)}")
+
+
 class Residual(nn.Module):
     """``body(x) + shortcut(x)`` (identity shortcut when `shortcut` is None): an identity neuron with in-weights 1."""
 
@@ -26,7 +34,11 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """body(x) + shortcut(x)."""
-        return self.body(x) + self.shortcut(x)
+        _check_tensor(x)
+        a, b = self.body(x), self.shortcut(x)
+        if a.shape != b.shape:  # broadcasting would add them silently
+            raise ValueError(f"Residual: body and shortcut outputs differ in shape, {tuple(a.shape)} vs {tuple(b.shape)}")
+        return a + b
 
 
 class Concat(nn.Module):
@@ -40,7 +52,11 @@ class Concat(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The branches' outputs concatenated along dim 1."""
-        return torch.cat([b(x) for b in self.branches], dim=1)
+        _check_tensor(x)
+        outs = [b(x) for b in self.branches]
+        if any(o.dim() < 2 or o.shape[0] != outs[0].shape[0] or o.shape[2:] != outs[0].shape[2:] for o in outs):
+            raise ValueError(f"Concat: the branches' outputs must agree except in dim 1, got {[tuple(o.shape) for o in outs]}")
+        return torch.cat(outs, dim=1)
 
 
 def upsample2x(channels: int) -> nn.ConvTranspose2d:

@@ -20,6 +20,12 @@ MAX_PARAMETERS = 10**9
 
 def check_parameter_budget(count: int, what: str) -> None:
     """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError(f"count must be an int (a number of parameters), got {type(count).__name__}")
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    if not isinstance(what, str):
+        raise TypeError(f"what must be a str naming the thing being built, got {type(what).__name__}")
     if count > MAX_PARAMETERS:
         raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
 

@@ -53,8 +53,8 @@ class LocallyConnected1d(nn.Module):
 
     def receptive_field(self, t: int) -> range:
         """The input positions that output position `t` sees."""
-        if not 0 <= t < self.out_length:
-            raise ValueError(f"output position {t} outside [0, {self.out_length})")
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.out_length:
+            raise ValueError(f"t must be an output position, an int in [0, {self.out_length}), got {t!r}")
         return range(t * self.stride, t * self.stride + self.kernel_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

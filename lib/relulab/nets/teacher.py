@@ -62,12 +62,16 @@ class Dense1d(nn.Module):
 
     def receptive_field(self, t: int) -> range:
         """All input positions."""
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.out_length:
+            raise ValueError(f"t must be an output position, an int in [0, {self.out_length}), got {t!r}")
         return range(self.in_length)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """out[n, o, t] = sum over (c, s) of weight[t, o, c*L+s] x[n, c, s]."""
+        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
         if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.in_length:
-            raise ValueError(f"expected input of shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}")
+            raise ValueError(f"x must have shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}")
         return torch.einsum("nf,tof->not", x.reshape(x.shape[0], -1), self.weight)
 
 
