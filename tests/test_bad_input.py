@@ -94,6 +94,12 @@ def _pair(**kw):
     return pair_pass.pair_forward(args["model"], args["h"], args["G1"], args["G2"])
 
 
+def _no_weight() -> nn.Sequential:
+    lin = nn.Linear(2, 2)
+    lin.register_parameter("weight", None)
+    return nn.Sequential(lin)
+
+
 def _nan_X() -> torch.Tensor:
     X = _X()
     X[0, 0] = NAN
@@ -353,6 +359,32 @@ CASES = [
     ("Dense1d.receptive_field.type", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0).receptive_field(0.5), ValueError, r"\bt\b"),
     ("Dense1d.forward.length", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0)(torch.zeros(1, 2, 5)), ValueError, r"\bx\b.*\(N, 2, 4\)"),
     ("Dense1d.forward.type", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0)(None), TypeError, r"\bx\b"),
+    # ------------------------------------------------------------ messages name the function that refused
+    ("count_paths.what", lambda: enumeration.count_paths(nn.Sequential(nn.Linear(2, 2), nn.GELU(), nn.Linear(2, 1))), TypeError, r"^count_paths\b"),
+    ("enumerate_paths.what", lambda: enumeration.enumerate_paths(_net(bias=True)), ValueError, r"^enumerate_paths\b"),
+    ("enumerate_paths.absurd.why", lambda: enumeration.enumerate_paths(fc.mlp([10**3, 10**3, 10**3, 1], bias=False)), ValueError, "exponential reference for tiny nets"),
+    ("npf.what", lambda: enumeration.npf(_net(bias=True), _X()), ValueError, r"^npf\b"),
+    ("npk.what", lambda: npk.npk(_net(bias=True), _X()), ValueError, r"^npk\b"),
+    ("npk.X1.nan", lambda: npk.npk(_net(), _nan_X()), ValueError, r"^X1 contains NaN"),
+    ("npk.X2.nan", lambda: npk.npk(_net(), _X(), _nan_X()), ValueError, r"^X2 contains NaN"),
+    ("npk_from_gates.X2.type", lambda: npk.npk_from_gates(_X(3), [[1.0]], [torch.ones(3, 2)], [torch.ones(1, 2)]), TypeError, r"^X2 .*got list"),
+    ("npk_from_gates.X1.int", lambda: npk.npk_from_gates(torch.ones(3, 2, dtype=torch.long), _X(3), [torch.ones(3, 2)], [torch.ones(3, 2)]), TypeError, r"^X1 .*got torch.int64"),
+    ("npk_from_gates.G2.rows", lambda: npk.npk_from_gates(_X(4), _X(3), [torch.ones(4, 2)], [torch.ones(1, 2)]), ValueError, r"^G2\[0\]"),
+    ("npv_from_weights.chain.index", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 4)], torch.zeros(1, 2, dtype=torch.long)), ValueError, r"weights\[1\] takes 4 inputs but weights\[0\] has 3 outputs"),
+    ("exact_erm.X.nan", lambda: erm.exact_erm(np.array([[0.0], [NAN]]), np.zeros(2), 1), ValueError, r"^X\b"),
+    ("path_metric.not_shrink", lambda: lifting.path_metric(_net(), fc.mlp([2, 3, 1], bias=False, seed=0).apply(lambda m: m.weight.data.mul_(2) if isinstance(m, nn.Linear) else None), (2,)), ValueError, r"^'0.weight': pruned_model is not a shrink.*use path_metric_bound$"),
+    ("check_supported.bn_train", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))), ValueError, "not a ReLU-DAG neuron"),
+    ("check_supported.avgpool_divisor", lambda: lifting.check_supported(nn.Sequential(nn.AvgPool2d(2, divisor_override=3))), ValueError, "divisor_override\) are not supported"),
+    ("check_supported.unknown", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.Hardswish())), TypeError, "not a module path_norm knows how to read as a ReLU DAG"),
+    ("check_supported.no_weight", lambda: lifting.check_supported(_no_weight()), ValueError, r"\(Linear\): no weight$"),
+    ("random_rescaling.factors.zero", lambda: lifting.random_rescaling(_net(), 0, factors=(1.0, 0.0)), ValueError, "factors"),
+    ("conditional_covariance.a.nan", lambda: projection.conditional_covariance(torch.tensor([1.0, NAN, 0.0]), torch.ones(3), [0, 0, 0], torch.ones(3), 1), ValueError, "values"),
+    ("conditional_covariance.a.type", lambda: projection.conditional_covariance("a", torch.ones(3), [0, 0, 0], torch.ones(3), 1), TypeError, r"^a\b"),
+    ("reformulated_backward.Pbs.nan", lambda: projection.reformulated_backward([torch.full((2, 2), NAN)], [torch.ones(2, 2)], [torch.ones(2, 2)]), ValueError, r"^Pbs\b"),
+    ("pieces_1d.what", lambda: regions.pieces_1d(fc.mlp([1, 2, 2], seed=0), 0.0, 1.0), ValueError, r"^pieces_1d needs a net with one output, got 2$"),
+    ("regions_2d.what", lambda: regions.regions_2d(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1)), (0, 1, 0, 1)), TypeError, r"^regions_2d\b"),
+    ("affine_layers.chain", lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 3), nn.ReLU(), nn.Linear(2, 1))), ValueError, r"layer 2 expects 2 inputs but receives 3$"),
+    ("pieces_1d.lo.type", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), "0", 1.0), TypeError, r"^lo must be a real number, got str$"),
     # ------------------------------------------------------------ nets.gated
     ("DeepGatedNet.gate", lambda: ngated.DeepGatedNet(_net(), _net(), gate="sigmoid"), ValueError, "gate"),
     ("DeepGatedNet.beta.nan", lambda: ngated.DeepGatedNet(_net(), _net(), beta=NAN), ValueError, "beta"),

@@ -331,3 +331,89 @@ def test_scores_keep_the_model_dtype_and_beta_expansion_keys():
     Ws = [torch.randn(3, 2, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3)]
     out = pj.beta_expansion(Ws, Ws, torch.ones(2), 1)
     assert set(out) == {"g", "A", "B", "V", "V_star", "f", "f_star", "D"}
+
+
+# ---------------------------------------------------------------- survivors of the seed-4 draw (bench/MUTATION.md, run F)
+
+def test_records_skip_outputs_without_data_and_notebooks_without_cells(tmp_path):
+    # a stream output has no "data"; a notebook may have no cells: neither is an error, neither holds a record
+    rec = {"id": "t.y", "passed": True}
+    nb = {"cells": [{"outputs": [{"output_type": "stream", "text": "hi"}, {"data": {claims.MIME: rec}}]}]}
+    p = tmp_path / "nb.ipynb"
+    p.write_text(json.dumps(nb), encoding="utf-8")
+    assert [r["id"] for r in claims.records_in_notebook(p)] == ["t.y"]
+    p.write_text("{}", encoding="utf-8")
+    assert list(claims.records_in_notebook(p)) == []
+
+
+def test_record_rounds_to_four_significant_digits_and_margin_to_three():
+    claims.verify("t.round", 1.23456789, 1.0, 0.5, 123.456789, display=False)
+    rec = claims.RECORDS[-1]
+    assert rec.measured == 1.235 and rec.control_measured == 123.5
+    assert rec.control_margin == 245.0  # |123.456789 - 1| / 0.5 = 244.91... -> 3 significant digits
+
+
+def test_failed_control_message_says_control_when_unnamed():
+    with pytest.raises(AssertionError, match=r"the negative control \(control = 1\.05\)"):
+        claims.verify("t.ctrl", 1.0, 1.0, 0.1, 1.05, display=False)
+
+
+def test_verify_names_control_quantity_when_it_is_not_text():
+    with pytest.raises(TypeError, match=r"^control_quantity\b"):
+        claims.verify("t.cq", 1.0, 1.0, 0.1, 50.0, control_quantity=3, display=False)
+
+
+def test_exact_erm_accepts_tensors_and_an_integer_column_target():
+    X = np.array([[-2.0], [-1.0], [0.5], [1.0], [3.0]])
+    y = np.array([[1], [0], [0], [1], [3]])  # (N, 1) integers
+    ref = erm.exact_erm(X, y.astype(np.float64).ravel(), 1)
+    for Xi, yi in ((torch.from_numpy(X), torch.from_numpy(y.astype(np.float64))), (X, y)):
+        res = erm.exact_erm(Xi, yi, 1)
+        assert abs(res.loss - ref.loss) <= 1e-12 * max(1.0, ref.loss)
+
+
+def test_conditional_covariance_against_brute_force():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(12, 3, generator=g), torch.randn(12, 3, generator=g)
+    z = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]
+    w = torch.rand(12, generator=g) + 0.1
+    C = pj.conditional_covariance(a, b, z, w, 3)
+    for e in range(3):
+        idx = [i for i in range(12) if z[i] == e]
+        we = w[idx] / w[idx].sum()
+        ea, eb = (we[:, None] * a[idx]).sum(0), (we[:, None] * b[idx]).sum(0)
+        ref = (we[:, None] * (a[idx] - ea) * (b[idx] - eb)).sum(0)
+        assert close(C[e], ref)
+
+
+def test_beta_expansion_gate_is_closed_at_zero_preactivation():
+    # integer weights and input: the first hidden unit's pre-activation is exactly 0, and ReLU'(0) = 0 here
+    W1 = torch.tensor([[1.0, -1.0], [1.0, 1.0]])
+    W2 = torch.tensor([[1.0, 2.0]])
+    x = torch.tensor([1.0, 1.0])
+    out = pj.beta_expansion([W1, W2], [W1, W2], x, 1)
+    assert out["D"].tolist() == [0.0, 1.0]
+
+
+def test_avgpool_without_padding_is_supported_even_without_count_include_pad():
+    from relulab.paths.lifting import check_supported
+
+    check_supported(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, count_include_pad=False)))
+    with pytest.raises(ValueError, match="count_include_pad=False with padding"):
+        check_supported(nn.Sequential(nn.AvgPool2d(2, padding=1, count_include_pad=False)))
+
+
+def test_global_prune_fraction_one_prunes_every_weight():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    scores = {n: p.detach().abs() for n, p in net.named_parameters()}
+    pruned, masks = global_prune(net, scores, 1.0)
+    assert all(not m.any() for m in masks.values())
+    assert all((p == 0).all() for p in pruned.parameters())
+
+
+def test_adaptive_pool_message_gives_the_input_size():
+    from relulab.paths.lifting import path_norm
+
+    net = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(4, 1))
+    with pytest.raises(ValueError, match=r"input size \(5, 7\) not divisible"):
+        path_norm(net, (1, 5, 7))
