@@ -417,3 +417,47 @@ def test_adaptive_pool_message_gives_the_input_size():
     net = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(4, 1))
     with pytest.raises(ValueError, match=r"input size \(5, 7\) not divisible"):
         path_norm(net, (1, 5, 7))
+
+
+# ---------------------------------------------------------------- survivors of the seed-5 draw (run G)
+
+def test_exact_pieces_resolve_breakpoints_float_mode_merges():
+    # two kinks 1e-14 apart: float mode merges them (below its 1e-12 resolution), exact rational mode keeps both
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.copy_(torch.tensor([-0.5, -(0.5 + 1e-14)]))
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    assert R.pieces_1d(net, 0.0, 1.0).count == 2
+    p = R.pieces_1d(net, 0.0, 1.0, exact=True)
+    assert p.count == 3 and p.slopes.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("M", [1.0, 2.5, 0.25])
+def test_zigzag_alternates_between_zero_and_M(M):
+    a = [0.3 * M, 0.5 * M, 0.9 * M]
+    h = R.zigzag(a, [0.0] + a + [M], M)
+    assert np.allclose(h, [0.0, M, 0.0, M, 0.0], rtol=0, atol=1e-12 * M)
+
+
+def test_npk_gate_width_message_names_both_widths():
+    with pytest.raises(ValueError, match=r"layer 0: gate widths differ \(2 vs 3\)"):
+        npk_from_gates(torch.ones(4, 2), torch.ones(3, 2), [torch.ones(4, 2)], [torch.ones(3, 3)])
+    with pytest.raises(ValueError, match=r"G1\[0\] must be an \(4, w\) gate matrix .*got list"):
+        npk_from_gates(torch.ones(4, 2), torch.ones(3, 2), [[1.0]], [torch.ones(3, 3)])
+
+
+def test_control_exactly_at_the_margin_does_not_count_as_failed():
+    # the control must miss by MORE than control_margin tolerances
+    with pytest.raises(AssertionError, match="negative control"):
+        claims.verify("t.edge", 0.0, 0.0, 0.5, 50.0, display=False)  # |50 - 0| / 0.5 = 100 = margin
+    claims.verify("t.edge2", 0.0, 0.0, 0.5, 50.5, display=False)
+
+
+def test_npv_from_weights_refuses_integer_and_non_list_weights():
+    idx = torch.tensor([[0, 1]])
+    with pytest.raises(ValueError, match=r"weights\[0\]"):
+        enumeration.npv_from_weights([torch.ones(3, 2, dtype=torch.long), torch.ones(1, 3)], idx)
+    with pytest.raises((TypeError, ValueError), match="weights"):
+        enumeration.npv_from_weights(torch.ones(3, 2), idx)
