@@ -461,3 +461,33 @@ def test_npv_from_weights_refuses_integer_and_non_list_weights():
         enumeration.npv_from_weights([torch.ones(3, 2, dtype=torch.long), torch.ones(1, 3)], idx)
     with pytest.raises((TypeError, ValueError), match="weights"):
         enumeration.npv_from_weights(torch.ones(3, 2), idx)
+
+
+# ---------------------------------------------------------------- survivors of the seed-6 draw (run H)
+
+def test_pieces_1d_with_consecutive_linear_layers_equals_the_collapsed_net():
+    # Linear -> Linear -> ReLU -> Linear is the same function as the collapsed Linear -> ReLU -> Linear
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1, 3), nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    W1, b1, W2, b2 = net[0].weight, net[0].bias, net[1].weight, net[1].bias
+    flat = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1))
+    with torch.no_grad():
+        flat[0].weight.copy_(W2 @ W1)
+        flat[0].bias.copy_(W2 @ b1 + b2)
+        flat[2].load_state_dict(net[3].state_dict())
+    a, b = R.pieces_1d(net, -5.0, 5.0), R.pieces_1d(flat, -5.0, 5.0)
+    assert a.count == b.count >= 2
+    assert np.allclose(a.edges, b.edges, rtol=0, atol=1e-12)
+
+
+def test_exact_regions_2d_resolve_a_sliver_float_mode_drops():
+    # two parallel kinks 1e-14 apart: float mode (1e-10 geometric tolerance) sees 2 cells, exact mode 3
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+        net[0].bias.copy_(torch.tensor([-0.5, -(0.5 + 1e-14)]))
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    assert R.regions_2d(net, (0, 1, 0, 1)).n_activation_regions == 2
+    assert R.regions_2d(net, (0, 1, 0, 1), exact=True).n_activation_regions == 3
+    assert R.count_regions_2d(net, (0, 1, 0, 1), exact=True) == 3
