@@ -491,3 +491,11 @@ def test_exact_regions_2d_resolve_a_sliver_float_mode_drops():
     assert R.regions_2d(net, (0, 1, 0, 1)).n_activation_regions == 2
     assert R.regions_2d(net, (0, 1, 0, 1), exact=True).n_activation_regions == 3
     assert R.count_regions_2d(net, (0, 1, 0, 1), exact=True) == 3
+
+
+def test_max_pieces_is_an_inclusive_limit():
+    net = mlp([1, 8, 8, 1], seed=0)
+    n = R.pieces_1d(net, -5.0, 5.0).count
+    assert R.pieces_1d(net, -5.0, 5.0, max_pieces=n).count == n
+    with pytest.raises(ValueError, match="max_pieces"):
+        R.pieces_1d(net, -5.0, 5.0, max_pieces=n - 1)
