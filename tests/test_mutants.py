@@ -499,3 +499,69 @@ def test_max_pieces_is_an_inclusive_limit():
     assert R.pieces_1d(net, -5.0, 5.0, max_pieces=n).count == n
     with pytest.raises(ValueError, match="max_pieces"):
         R.pieces_1d(net, -5.0, 5.0, max_pieces=n - 1)
+
+
+# ---------------------------------------------------------------- survivors of the seed-7 draw (run I)
+
+def test_rescaling_reaches_every_pattern_past_skipped_ones_and_pools():
+    # conv0 -> grouped conv2 is skipped (a grouped next conv mixes no channels); conv2 -> [pool] -> conv5 and
+    # conv5 -> [flatten] -> linear8 must still be rescaled, and the function kept (powers of two: exactly)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1, groups=2), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(2, 3, 1), nn.ReLU(), nn.Flatten(), nn.Linear(27, 1))
+    out = random_rescaling(net, 0, factors=(2.0**7,))
+    assert torch.equal(out[0].weight, net[0].weight)
+    assert torch.equal(out[2].weight, net[2].weight * 2.0**7)        # conv2's pattern (through the pool) applied
+    assert torch.equal(out[5].bias, net[5].bias * 2.0**7)            # conv5's pattern (through the flatten) applied
+    assert torch.equal(out[8].weight, net[8].weight / 2.0**7)
+    x = torch.randn(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert close(out(x), net(x))
+
+
+def test_path_metric_bound_against_enumerated_paths():
+    from relulab.paths.lifting import path_metric_bound
+
+    net = mlp([3, 4, 4, 1], bias=False, seed=0)
+    g = torch.Generator().manual_seed(1)
+    other = mlp([3, 4, 4, 1], bias=False, seed=0)
+    with torch.no_grad():
+        for m in other:
+            if isinstance(m, nn.Linear):
+                m.weight.mul_(2 * torch.rand(m.weight.shape, generator=g))  # same signs, some larger, some smaller
+    Wa = [m.weight.detach().abs() for m in net if isinstance(m, nn.Linear)]
+    Wb = [m.weight.detach().abs() for m in other if isinstance(m, nn.Linear)]
+    p = enumeration.enumerate_paths(net)
+    hi = enumeration.npv_from_weights([torch.maximum(a, b) for a, b in zip(Wa, Wb)], p)[:, 0].sum()
+    lo = enumeration.npv_from_weights([torch.minimum(a, b) for a, b in zip(Wa, Wb)], p)[:, 0].sum()
+    assert abs(path_metric_bound(net, other, (3,)) - (hi - lo).item()) <= REL * hi.item()
+
+
+def test_equal_maps_merge_into_pieces_in_a_box_away_from_the_origin():
+    # a unit with output weight 0 splits activation regions, not pieces: 4 activation regions, 2 pieces
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0]]))
+        net[0].bias.copy_(torch.tensor([-11.0, -21.0]))
+        net[2].weight.copy_(torch.tensor([[1.0, 0.0]]))
+        net[2].bias.zero_()
+    box = (10.0, 12.0, 20.0, 22.0)
+    assert R.count_regions_2d(net, box, mode="activation") == 4
+    assert R.count_regions_2d(net, box, mode="pieces") == 2
+
+
+def test_zigzag_composition_net_accepts_a_moderate_size():
+    a1, a2 = np.linspace(0.001, 0.999, 300), np.linspace(0.002, 0.998, 300)  # 301 x 301 = 90,601 weights
+    net = R.zigzag_composition_net([a1, a2])
+    x = np.array([0.1, 0.37, 0.8])
+    with torch.no_grad():
+        y = net(torch.from_numpy(x)[:, None])[:, 0].numpy()
+    assert np.allclose(y, R.zigzag(a1, R.zigzag(a2, x)), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool2d(2), nn.AvgPool2d(2), nn.AdaptiveAvgPool2d(2)])
+def test_check_supported_keeps_scanning_after_a_pool(pool):
+    from relulab.paths.lifting import check_supported
+
+    with pytest.raises(TypeError, match="GELU"):
+        check_supported(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), pool, nn.GELU()))
