@@ -565,3 +565,58 @@ def test_check_supported_keeps_scanning_after_a_pool(pool):
 
     with pytest.raises(TypeError, match="GELU"):
         check_supported(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), pool, nn.GELU()))
+
+
+# ---------------------------------------------------------------- survivors of the seed-8 draw (run J)
+
+def test_independence_gap_uses_the_sample_weights():
+    # code independent of fine given coarse only under the weights: brute-force total variation
+    code, fine, coarse = [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 0, 0]
+    w = torch.tensor([0.1, 0.3, 0.2, 0.4])
+    # P(code | coarse) = (0.3, 0.7); P(code | fine=0) = (0.25, 0.75); P(code | fine=1) = (1/3, 2/3)
+    ref = max(0.5 * (abs(0.25 - 0.3) + abs(0.75 - 0.7)), 0.5 * (abs(1 / 3 - 0.3) + abs(2 / 3 - 0.7)))
+    assert abs(pj.independence_gap(code, fine, coarse, w) - ref) <= 1e-12
+
+
+def test_projection_functions_accept_numpy_like_tensors():
+    g = np.random.default_rng(0)
+    v, w = g.standard_normal((6, 2)), np.full(6, 1 / 6)
+    z = [0, 1, 0, 1, 0, 1]
+    assert close(pj.conditional_mean(v, z, w, 2), pj.conditional_mean(torch.from_numpy(v), z, torch.from_numpy(w), 2))
+
+
+def test_zero_mass_message_lists_the_empty_events():
+    with pytest.raises(ValueError, match=r"events \[1\] have zero mass"):
+        pj.conditional_mean(torch.ones(3), [0, 0, 2], torch.ones(3), 3)
+
+
+def test_vertices_accept_a_tensor_that_requires_grad():
+    P = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.25, 0.25]], requires_grad=True)
+    assert pj.vertices(P).tolist() == [True, True, True, False]
+
+
+def test_exact_pieces_drop_a_kink_two_units_share():
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.fill_(-0.5)
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    for exact in (False, True):
+        p = R.pieces_1d(net, 0.0, 1.0, exact=exact)
+        assert p.count == 2 and [float(e) for e in p.edges] == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize("layers", [[nn.ReLU(), nn.Linear(2, 1)], [nn.Linear(2, 2), nn.ReLU(), nn.ReLU(), nn.Linear(2, 1)]])
+def test_affine_layers_refuse_a_relu_without_its_linear(layers):
+    with pytest.raises(TypeError, match="does not follow a Linear layer"):
+        R.affine_layers(nn.Sequential(*layers))
+
+
+def test_region_messages_name_their_argument():
+    with pytest.raises(TypeError, match=r"^M must be a real number"):
+        R.zigzag_coefficients([0.5], "1")
+    with pytest.raises(TypeError, match=r"^x\b"):
+        pj.beta_expansion([torch.eye(2), torch.ones(1, 2)], [torch.eye(2), torch.ones(1, 2)], "x", 1)
+    with pytest.raises(ValueError, match=r"^P has 5001 rows"):
+        pj.vertices(np.zeros((5001, 2)))
