@@ -14,11 +14,13 @@ SEED   ?= $(shell h=$$(git rev-parse --short=6 HEAD 2>/dev/null || echo 00beef);
 NB     ?=
 
 export PATH := $(BIN):$(PATH)
+# relulab is imported from this checkout's lib/ (also in a git worktree that shares another checkout's .venv).
+export PYTHONPATH := $(abspath lib)
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism bench mutation clean
+.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism format bench mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +68,9 @@ determinism: install ## execute every chapter twice (seed $(SEED)) and require b
 	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/determinism/a -p seed $(SEED)
 	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/determinism/b -p seed $(SEED)
 	$(BIN)/python tests/compare_runs.py _build/determinism/a _build/determinism/b
+
+format: install ## format the chapters' code to 88 columns (ruff, on the notebooks; outputs untouched)
+	$(BIN)/ruff format chapters
 
 bench: install ## print each fast kernel's cost against its naive reference
 	$(BIN)/python bench/run.py

@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from relulab import claims, erm, plots, projection, pwl, regions, runtime, train
+from relulab import book, check, claims, erm, plots, projection, pwl, regions, runtime, train
 from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
@@ -664,6 +664,35 @@ CASES = [
     ("zonotope_vertices.shape", lambda: regions.zonotope_vertices(np.ones(3)), ValueError, "B"),
     ("zonotope_vertex_count.n", lambda: regions.zonotope_vertex_count(0, 2), ValueError, "n"),
     ("zonotope_vertex_count.type", lambda: regions.zonotope_vertex_count(2.5, 2), TypeError, "n"),
+    # the checking module itself and the chapters' helpers
+    ("integer.bool", lambda: check.integer("width", True), TypeError, "width"),
+    ("integer.low", lambda: check.integer("width", 0, low=1), ValueError, "width"),
+    ("integers.str", lambda: check.integers("widths", "12"), TypeError, "widths"),
+    ("integers.entry", lambda: check.integers("widths", [2, 0], low=1), ValueError, "widths\\[1\\]"),
+    ("seed.negative", lambda: check.seed(-1), ValueError, "seed"),
+    ("real.nan", lambda: check.real("lr", NAN), ValueError, "lr"),
+    ("real.open", lambda: check.real("lr", 0.0, low=0.0, open_low=True), ValueError, "lr"),
+    ("choice.unknown", lambda: check.choice("mode", "cells", ("pieces", "regions")), ValueError, "mode"),
+    ("text.type", lambda: check.text("name", 3), TypeError, "name"),
+    ("tensor.numpy", lambda: check.tensor("X", np.ones(2)), TypeError, "torch.as_tensor"),
+    ("tensor.shape", lambda: check.tensor("X", torch.ones(2, 3), shape=(None, 2)), ValueError, "X"),
+    ("tensor.inf", lambda: check.tensor("X", torch.tensor([INF])), ValueError, "X"),
+    ("model.type", lambda: check.model("model", object()), TypeError, "model"),
+    ("within_budget.cost", lambda: check.within_budget("paths", 1e9, 1e6), ValueError, "paths"),
+    ("glue_num.value", lambda: book.glue_num("x", "abc"), ValueError, "abc"),
+    ("glue_values.values", lambda: book.glue_values("p", {"x": "abc"}), ValueError, "abc"),
+    ("small.type", lambda: book.small("x"), TypeError, "str"),
+    ("exact_tol.type", lambda: book.exact_tol(object()), TypeError, "object"),
+    ("mean_se.short", lambda: book.mean_se([1.0]), ValueError, "values"),
+    ("finding.kind", lambda: claims.finding("f.x", 1, 1, 0, claim="a.b", kind="wrong", paper_says="p", book_says="b",
+                                            text_read="yes"), ValueError, "kind"),
+    ("finding.text_read", lambda: claims.finding("f.x", 1, 1, 0, claim="a.b", kind="narrows", paper_says="p",
+                                                 book_says="b", text_read="maybe"), ValueError, "text_read"),
+    ("finding.claim", lambda: claims.finding("f.x", 1, 1, 0, claim="", kind="narrows", paper_says="p", book_says="b",
+                                             text_read="yes"), ValueError, "claim"),
+    ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
+    ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
+    ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
 ]
 
 
@@ -679,7 +708,7 @@ def test_bad_input_is_refused(call, exc, match):
 
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
-CONTAINERS = {"ClaimRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History"}
+CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History"}
 
 
 def test_every_public_function_has_a_case():

@@ -79,3 +79,17 @@ def test_bad_input(kwargs, exc, match):
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         verify(**args)
+
+
+def test_a_finding_whose_evidence_holds_is_recorded_and_one_that_fails_raises():
+    claims.finding("t.finding", 2.0, 2.0, 0.0, claim="arora.thm3.9", kind="corrects", paper_says="p",
+                   book_says="b", text_read="yes: p. 1", display=False)
+    assert claims.FINDINGS[-1].passed and claims.FINDINGS[-1].claim == "arora.thm3.9"
+    with pytest.raises(claims.FindingFailed, match="must not be stated"):
+        claims.finding("t.finding2", 1.0, 2.0, 0.5, claim="arora.thm3.9", kind="corrects", paper_says="p",
+                       book_says="b", text_read="no: not in the corpus", display=False)
+    assert not claims.FINDINGS[-1].passed
+
+
+def test_anchor_is_a_stable_html_id():
+    assert claims.anchor("claim", "arora.thm2.1-converse") == "claim-arora-thm2-1-converse"

@@ -2,14 +2,27 @@
 
 Modules are named after ideas: ``nets``, ``paths``, ``regions`` (exact pieces and regions), ``pwl`` (piecewise-linear
 functions compiled into ReLU nets), ``erm`` (exact training of one hidden layer), ``projection`` (Tian's expansion
-onto the teacher's graph, Batch Norm as a projection), ``claims`` (the ledger), ``data``, ``train``, ``plots``, ``runtime``.
+onto the teacher's graph, Batch Norm as a projection), ``claims`` (the ledger and the findings), ``data``, ``train``,
+``plots``, ``runtime``, ``book`` (helpers every chapter uses) and ``check`` (argument checks).
+
+API convention (every public function follows it):
+
+- **Argument order**: the model first, then the data (``fn(model, X, ...)``), then options as keywords.
+- **Randomness**: a ``seed: int`` keyword; no function takes a generator.
+- **Returns**: torch tensors in, torch tensors out; scalars as Python ``float``/``int``.  The exact geometry
+  (``regions``, ``pwl``, ``erm``) works in numpy float64 and returns numpy arrays.  A function that returns
+  several things returns a frozen dataclass, never a dict or a tuple.  Counting functions are named ``count_*``.
+- **Errors**: checked once, at the public boundary, with :mod:`relulab.check`: ``TypeError`` for a wrong type,
+  ``ValueError`` for a wrong value, the message naming the argument.  Internal helpers trust their callers.
+- **Precision**: float64 by default everywhere (data loaders included), as :func:`relulab.setup` sets it.
 """
 
-from . import claims, data, erm, nets, paths, plots, projection, pwl, regions, runtime, train
-from .claims import verify
+from . import book, check, claims, data, erm, nets, paths, plots, projection, pwl, regions, runtime, train
+from .claims import finding, verify
 from .runtime import setup
 
 __version__ = "0.1.0"
 __all__ = [
-    "claims", "data", "erm", "nets", "paths", "plots", "projection", "pwl", "regions", "runtime", "setup", "train", "verify",
+    "book", "check", "claims", "data", "erm", "finding", "nets", "paths", "plots", "projection", "pwl", "regions",
+    "runtime", "setup", "train", "verify",
 ]

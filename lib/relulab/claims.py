@@ -10,15 +10,22 @@ the claim fails or the control does not.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
 import numpy as np
 
+from . import check
+
 MIME = "application/vnd.relulab.claim+json"
+FINDING_MIME = "application/vnd.relulab.finding+json"
+# How a finding departs from the paper (the Findings page groups by it).
+FINDING_KINDS = ("corrects", "narrows", "needlessly-strong", "not-reproduced", "clarifies")
 Relation = Literal["==", "<=", ">="]
 _RELATIONS = ("==", "<=", ">=")
 # The specification (papers.md, 0.3) asks a control to miss by >= 100x the tolerance to count as visible.
@@ -26,6 +33,7 @@ DEFAULT_CONTROL_MARGIN = 100.0
 
 
 RECORDS: list["ClaimRecord"] = []  # every claim verified in this process, in order
+FINDINGS: list["FindingRecord"] = []  # every finding checked in this process, in order
 
 
 class ClaimFailed(AssertionError):
@@ -165,7 +173,7 @@ def verify(
     )
     RECORDS.append(record)
     if display:
-        _show(record)
+        _show(summary_line(record), MIME, record.to_json(), anchor("claim", claim_id))
     if not passed:
         raise ClaimFailed(
             f"{claim_id}: measured {m:.6g} does not satisfy {relation} {r:.6g} within tolerance {tol:.3g}"
@@ -175,6 +183,100 @@ def verify(
             f"{claim_id}: the negative control ({control_quantity or 'control'} = {c:.6g}) did not fail: it misses "
             f"the reference by {margin:.3g} tolerances, needs more than {control_margin:g}"
         )
+
+
+class FindingFailed(ClaimFailed):
+    """The evidence for a finding against a paper did not hold: the book must not state the finding."""
+
+
+@dataclass(frozen=True)
+class FindingRecord:
+    """What the Findings page stores for one place where the book departs from a paper."""
+
+    id: str
+    claim: str
+    kind: str
+    paper_says: str
+    book_says: str
+    text_read: str
+    passed: bool
+    measured: float
+    reference: float
+    tolerance: float
+    relation: str
+    quantity: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-serialisable record (non-finite floats become strings)."""
+        return {k: _jsonable(v) for k, v in asdict(self).items()}
+
+
+def finding(
+    finding_id: str,
+    measured: Any,
+    reference: Any,
+    tolerance: float,
+    *,
+    claim: str,
+    kind: str,
+    paper_says: str,
+    book_says: str,
+    text_read: str,
+    relation: Relation = "==",
+    quantity: str = "",
+    display: bool = True,
+) -> None:
+    """Check the evidence for a finding against a paper; show, record and raise if it does not hold.
+
+    A finding is a claim of the book's own (design.md, "Findings are claims too"): the cell that states it
+    measures the evidence (`measured` against `reference` under `relation`, as in :func:`verify`) and raises
+    :class:`FindingFailed` when the evidence does not hold, so a wrong erratum cannot be committed.
+    `claim` is the ledger id the finding is about; `kind` is one of :data:`FINDING_KINDS`; `paper_says`
+    quotes the paper's statement with its label, `book_says` gives the corrected statement with the exact
+    conditions under which it holds; `text_read` says where the paper's text was read to confirm the
+    reading (``"yes: arXiv v3, Thm 3.9"``) or why it could not be (``"no: ..."``).
+    """
+    for name, v in (("finding_id", finding_id), ("claim", claim)):
+        if not isinstance(v, str) or not v or " " in v:
+            raise ValueError(f"{name} must be a non-empty id without spaces, got {v!r}")
+    if kind not in FINDING_KINDS:
+        raise ValueError(f"kind must be one of {FINDING_KINDS}, got {kind!r}")
+    for name, v in (("paper_says", paper_says), ("book_says", book_says), ("text_read", text_read)):
+        if not isinstance(v, str) or not v.strip():
+            raise ValueError(f"{name} must be a non-empty str")
+    if not text_read.startswith(("yes", "no")):
+        raise ValueError(f"text_read must start with 'yes' (where it was read) or 'no' (why not), got {text_read!r}")
+    if relation not in _RELATIONS:
+        raise ValueError(f"relation must be one of {_RELATIONS}, got {relation!r}")
+    m = _as_scalar("measured", measured)
+    r = _as_scalar("reference", reference)
+    tol = _as_scalar("tolerance", tolerance)
+    if not 0 <= tol < math.inf:
+        raise ValueError(f"tolerance must be finite and >= 0, got {tol}")
+    passed = _holds(m, r, tol, relation)
+    record = FindingRecord(
+        id=finding_id, claim=claim, kind=kind, paper_says=paper_says, book_says=book_says, text_read=text_read,
+        passed=bool(passed), measured=_round(m), reference=_round(r), tolerance=_round(tol), relation=relation,
+        quantity=check.text("quantity", quantity),
+    )
+    FINDINGS.append(record)
+    if display:
+        _show(finding_line(record), FINDING_MIME, record.to_json(), anchor("finding", finding_id))
+    if not passed:
+        raise FindingFailed(
+            f"{finding_id}: the evidence ({quantity or 'measured'} = {m:.6g}) does not satisfy {relation} {r:.6g} "
+            f"within {tol:.3g}: the finding against the paper does not hold and must not be stated"
+        )
+
+
+def finding_line(rec: FindingRecord) -> str:
+    """The one-line text shown in the notebook for a finding."""
+    mark = "HOLDS" if rec.passed else "DOES NOT HOLD"
+    what = f"{rec.quantity} = " if rec.quantity else "measured "
+    return (
+        f"[FINDING {mark}] {rec.id} ({rec.kind} {rec.claim}): {what}{rec.measured:.4g} {rec.relation} "
+        f"{rec.reference:.4g} (tol {rec.tolerance:.2g})"
+    )
 
 
 def summary_line(rec: ClaimRecord) -> str:
@@ -190,17 +292,24 @@ def summary_line(rec: ClaimRecord) -> str:
     )
 
 
-def _show(rec: ClaimRecord) -> None:
+def anchor(kind: str, record_id: str) -> str:
+    """The HTML id of the cell output that shows a record: the ledger and Findings pages link to it."""
+    return f"{kind}-" + re.sub(r"[^a-z0-9]+", "-", record_id.lower()).strip("-")
+
+
+def _show(line: str, mime: str, payload: dict[str, Any], html_id: str) -> None:
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:  # pragma: no cover - IPython is a dependency, but keep the library usable without it
-        print(summary_line(rec))
+        print(line)
         return
     if get_ipython() is None:
-        print(summary_line(rec))
+        print(line)
         return
-    display({"text/plain": summary_line(rec), MIME: rec.to_json()}, raw=True)
+    # The HTML form carries an anchor so that the generated pages can link to the very cell that checked it.
+    page = f'<pre class="relulab-record" id="{html_id}">{html.escape(line)}</pre>'
+    display({"text/plain": line, "text/html": page, mime: payload}, raw=True)
 
 
 def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
@@ -218,10 +327,17 @@ def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
     return _records(nb)
 
 
-def _records(nb: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def findings_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield every finding record stored in the outputs of a notebook file."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    return _records(json.loads(Path(path).read_text(encoding="utf-8")), FINDING_MIME)
+
+
+def _records(nb: dict[str, Any], mime: str = MIME) -> Iterator[dict[str, Any]]:
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            if MIME in data:
-                rec = data[MIME]
+            if mime in data:
+                rec = data[mime]
                 yield json.loads(rec) if isinstance(rec, str) else rec

@@ -1,0 +1,54 @@
+"""Small helpers every chapter uses (d2l's ``#@save`` idea): glued numbers, rounding-level prints, tolerances."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["glue_num", "glue_values", "small", "exact_tol", "mean_se"]
+
+# Exact identities are checked in float64 to a relative 1e-10 of the largest magnitude involved
+# (papers.md, 0.3): float64 rounding is ~1e-16 per operation, so 1e-10 leaves room for ~1e6 operations.
+EXACT_RTOL = 1e-10
+
+
+def glue_num(name: str, value: Any, digits: int = 4) -> None:
+    """Glue a number for the prose, rounded to `digits` significant digits (stable across CPUs)."""
+    from myst_nb import glue
+
+    glue(name, float(f"{float(value):.{digits}g}"), display=False)
+
+
+def glue_values(prefix: str, values: dict[str, Any]) -> None:
+    """Glue parameters quoted in the prose as ``{prefix}_{name}`` (ints stay ints, floats get 4 digits)."""
+    from myst_nb import glue
+
+    for k, v in values.items():
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+            glue(f"{prefix}_{k}", int(v), display=False)
+        else:
+            glue_num(f"{prefix}_{k}", v)
+
+
+def small(x: float, bound: float = 1e-12) -> str:
+    """Print a rounding-level value as a bound (its digits differ between CPUs), others to 3 digits."""
+    return f"< {bound:g}" if abs(x) < bound else f"{x:.3g}"
+
+
+def exact_tol(*references: Any) -> float:
+    """Tolerance of an exact float64 identity: ``EXACT_RTOL`` times the largest magnitude involved (at least 1)."""
+    biggest = 1.0
+    for r in references:
+        a = r.detach().abs().max().item() if isinstance(r, torch.Tensor) else float(np.abs(np.asarray(r)).max())
+        biggest = max(biggest, a)
+    return EXACT_RTOL * biggest
+
+
+def mean_se(values: Any) -> tuple[float, float]:
+    """Mean and standard error (sample std / sqrt(n), ddof=1) of a 1-D sample of at least two values."""
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size < 2:
+        raise ValueError(f"values needs at least 2 entries for a standard error, got {v.size}")
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))

@@ -1,0 +1,133 @@
+"""Argument checks at the public boundary: one module, used by every public function.
+
+The rule (see the package docstring): a public function checks its arguments once, on entry, with these
+helpers; internal helpers trust their callers.  A value of the wrong *type* raises ``TypeError``; a value
+of the right type that is not allowed raises ``ValueError``.  Every message names the argument.
+Each helper returns the checked value (converted where that is its job), so a check reads as one line:
+
+    width = check.integer("width", width, low=1)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["choice", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
+
+
+def integer(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """An int (bool refused) with optional inclusive bounds."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    v = int(v)
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be >= {low}, got {v}")
+    if high is not None and v > high:
+        raise ValueError(f"{name} must be <= {high}, got {v}")
+    return v
+
+
+def integers(name: str, vs: Any, *, low: int | None = None, min_len: int = 1) -> list[int]:
+    """A non-empty sequence of ints, each checked by :func:`integer`."""
+    if isinstance(vs, (str, bytes)) or not isinstance(vs, Iterable):
+        raise TypeError(f"{name} must be a sequence of ints, got {type(vs).__name__}")
+    out = [integer(f"{name}[{i}]", v, low=low) for i, v in enumerate(vs)]
+    if len(out) < min_len:
+        raise ValueError(f"{name} must have at least {min_len} entries, got {len(out)}")
+    return out
+
+
+def seed(v: Any) -> int:
+    """A seed: an int >= 0 (every random function takes ``seed: int`` as a keyword)."""
+    return integer("seed", v, low=0)
+
+
+def real(
+    name: str,
+    v: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> float:
+    """A finite real number (bool refused) with optional bounds, closed unless ``open_*`` is set."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if low is not None and (v < low or (open_low and v == low)):
+        raise ValueError(f"{name} must be {'>' if open_low else '>='} {low:g}, got {v:g}")
+    if high is not None and (v > high or (open_high and v == high)):
+        raise ValueError(f"{name} must be {'<' if open_high else '<='} {high:g}, got {v:g}")
+    return v
+
+
+def choice(name: str, v: Any, options: Sequence[Any]) -> Any:
+    """One of a fixed set of values."""
+    if v not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {v!r}")
+    return v
+
+
+def text(name: str, v: Any) -> str:
+    """A str."""
+    if not isinstance(v, str):
+        raise TypeError(f"{name} must be a str, got {type(v).__name__}")
+    return v
+
+
+def tensor(
+    name: str,
+    x: Any,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: Sequence[int | None] | None = None,
+    dtype: torch.dtype | None = None,
+    finite: bool = True,
+    floating: bool = True,
+) -> torch.Tensor:
+    """A torch.Tensor (numpy arrays are refused: say ``torch.as_tensor``) with the given rank, shape and dtype.
+
+    ``shape`` entries that are ``None`` are free.  ``finite`` refuses NaN and inf; ``floating`` refuses
+    integer and complex tensors.
+    """
+    if not isinstance(x, torch.Tensor):
+        hint = " (convert with torch.as_tensor)" if isinstance(x, np.ndarray) else ""
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}{hint}")
+    if floating and (not x.dtype.is_floating_point or x.dtype.is_complex):
+        raise TypeError(f"{name} must be a real floating tensor, got dtype {x.dtype}")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} must have dtype {dtype}, got {x.dtype}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.dim() not in allowed:
+            raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, got shape {tuple(x.shape)}")
+    if shape is not None:
+        if x.dim() != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+    if finite and x.numel() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or inf")
+    return x
+
+
+def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
+    """An instance of ``types`` (an ``nn.Module`` by default)."""
+    if not isinstance(m, types):
+        want = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise TypeError(f"{name} must be a {want}, got {type(m).__name__}")
+    return m
+
+
+def within_budget(name: str, cost: float, budget: float, *, what: str = "operations") -> None:
+    """Refuse work whose `cost` exceeds `budget` (exponential references on too large an instance)."""
+    if cost > budget:
+        raise ValueError(f"{name}: {cost:.3g} {what} exceed the budget of {budget:.3g}; use a smaller instance")
