@@ -20,7 +20,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism format bench mutation clean
+.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism format bench sweep mutation clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -74,6 +74,12 @@ format: install ## format the chapters' code to 88 columns (ruff, on the noteboo
 
 bench: install ## print each fast kernel's cost against its naive reference
 	$(BIN)/python bench/run.py
+
+SEEDS ?= 20
+SCHEDULER ?=
+CHAPTERS ?=
+sweep: install ## robustness sweep: every chapter x SEEDS seeds as Dask tasks (SCHEDULER=tcp://host:port for a cluster); writes book/robustness.jsonl
+	$(BIN)/python tools/sweep.py --seeds $(SEEDS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 MUTVENV ?= $(abspath _build/mutvenv)
 MUTANTS ?= 0

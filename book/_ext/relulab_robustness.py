@@ -1,0 +1,140 @@
+"""Sphinx extension: the robustness ledger, generated at build time from the committed sweep (book/robustness.jsonl).
+
+``{relulab-robustness}`` renders, for every claim of ``book/claims.yml``: the seeds the last sweep ran it on, its
+pass rate, how much of its tolerance it used (worst seed and median; 1 = at the limit) and how far its negative
+control missed (worst seed and median, in tolerances), and a strip plot of the tolerance used per seed, inline SVG.
+The sweep's command, date and machine head the page.  ``tools/sweep.py`` writes the file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+from statistics import median
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import Directive
+
+RESULTS = Path("book") / "robustness.jsonl"
+
+
+def used_tolerance(line: dict) -> float:
+    """The fraction of the tolerance a measurement used (<= 1 passes; 0 tolerance: 0 if exact, inf if not)."""
+    m, r, tol = (float(line[k]) for k in ("measured", "reference", "tolerance"))
+    excess = {"==": abs(m - r), "<=": m - r, ">=": r - m}[line["relation"]]
+    if tol > 0:
+        return max(excess, 0.0) / tol
+    return 0.0 if excess <= 0 else math.inf
+
+
+def summarise(lines: list[dict]) -> dict[str, dict]:
+    """Per claim id: seeds, passes, tolerance used (list) and control misses (list)."""
+    out: dict[str, dict] = {}
+    for line in lines:
+        if line.get("kind") != "claim":
+            continue
+        s = out.setdefault(line["id"], {"chapter": line["chapter"], "seeds": set(), "passed": 0, "n": 0,
+                                        "used": [], "control": []})
+        s["seeds"].add(line["seed"])
+        s["n"] += 1
+        s["passed"] += bool(line["passed"])
+        s["used"].append(used_tolerance(line))
+        s["control"].append(float(line["control_margin"]))
+    return out
+
+
+def _fmt(x: float) -> str:
+    return "∞" if math.isinf(x) else f"{x:.2g}"
+
+
+def _svg(summary: dict[str, dict], ids: list[str]) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "relulab"  # stable ids: the page does not change between builds
+    ids = [i for i in ids if i in summary]
+    fig, ax = plt.subplots(figsize=(7.5, 0.16 * len(ids) + 1.2))
+    for y, cid in enumerate(ids):
+        used = [max(u, 1e-17) for u in summary[cid]["used"] if math.isfinite(u)]
+        ax.scatter(used, [y] * len(used), s=6, alpha=0.6, color="tab:blue")
+    ax.axvline(1.0, color="tab:red", lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(ids)), ids, fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("fraction of the tolerance used, one dot per seed (a claim fails right of the red line)")
+    fig.tight_layout()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    return text[text.index("<svg"):]
+
+
+class RobustnessDirective(Directive):
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        env = self.state.document.settings.env
+        root = Path(env.srcdir)
+        claims = yaml.safe_load((root / "book" / "claims.yml").read_text(encoding="utf-8"))
+        path = root / RESULTS
+        env.note_dependency(str(path))
+        if not path.exists():
+            return [nodes.paragraph(text="No sweep has been committed yet (run `make sweep`).")]
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        summary = summarise(lines)
+        meta = lines[0] if lines else {}
+        runs = {(line["chapter"], line["seed"]) for line in lines}
+        failed_runs = [line for line in lines if line.get("kind") == "run"]
+        head = nodes.paragraph(
+            text=f"Last sweep: {meta.get('date', '?')} on {meta.get('machine', '?')}, command "
+            f"`{meta.get('command', '?')}`: {len(runs)} chapter runs, {len(failed_runs)} failed."
+        )
+        table = nodes.table(classes=["relulab-robustness"])
+        headers = ["Claim", "Seeds", "Passed", "Tolerance used: worst / median", "Control miss (× tol): worst / median"]
+        tgroup = nodes.tgroup(cols=len(headers))
+        table += tgroup
+        for w in (30, 8, 10, 26, 26):
+            tgroup += nodes.colspec(colwidth=w)
+        thead = nodes.thead()
+        tgroup += thead
+        thead += _row([nodes.Text(h) for h in headers])
+        tbody = nodes.tbody()
+        tgroup += tbody
+        for cid in claims:
+            s = summary.get(cid)
+            if s is None:
+                tbody += _row([nodes.literal(text=cid), nodes.Text("—"), nodes.Text("not in the sweep"),
+                               nodes.Text("—"), nodes.Text("—")])
+                continue
+            cells = [nodes.literal(text=cid), nodes.Text(str(len(s["seeds"]))), nodes.Text(f"{s['passed']}/{s['n']}"),
+                     nodes.Text(f"{_fmt(max(s['used']))} / {_fmt(median(s['used']))}"),
+                     nodes.Text(f"{_fmt(min(s['control']))} / {_fmt(median(s['control']))}")]
+            tbody += _row(cells)
+        out: list[nodes.Node] = [head]
+        for line in failed_runs:
+            out.append(nodes.paragraph(text=f"FAILED run: {line['chapter']} seed {line['seed']}: "
+                                       f"{(line.get('error') or '').splitlines()[-1][:300]}"))
+        out += [table, nodes.raw("", _svg(summary, list(claims)), format="html")]
+        return out
+
+
+def _row(cells: list[nodes.Node]) -> nodes.row:
+    row = nodes.row()
+    for c in cells:
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        para += c
+        entry += para
+        row += entry
+    return row
+
+
+def setup(app):
+    app.add_directive("relulab-robustness", RobustnessDirective)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
