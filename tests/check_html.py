@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RAW_TEX = re.compile(r"\\(?:[a-zA-Z]{2,})\b")
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--disable-quic", "--disable-default-apps", "--disable-extensions",
@@ -106,6 +107,9 @@ def check_page(browser: str, html_dir: Path, page: Path, source_has_math: bool) 
         text = visible_text(dom)
         if "$$" in text or re.search(r"\\\(|\\\[", text):
             problems.append("raw TeX left in the rendered text (MathJax did not render)")
+        tex = RAW_TEX.search(text)
+        if tex:  # e.g. a $$...$$ that the Markdown parser split: its commands show as text
+            problems.append(f"raw TeX command in the rendered text: ...{text[max(0, tex.start() - 40):tex.end() + 20]}...")
         if source_has_math and "<mjx-container" not in dom:
             problems.append("the page has math but no <mjx-container>: MathJax did not run")
         for u in remote_requests(netlog):
