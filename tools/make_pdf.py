@@ -27,7 +27,7 @@ from check_html import FLAGS, chromium  # noqa: E402
 
 # MathJax typesets the whole single page before printing: Chromium's virtual time lets it finish (it fast-forwards
 # timers and waits for the page to be idle), far beyond what the book needs.
-VIRTUAL_TIME_MS = 120_000
+VIRTUAL_TIME_MS = 30_000
 
 
 def print_pdf(browser: str, page: Path, out: Path) -> subprocess.CompletedProcess:

@@ -156,12 +156,12 @@ def smoke_entries() -> dict[str, dict]:
 
 def smoke_overrides(nb: dict, chapter: str, entries: dict[str, dict]) -> str:
     """The overrides source for a chapter; Convention if the YAML leaves a size of its paper-sizes cell unshrunk."""
+    sizes = assigned(source(nb["cells"][paper_sizes_cell(nb)]))
     entry = entries.get(chapter)
     if entry is None:
         raise Convention(f"has no entry in {SMOKE_FILE.relative_to(ROOT)} (tiny sizes for its paper branch)")
     src = entry.get("overrides", "") or ""
     keep = set(entry.get("keep", []) or [])
-    sizes = assigned(source(nb["cells"][paper_sizes_cell(nb)]))
     loose = [n for n in sizes if n not in set(assigned(src)) | keep]
     if loose:
         raise Convention(f"its paper-sizes cell sets {', '.join(loose)}, which {SMOKE_FILE.relative_to(ROOT)} "

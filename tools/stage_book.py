@@ -7,8 +7,10 @@ the repository's `_config.yml` plus what depends on where the book is published.
 chapters into DEST/chapters and builds the HTML from DEST; `make html` builds DEST as staged (committed outputs).
 
 The repository URL comes from one place, the environment at build time: `BOOK_REPOSITORY_URL`
-(e.g. https://github.com/owner/name), or on GitHub Actions the repository that runs the workflow.  It drives the
-repository, issue and launch (Binder, Colab) buttons; without it those buttons are absent, never a placeholder.
+(e.g. https://github.com/owner/name; the publishing workflow sets it to the repository it runs in) and
+`BOOK_REPOSITORY_BRANCH` (default main).  It drives the repository, issue and launch (Binder, Colab) buttons;
+without it those buttons are absent, never a placeholder.  (The download button needs no URL: it serves the page's
+own .ipynb / .md from the built site.)
 """
 
 from __future__ import annotations
@@ -33,8 +35,6 @@ def repository(env: dict[str, str] | None = None) -> tuple[str, str] | None:
     """(url, branch) of the published repository, or None when the build has none configured."""
     env = dict(os.environ if env is None else env)
     url = env.get("BOOK_REPOSITORY_URL", "").strip().rstrip("/")
-    if not url and env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_REPOSITORY"):
-        url = f"{env.get('GITHUB_SERVER_URL', 'https://github.com').rstrip('/')}/{env['GITHUB_REPOSITORY']}"
     if not url:
         return None
     url = url.removesuffix(".git")
@@ -42,9 +42,7 @@ def repository(env: dict[str, str] | None = None) -> tuple[str, str] | None:
         raise ValueError(f"BOOK_REPOSITORY_URL must look like https://host/owner/name, got {url!r}")
     if any(p in url for p in PLACEHOLDERS):
         raise ValueError(f"{url} is the old placeholder, not a real repository: unset BOOK_REPOSITORY_URL instead")
-    branch = env.get("BOOK_REPOSITORY_BRANCH") or (
-        env.get("GITHUB_REF_NAME") if env.get("GITHUB_ACTIONS") == "true" and env.get("GITHUB_REF_TYPE") == "branch"
-        else "") or "main"
+    branch = env.get("BOOK_REPOSITORY_BRANCH", "").strip() or "main"
     return url, branch
 
 

@@ -43,6 +43,11 @@ def state() -> dict[str, str] | None:
     return found
 
 
+def changed(before: dict[str, str], now: dict[str, str]) -> list[str]:
+    """The paths whose status or content differ between two states."""
+    return sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("save", "compare"):
         print(__doc__, file=sys.stderr)
@@ -62,10 +67,10 @@ def main(argv: list[str]) -> int:
     before = json.loads(file.read_text())
     if before is None:
         return 0
-    changed = sorted(p for p in set(before) | set(now) if before.get(p) != now.get(p))
-    if changed:
+    diff = changed(before, now)
+    if diff:
         print("the step changed files of the working tree (it must write only under _build/):", file=sys.stderr)
-        for p in changed:
+        for p in diff:
             print(f"  {p}: {before.get(p, 'absent')} -> {now.get(p, 'absent')}", file=sys.stderr)
         return 1
     extra = f" (the {len(now)} paths modified or untracked before it are as they were)" if now else ""

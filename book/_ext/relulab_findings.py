@@ -19,11 +19,11 @@ from relulab_records import PAPERS, Record, chapter_code, collect, fmt, make_lin
 
 # How a finding departs from the paper (relulab.claims.FINDING_KINDS), in the order the page shows them.
 KINDS = {
-    "corrects": "The paper's statement is wrong as printed; the book states the corrected one",
-    "narrows": "The statement holds only under an extra hypothesis or in a narrower range",
-    "needlessly-strong": "The statement holds under weaker hypotheses than the paper assumes",
-    "not-reproduced": "The book could not reproduce the paper's result",
-    "clarifies": "The paper's text is ambiguous; the book fixes one reading and checks it",
+    "corrects": ("Corrected", "the paper's statement is wrong as printed; the book states the corrected one"),
+    "narrows": ("Narrowed", "the statement holds only under an extra hypothesis or in a narrower range"),
+    "needlessly-strong": ("Needlessly strong", "the statement holds under weaker hypotheses than the paper assumes"),
+    "not-reproduced": ("Not reproduced", "the book could not reproduce the paper's result"),
+    "clarifies": ("Clarified", "the paper's text admits two readings; the book fixes one and checks it"),
 }
 HEADERS = ["Finding", "The paper says", "The book measured", "The book says", "Evidence"]
 WIDTHS = [14, 26, 18, 30, 12]
@@ -60,7 +60,8 @@ class FindingsDirective(Directive):
             f"{n_read} of them" + (f"; {n_fail} whose evidence DID NOT HOLD" if n_fail else "") + ".")]
         for kind in dict.fromkeys(k for k, _, _ in entries):
             mine = [(r, about) for k, r, about in entries if k == kind]
-            out.append(nodes.rubric(text=f"{kind} ({len(mine)}): {KINDS.get(kind, '')}",
+            title, meaning = KINDS.get(kind, (kind, ""))
+            out.append(nodes.rubric(text=f"{title} ({len(mine)}): {meaning}",
                                     ids=["findings-" + nodes.make_id(kind)]))
             out.append(self._table(root, mine))
         return out
