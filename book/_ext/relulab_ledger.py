@@ -18,7 +18,7 @@ from docutils.parsers.rst import Directive
 
 from relulab_records import PAPERS, Part, Record, chapter_code, collect, fmt, make_link, parts
 
-HEADERS = ["Claim", "Statement", "Measured vs reference", "Tolerance", "Negative control", "Chapter"]
+HEADERS = ["Claim", "Statement", "Measured vs reference", "Tol.", "Negative control", "Ch."]
 WIDTHS = [14, 24, 28, 8, 19, 7]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -83,6 +84,7 @@ def collect(root: Path, docs: set[str] | None = None) -> dict[str, dict[str, Rec
     return out
 
 
+@lru_cache(maxsize=8)
 def parts(root: Path) -> list[Part]:
     """The numbered parts of the book in _toc.yml order, with their chapters' docnames."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
