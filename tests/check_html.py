@@ -37,26 +37,32 @@ def chromium() -> str | None:
 
 
 class _Text(HTMLParser):
-    """Visible text of a rendered DOM, without scripts, styles, code blocks or MathJax's own markup."""
+    """Visible text of a rendered DOM, without scripts, styles, code blocks, MathJax's own markup or print-only parts."""
 
     # <title> is the browser tab's text, which no page can typeset
     SKIP = {"script", "style", "pre", "code", "mjx-container", "mjx-assistive-mml", "textarea", "noscript", "title"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()
-        self.depth = 0
+        self.stack: list[tuple[str, bool]] = []  # open elements, and whether each hides its text
         self.parts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.depth += 1
+        if tag in self.VOID:
+            return
+        # the theme's print-only header (class "onlyprint") repeats the title as plain text, hidden on screen
+        hidden = tag in self.SKIP or "onlyprint" in (dict(attrs).get("class") or "").split()
+        self.stack.append((tag, hidden))
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self.depth:
-            self.depth -= 1
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
 
     def handle_data(self, data):
-        if not self.depth:
+        if not any(hidden for _, hidden in self.stack):
             self.parts.append(data)
 
 

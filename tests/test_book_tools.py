@@ -237,6 +237,16 @@ def test_record_says_why_a_run_failed_or_timed_out(scratch):
     assert "did not finish within 8 s" in runs[rc.name_of(slow)]["reason"]
 
 
+def test_a_chapter_without_a_run_can_say_why(scratch):
+    nb = synthetic(scratch / "c.ipynb")
+    results = scratch / "runs.json"
+    res = subprocess.run([sys.executable, "tools/paper_scale.py", "note", str(nb), "--reason", "needs CIFAR-10",
+                          "--results", str(results.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rec = json.loads(results.read_text())[rc.name_of(nb)]
+    assert rec["status"] == "not-run" and rec["reason"] == "needs CIFAR-10"
+
+
 def test_the_committed_paper_scale_results_name_real_chapters():
     runs = json.loads((ROOT / "book" / "paper_runs.json").read_text(encoding="utf-8"))
     for name, rec in runs.items():
