@@ -47,9 +47,9 @@ $(KERNEL_CONFIG): tools/ipython_kernel_config.py $(STAMP)
 install: $(STAMP) $(VENV)/.tools $(KERNEL_CONFIG) ## create .venv and install the pinned dependencies and relulab (only when missing or changed)
 
 # make book executes copies of the chapters in _build/src and builds from there: tracked files are never touched.
-book: install ## execute every chapter (default parameters) into _build/src and build _build/html from those copies
+book: install ## execute every chapter (NB=... for some) into _build/src and build _build/html from those copies
 	$(BIN)/python tools/stage_book.py
-	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/src/chapters
+	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/src/chapters $(NB)
 	$(BIN)/python tools/build_book.py
 	$(BIN)/python tests/check_offline_html.py _build/html
 	$(BIN)/python tests/check_book_pages.py _build/html
