@@ -86,7 +86,7 @@ test: install test-lib test-chapters test-nbval test-paper-smoke html check-html
 	@echo "make test: every step passed"
 
 test-lib: install ## the library's pytest suite (fast), the ledger completeness check, the build tools and the workflow lint
-	$(BIN)/python -m pytest -q -n $(JOBS) tests
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests
 
 test-chapters: install ## execute every chapter (copies in _build/papermill) with a non-default seed; tracked files must not change
 	@echo "chapters with seed=$(SEED)"

@@ -9,6 +9,7 @@ tests/check_book_pages.py, the same check `make html` runs on the real book.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -44,7 +45,8 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def built():
-    base = ROOT / "_build" / "test-pages"
+    # one folder per xdist worker: two workers may each build it (make test-lib keeps a file on one worker)
+    base = ROOT / "_build" / f"test-pages{os.environ.get('PYTEST_XDIST_WORKER', '')}"
     shutil.rmtree(base, ignore_errors=True)
     # built with a repository configured (make html builds the real book without one: both ways are checked)
     src = sb.stage(base / "src", env={"BOOK_REPOSITORY_URL": REPO})

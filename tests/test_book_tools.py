@@ -53,7 +53,7 @@ def synthetic(path: Path, sizes: str | None = 'if scale == "paper":\n    n = 50 
 @pytest.fixture
 def scratch(request):
     """A folder under _build/ (the tools only write there), removed afterwards."""
-    d = ROOT / "_build" / "test-tools" / re.sub(r"\W", "_", request.node.name)
+    d = ROOT / "_build" / "test-tools" / re.sub(r"\W", "_", request.node.name)  # unique per test: xdist-safe
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     yield d
