@@ -82,9 +82,8 @@ class LedgerDirective(Directive):
         n_findings = len(records["finding"])
         out: list[nodes.Node] = [nodes.paragraph(
             text=f"{n_ok} of {len(claims)} claims verified and passed, each with its negative control failing; "
-            f"{len(claims) - len(found)} not yet verified; {len(found) - n_ok} failed. "
-            f"{n_findings} finding{'s' if n_findings != 1 else ''} where the book departs from a paper "
-            "(each checked like a claim) are listed on the Findings page.")]
+            f"{len(claims) - len(found)} not yet verified; {len(found) - n_ok} failed; "
+            f"{n_findings} finding{'s' if n_findings != 1 else ''} where the book departs from a paper.")]
         for part, ids in place(claims, found, book_parts):
             title = part.caption if part else "Claims whose part has not landed"
             anchor = "ledger-" + nodes.make_id(part.numeral if part and part.numeral else title)
