@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -149,19 +150,25 @@ def main() -> int:
     out_dir = ROOT / args.out
     jobs = []
     for nb in nbs:
-        target = nb if args.in_place else target_for(nb, out_dir)
+        # in place: execute into _build/refresh first and copy over the chapter only if it ran through, so that a
+        # failed run never leaves a half-executed notebook (with its error) in the committed chapter
+        target = target_for(nb, ROOT / "_build" / "refresh" if args.in_place else out_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((nb, target))
     print(f"executing {len(jobs)} chapter(s), {args.jobs} at a time, parameters {params or 'default'}", flush=True)
     timings, failures = {}, []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futs = [pool.submit(run_one, nb, target, params) for nb, target in jobs]
+        futs = {pool.submit(run_one, nb, target, params): (nb, target) for nb, target in jobs}
         for fut in as_completed(futs):
             name, secs, err = fut.result()
+            nb, target = futs[fut]
             timings[name] = round(secs, 1)
             print(f"  {'FAILED' if err else 'ok    '} {secs:6.1f} s  {name}", flush=True)
             if err:
-                failures.append((name, err))
+                where = f" (the failed run is in {name_of(target)}; the chapter is unchanged)" if args.in_place else ""
+                failures.append((name, err + where))
+            elif args.in_place:
+                shutil.copyfile(target, nb)
     (ROOT / "_build").mkdir(exist_ok=True)
     key = "default" if not params else "other-parameters"
     tfile = ROOT / "_build" / "timings.json"

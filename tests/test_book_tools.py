@@ -150,6 +150,18 @@ def test_the_book_execution_step_leaves_the_working_tree_as_it_was(scratch):
     assert not [n for n in noise if n in res.stdout + res.stderr]
 
 
+def test_refresh_writes_a_chapter_only_when_it_ran_through(scratch):
+    good = synthetic(scratch / "good.ipynb", sizes=None, body="print(6 * 7)")
+    bad = synthetic(scratch / "bad.ipynb", sizes=None, body="raise ValueError('a failed claim')")
+    bad_before = bad.read_bytes()
+    res = subprocess.run([sys.executable, "tests/run_chapters.py", "--in-place", "--jobs", "1", str(good), str(bad)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 1 and "a failed claim" in res.stderr and "the chapter is unchanged" in res.stderr
+    assert bad.read_bytes() == bad_before
+    outputs = [o for c in json.loads(good.read_text())["cells"] for o in c.get("outputs", [])]
+    assert any("42" in "".join(o.get("text", "")) for o in outputs)
+
+
 def test_no_environment_or_build_output_is_tracked():
     # a tracked .venv (even a symlink) makes git delete the ignored environment of a checkout that merges it
     res = subprocess.run(["git", "ls-files", "--", ".venv", "_build"], cwd=ROOT, capture_output=True, text=True)
