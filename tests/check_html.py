@@ -3,7 +3,8 @@
 On every page: MathJax rendered (no raw `$$` or `\\(` and no TeX command such as `\\sigma` left in the text, e.g.
 from a `$$` that the Markdown parser split; <mjx-container> elements present wherever the source has math), no
 request left the machine (Chromium's own network log lists every URL it fetched), and no console error. A screenshot
-of each part's first page goes to _build/screens/.  Where Chromium is absent the check says so clearly and exits 0 (it is a reader-side check; `.ci/run` installs Chromium first, so CI always runs it).
+of each part's first page goes to _build/screens/.  Where Chromium is absent the check says so clearly and exits 0
+(it is a reader-side check; `.ci/run` installs Chromium first, so CI always runs it).
 
     python tests/check_html.py [_build/html]
 """
