@@ -20,49 +20,84 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install book chapters html check-html test test-lib test-chapters test-nbval test-html chapter determinism format bench sweep mutation clean
+.PHONY: help install book chapters refresh html pdf check-pdf check-html check-pages test test-lib test-chapters \
+        test-nbval test-paper-smoke chapter paper determinism format bench sweep mutation clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[book,test]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -c constraints.txt -e '.[book,test]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (relulab)" >/dev/null
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the pinned dependencies and relulab (only when missing or changed)
+# Kernels started by papermill and nbval drop two log lines that are noise (see the file).
+KERNEL_CONFIG := $(VENV)/etc/ipython/ipython_kernel_config.py
+$(KERNEL_CONFIG): tools/ipython_kernel_config.py $(STAMP)
+	@mkdir -p $(dir $@) && cp $< $@
 
-book: install chapters html ## install, execute every chapter (default parameters, in place), build _build/html
+install: $(STAMP) $(KERNEL_CONFIG) ## create .venv and install the pinned dependencies and relulab (only when missing or changed)
 
-chapters: install ## execute every chapter in place with its default parameters (papermill)
+# make book executes copies of the chapters in _build/src and builds from there: tracked files are never touched.
+book: install ## execute every chapter (NB=... for some) into _build/src and build _build/html from those copies
+	$(BIN)/python tools/stage_book.py
+	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/src/chapters $(NB)
+	$(BIN)/python tools/build_book.py
+	$(BIN)/python tests/check_offline_html.py _build/html
+	$(BIN)/python tests/check_book_pages.py _build/html
+
+refresh: install ## authors: re-execute every committed chapter in place (outputs committed; no timestamps)
 	$(BIN)/python tests/run_chapters.py --in-place --jobs $(JOBS)
 
-html: install ## build the HTML book from the committed notebooks (warnings are errors)
-	rm -rf _build/html _build/.doctrees && mkdir -p _build
-	$(BIN)/jupyter-book build --all -n -W --keep-going --path-output . . 2>&1 | tee _build/book.log
+chapters: refresh ## the same as make refresh
+
+chapter: install ## authors: re-execute one chapter in place: make chapter NB=chapters/part4-path-kernel/01-....ipynb
+	@test -n "$(NB)" || { echo "usage: make chapter NB=chapters/<part>/<chapter>.ipynb"; exit 2; }
+	$(BIN)/python tests/run_chapters.py --in-place --jobs 1 $(NB)
+
+html: install ## build _build/html from the committed notebooks, as they are (warnings are errors)
+	$(BIN)/python tools/stage_book.py
+	$(BIN)/python tools/build_book.py
 	$(BIN)/python tests/check_offline_html.py _build/html
+	$(BIN)/python tests/check_book_pages.py _build/html
 
 check-html: ## open every built page in headless Chromium: MathJax rendered, no request left the machine, no console error
 	$(BIN)/python tests/check_html.py _build/html
 
-chapter: install ## re-execute one chapter in place: make chapter NB=chapters/part4-path-kernel/01-....ipynb
-	@test -n "$(NB)" || { echo "usage: make chapter NB=chapters/<part>/<chapter>.ipynb"; exit 2; }
-	$(BIN)/python tests/run_chapters.py --in-place --jobs 1 $(NB)
+check-pages: ## the generated pages: a ledger row per claim, a Findings row per finding, every link reaches its cell
+	$(BIN)/python tests/check_book_pages.py _build/html
 
-test: install test-lib test-chapters test-nbval html check-html ## the whole test suite: library, chapters (other seed), nbval, ledger, book build
+pdf: install ## the whole book as one PDF, _build/pdf/paths-and-gates.pdf (Chromium prints the single-page HTML)
+	$(BIN)/python tools/stage_book.py --dest _build/pdf/src
+	$(BIN)/python tools/make_pdf.py
 
-test-lib: install ## the library's pytest suite (fast) and the ledger completeness check
-	$(BIN)/python -m pytest -q -n $(JOBS) tests
+check-pdf: ## page count, text, no missing-glyph boxes and page images of the PDF (skipped, saying so, without Chromium)
+	$(BIN)/python tests/check_pdf.py _build/pdf/paths-and-gates.pdf
 
-test-chapters: install ## execute every chapter with a non-default seed; any failed claim stops it
+test: install test-lib test-chapters test-nbval test-paper-smoke html check-html pdf check-pdf ## the whole test suite
+	@echo "make test: every step passed"
+
+test-lib: install ## the library's pytest suite (fast), the ledger completeness check, the build tools and the workflow lint
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests
+
+test-chapters: install ## execute every chapter (copies in _build/papermill) with a non-default seed; tracked files must not change
 	@echo "chapters with seed=$(SEED)"
+	$(BIN)/python tools/tree_state.py save _build/tree-before.txt
 	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/papermill -p seed $(SEED)
+	$(BIN)/python tools/tree_state.py compare _build/tree-before.txt
 
 test-nbval: install ## re-execute the committed chapters and compare with their stored outputs
 	TQDM_DISABLE=1 $(BIN)/python -m pytest -q --nbval $$($(BIN)/python tests/run_chapters.py --list) -n $(JOBS) --dist loadfile \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p tests.nbval_numbers -p no:randomly
+
+test-paper-smoke: install ## run every chapter's scale="paper" branch with the tiny sizes of tests/paper_smoke.yml
+	$(BIN)/python tools/paper_scale.py smoke --jobs $(JOBS)
+
+PAPER_TIMEOUT ?= 900
+paper: install ## run chapters at scale="paper" (NB=... for one; all by default) and record each run in book/paper_runs.json
+	$(BIN)/python tools/paper_scale.py record --timeout $(PAPER_TIMEOUT) $(NB)
 
 determinism: install ## execute every chapter twice (seed $(SEED)) and require byte-identical outputs (slow; not in CI)
 	$(BIN)/python tests/run_chapters.py --jobs $(JOBS) --out _build/determinism/a -p seed $(SEED)

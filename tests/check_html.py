@@ -1,9 +1,10 @@
 """Open every built page in headless Chromium and check what a reader would see.
 
-On every page: MathJax rendered (no raw `$$` or `\\(` left in the text, <mjx-container> elements present wherever the
-source has math), no request left the machine (Chromium's own network log lists every URL it fetched), and no console
-error. A screenshot of each part's first page goes to _build/screens/.  Where Chromium is absent the check says so
-clearly and exits 0 (it is a reader-side check; `.ci/run` installs Chromium first, so CI always runs it).
+On every page: MathJax rendered (no raw `$$` or `\\(` and no TeX command such as `\\sigma` left in the text, e.g.
+from a `$$` that the Markdown parser split; <mjx-container> elements present wherever the source has math), no
+request left the machine (Chromium's own network log lists every URL it fetched), and no console error. A screenshot
+of each part's first page goes to _build/screens/.  Where Chromium is absent the check says so clearly and exits 0
+(it is a reader-side check; `.ci/run` installs Chromium first, so CI always runs it).
 
     python tests/check_html.py [_build/html]
 """
@@ -20,6 +21,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+RAW_TEX = re.compile(r"\\(?:[a-zA-Z]{2,})\b")
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--no-first-run", "--disable-sync", "--disable-quic", "--disable-default-apps", "--disable-extensions",
@@ -36,26 +38,32 @@ def chromium() -> str | None:
 
 
 class _Text(HTMLParser):
-    """Visible text of a rendered DOM, without scripts, styles, code blocks or MathJax's own markup."""
+    """Visible text of a rendered DOM, without scripts, styles, code blocks, MathJax's own markup or print-only parts."""
 
     # <title> is the browser tab's text, which no page can typeset
     SKIP = {"script", "style", "pre", "code", "mjx-container", "mjx-assistive-mml", "textarea", "noscript", "title"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
     def __init__(self) -> None:
         super().__init__()
-        self.depth = 0
+        self.stack: list[tuple[str, bool]] = []  # open elements, and whether each hides its text
         self.parts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.depth += 1
+        if tag in self.VOID:
+            return
+        # the theme's print-only header (class "onlyprint") repeats the title as plain text, hidden on screen
+        hidden = tag in self.SKIP or "onlyprint" in (dict(attrs).get("class") or "").split()
+        self.stack.append((tag, hidden))
 
     def handle_endtag(self, tag):
-        if tag in self.SKIP and self.depth:
-            self.depth -= 1
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
 
     def handle_data(self, data):
-        if not self.depth:
+        if not any(hidden for _, hidden in self.stack):
             self.parts.append(data)
 
 
@@ -106,6 +114,9 @@ def check_page(browser: str, html_dir: Path, page: Path, source_has_math: bool) 
         text = visible_text(dom)
         if "$$" in text or re.search(r"\\\(|\\\[", text):
             problems.append("raw TeX left in the rendered text (MathJax did not render)")
+        tex = RAW_TEX.search(text)
+        if tex:  # e.g. a $$...$$ that the Markdown parser split: its commands show as text
+            problems.append(f"raw TeX command in the rendered text: ...{text[max(0, tex.start() - 40):tex.end() + 20]}...")
         if source_has_math and "<mjx-container" not in dom:
             problems.append("the page has math but no <mjx-container>: MathJax did not run")
         for u in remote_requests(netlog):

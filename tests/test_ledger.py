@@ -72,3 +72,15 @@ def test_every_chapter_is_in_the_book_and_has_parameters():
             assert re.search(rf"^{name}\s*=", src, re.M), f"{nb.name}: the parameters cell must set `{name}`"
         errors = [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, f"{nb.name}: committed with an error output"
+
+
+def test_committed_chapters_carry_no_execution_timestamps_or_durations():
+    # `make refresh` / `make chapter` strip them (tests/run_chapters.py); a notebook saved another way may not have
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+    dirty = []
+    for nb in book_chapters():
+        data = json.loads(nb.read_text(encoding="utf-8"))
+        metas = [data.get("metadata", {})] + [c.get("metadata", {}) for c in data["cells"]]
+        if any("papermill" in m or "execution" in m for m in metas) or stamp.search(json.dumps(metas)):
+            dirty.append(nb.name)
+    assert not dirty, f"chapters committed with execution metadata (re-execute them with make chapter): {dirty}"

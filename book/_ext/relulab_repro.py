@@ -51,8 +51,9 @@ class Versions(Directive):
 
 class Timings(Directive):
     def run(self):
-        root = Path(self.state.document.settings.env.srcdir)
-        path = root / "_build" / "timings.json"
+        env = self.state.document.settings.env
+        # the staged build (tools/stage_book.py) names the repository's timings file; a plain build looks beside it
+        path = Path(env.config.relulab_timings_file or Path(env.srcdir) / "_build" / "timings.json")
         if not path.exists():
             return [nodes.paragraph(text="No chapter timings yet: run `make book` (or `make test`) to measure them.")]
         data = json.loads(path.read_text())
@@ -68,6 +69,7 @@ class Timings(Directive):
 
 
 def setup(app):
+    app.add_config_value("relulab_timings_file", "", "env")
     app.add_directive("relulab-versions", Versions)
     app.add_directive("relulab-timings", Timings)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
