@@ -69,7 +69,7 @@ def _features(layers: list[list[torch.Tensor]], X: torch.Tensor) -> torch.Tensor
 
 
 def _solve_output(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Least-squares output weights per restart, through ridge-regularised normal equations (differentiable)."""
+    """Least-squares output weights per restart, through ridge-regularised normal equations."""
     A = F.transpose(1, 2) @ F
     lam = RIDGE * A.diagonal(dim1=1, dim2=2).sum(-1).clamp_min(1.0)
     A = A + lam[:, None, None] * torch.eye(A.shape[-1], dtype=A.dtype)
@@ -78,7 +78,11 @@ def _solve_output(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def _mse(layers, X, y, c=None):
     F = _features(layers, X)
-    c = _solve_output(F, y) if c is None else c
+    if c is None:
+        # The output weights minimise the loss, so its gradient with respect to them vanishes: the gradient of the
+        # projected loss is the gradient at fixed c (envelope theorem), and the solve stays out of autograd.
+        with torch.no_grad():
+            c = _solve_output(F, y)
     return ((F @ c[..., None])[..., 0] - y).pow(2).mean(-1), c
 
 
