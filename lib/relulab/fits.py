@@ -76,13 +76,17 @@ def _solve_output(F: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return torch.linalg.solve(A, F.transpose(1, 2) @ y.expand(F.shape[0], -1)[..., None])[..., 0]
 
 
-def _mse(layers, X, y, c=None):
+def _mse(layers, X, y, c=None, exact=False):
     F = _features(layers, X)
     if c is None:
         # The output weights minimise the loss, so its gradient with respect to them vanishes: the gradient of the
         # projected loss is the gradient at fixed c (envelope theorem), and the solve stays out of autograd.
+        # `exact` solves without the ridge (the polish, which must reach a representable target to rounding).
         with torch.no_grad():
-            c = _solve_output(F, y)
+            if exact:
+                c = torch.linalg.lstsq(F, y.expand(F.shape[0], -1)[..., None], driver="gelsd").solution[..., 0]
+            else:
+                c = _solve_output(F, y)
     return ((F @ c[..., None])[..., 0] - y).pow(2).mean(-1), c
 
 
@@ -110,7 +114,7 @@ def _polish(layers, X, y, max_iter: int) -> list[list[torch.Tensor]]:
 
     def closure():
         opt.zero_grad()
-        loss = _mse(pairs, X, y)[0].sum()
+        loss = _mse(pairs, X, y, exact=True)[0].sum()
         loss.backward()
         return loss
 
