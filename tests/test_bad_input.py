@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from relulab import book, check, claims, erm, plots, projection, pwl, regions, runtime, train
+from relulab import book, check, claims, erm, fits, plots, projection, pwl, regions, runtime, train
 from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
@@ -655,6 +655,32 @@ CASES = [
     ("random_simplex_point.min_gap", lambda: regions.random_simplex_point(2, gen=np.random.default_rng(0), min_gap=1.5), ValueError, "min_gap"),
     ("random_simplex_point.absurd", lambda: regions.random_simplex_point(10**9, gen=np.random.default_rng(0)), ValueError, "p"),
     ("random_simplex_point.gen", lambda: regions.random_simplex_point(2, gen=0), TypeError, "gen"),
+    ("random_simplex_point.seed_and_gen", lambda: regions.random_simplex_point(2, seed=0, gen=np.random.default_rng(0)), TypeError, "seed"),
+    ("random_simplex_point.seed", lambda: regions.random_simplex_point(2, seed=-1), ValueError, "seed"),
+    ("zigzag_parameters_from_breakpoints.length", lambda: regions.zigzag_parameters_from_breakpoints([0.5], 2, 2), ValueError, "breakpoints"),
+    ("zigzag_parameters_from_breakpoints.order", lambda: regions.zigzag_parameters_from_breakpoints([0.6, 0.5, 0.7], 2, 2), ValueError, "breakpoints"),
+    ("zigzag_parameters_from_breakpoints.w", lambda: regions.zigzag_parameters_from_breakpoints([0.5], 1, 2), ValueError, "w"),
+    ("zigzag_parameters_from_breakpoints.absurd", lambda: regions.zigzag_parameters_from_breakpoints([0.5], 10, 30), ValueError, "budget"),
+    # ------------------------------------------------------------ fits
+    ("fit_relu.X.ndim", lambda: fits.fit_relu(torch.zeros(3), torch.zeros(3), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0), ValueError, "X"),
+    ("fit_relu.y.shape", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(4), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0), ValueError, "y"),
+    ("fit_relu.X_val.shape", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [2], X_val=torch.zeros(3, 2), y_val=torch.zeros(3), seed=0), ValueError, "X_val"),
+    ("fit_relu.X.numpy", lambda: fits.fit_relu(np.zeros((3, 1)), torch.zeros(3), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0), TypeError, "X"),
+    ("fit_relu.y.nan", lambda: fits.fit_relu(torch.zeros(3, 1), torch.full((3,), NAN), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0), ValueError, "y"),
+    ("fit_relu.widths", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [0], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0), ValueError, r"widths\[0\]"),
+    ("fit_relu.restarts", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0, restarts=0), ValueError, "restarts"),
+    ("fit_relu.seed", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=-2), ValueError, "seed"),
+    ("fit_relu.lr", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [2], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0, lr=0.0), ValueError, "lr"),
+    ("fit_relu.absurd", lambda: fits.fit_relu(torch.zeros(3, 1), torch.zeros(3), [10**9], X_val=torch.zeros(3, 1), y_val=torch.zeros(3), seed=0, restarts=10), ValueError, "budget"),
+    ("l1_distance_1d.interval", lambda: fits.l1_distance_1d(fc.mlp([1, 2, 1], seed=0), fc.mlp([1, 2, 1], seed=1), 1.0, 0.0), ValueError, "lo < hi"),
+    ("l1_distance_1d.lo", lambda: fits.l1_distance_1d(fc.mlp([1, 2, 1], seed=0), fc.mlp([1, 2, 1], seed=1), NAN, 1.0), ValueError, "lo"),
+    ("l1_distance_1d.net", lambda: fits.l1_distance_1d(_net(), fc.mlp([1, 2, 1], seed=1), 0.0, 1.0), ValueError, "1 input"),
+    ("tent_l1_floor.order", lambda: fits.tent_l1_floor(0.0, 2.0, 1.0, 1.0), ValueError, "x0 < x1 < x2"),
+    ("tent_l1_floor.top", lambda: fits.tent_l1_floor(0.0, 1.0, 2.0, "1"), TypeError, "top"),
+    ("arrangement_vertices.A", lambda: fits.arrangement_vertices(torch.zeros(3, 3), torch.zeros(3), (0, 1, 0, 1)), ValueError, "A"),
+    ("arrangement_vertices.c", lambda: fits.arrangement_vertices(torch.zeros(3, 2), torch.zeros(2), (0, 1, 0, 1)), ValueError, "c"),
+    ("arrangement_vertices.box", lambda: fits.arrangement_vertices(torch.zeros(3, 2), torch.zeros(3), (0, 1, 1, 0)), ValueError, "box"),
+    ("arrangement_vertices.absurd", lambda: fits.arrangement_vertices(torch.zeros(20000, 2), torch.zeros(20000), (0, 1, 0, 1)), ValueError, "budget"),
     ("zonotope_support.shape", lambda: regions.zonotope_support(np.ones((2, 2)), np.ones(3)), ValueError, "r"),
     ("zonotope_support.nan", lambda: regions.zonotope_support(np.ones((2, 2)), np.array([NAN, 0.0])), ValueError, "r"),
     ("zonotope_support.B.empty", lambda: regions.zonotope_support(np.ones((0, 2)), np.ones(2)), ValueError, "B"),
@@ -708,7 +734,7 @@ def test_bad_input_is_refused(call, exc, match):
 
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
-CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History"}
+CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit"}
 
 
 def test_every_public_function_has_a_case():

@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import check
+
 EPS = float(np.finfo(np.float64).eps)
 MAX_CELLS = 2_000_000  # refuse enumerations beyond this many intervals / polygons (memory and time explode)
 
@@ -392,7 +394,7 @@ def count_regions_2d(model: nn.Module, box: Sequence[float], *, mode: str = "pie
 # ----------------------------------------------------------------------------------------------------------------
 # builders: zig-zags, their compositions, zonotopes
 # ----------------------------------------------------------------------------------------------------------------
-def _check_a(a: Any, M: float) -> np.ndarray:
+def _check_a(a: Any) -> np.ndarray:
     arr = np.asarray(a, dtype=float).ravel()
     if arr.size == 0:
         raise ValueError("a must hold at least one breakpoint (a in Delta^p_M, p >= 1)")
@@ -403,10 +405,8 @@ def _check_a(a: Any, M: float) -> np.ndarray:
 
 def zigzag_coefficients(a: Any, M: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Knots t = (0, a_1..a_p) and output weights c with h_a(x) = sum_j c_j ReLU(x - t_j) (w = p + 1 units)."""
-    M = _real("M", M)
-    if M <= 0:
-        raise ValueError(f"M must be positive, got {M}")
-    arr = _check_a(a, M)
+    M = check.real("M", M, low=0, open_low=True)
+    arr = _check_a(a)
     t = np.concatenate([[0.0], arr])
     ends = np.concatenate([t, [M]])
     lengths = np.diff(ends)
@@ -456,19 +456,51 @@ def zigzag_composition_net(a_list: Sequence[Any], M: float = 1.0) -> nn.Sequenti
     return nn.Sequential(*layers, out)
 
 
-def random_simplex_point(p: int, M: float = 1.0, *, gen: np.random.Generator, min_gap: float = 0.05) -> np.ndarray:
-    """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1)."""
-    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1:
-        raise ValueError(f"p must be a positive int, got {p!r}")
+def zigzag_parameters_from_breakpoints(breakpoints: Any, w: int, k: int, M: float = 1.0) -> list[np.ndarray]:
+    """Invert Theorem 3.2's parametrisation: (a^1, ..., a^k) from the w^k - 1 sorted breakpoints of H in (0, M).
+
+    On the first w^i pieces of H the inner k - i zig-zags are one increasing affine map onto [0, M], so those pieces
+    are the outer composition h_{a^1} o ... o h_{a^i} rescaled by b_{w^i} / M; by induction its innermost zig-zag
+    a^i sits at the breakpoints numbered j w^(i-1):  a^i_j = M b_{j w^(i-1)} / b_{w^i}  (1-based, b_{w^k} := M).
+    So a^1 (outermost) is read off the first w - 1 breakpoints, a^k (innermost) is every w^(k-1)-th one.
+    """
+    w = check.integer("w", w, low=2)
+    k = check.integer("k", k, low=1)
+    M = check.real("M", M, low=0, open_low=True)
+    check.within_budget("zigzag_parameters_from_breakpoints", float(w) ** k, MAX_CELLS, what="pieces")
+    b = np.asarray(breakpoints, dtype=float).ravel()
+    if b.size != w**k - 1:
+        raise ValueError(f"breakpoints must hold w^k - 1 = {w**k - 1} values, got {b.size}")
+    if not np.isfinite(b).all() or not (np.all(np.diff(b) > 0) and b[0] > 0 and b[-1] < M):
+        raise ValueError("breakpoints must be finite, strictly increasing and inside (0, M)")
+    ext = np.concatenate([[0.0], b, [M]])  # ext[n] = b_n (1-based), ext[w^k] = M
+    j = np.arange(1, w)
+    return [M * ext[j * w ** (i - 1)] / ext[w**i] for i in range(1, k + 1)]
+
+
+def random_simplex_point(
+    p: int,
+    M: float = 1.0,
+    *,
+    seed: int | None = None,
+    gen: np.random.Generator | None = None,
+    min_gap: float = 0.05,
+) -> np.ndarray:
+    """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1).
+
+    Give ``seed`` (the library's convention); ``gen`` (a numpy Generator) is still accepted for older callers.
+    """
+    p = check.integer("p", p, low=1)
     if p > MAX_CELLS:
         raise ValueError(f"p = {p} breakpoints is above the limit {MAX_CELLS:,}")
-    M = _real("M", M)
-    if M <= 0:
-        raise ValueError(f"M must be positive, got {M}")
-    if not isinstance(gen, np.random.Generator):
+    M = check.real("M", M, low=0, open_low=True)
+    if (seed is None) == (gen is None):
+        raise TypeError("give exactly one of seed (an int) and gen (a numpy.random.Generator)")
+    if gen is None:
+        gen = np.random.default_rng(check.seed(seed))
+    elif not isinstance(gen, np.random.Generator):
         raise TypeError(f"gen must be a numpy.random.Generator, got {type(gen).__name__}")
-    if not 0 <= min_gap < 1:
-        raise ValueError(f"min_gap must be in [0, 1), got {min_gap}")
+    min_gap = check.real("min_gap", min_gap, low=0, high=1, open_high=True)
     g = gen.dirichlet(np.ones(p + 1))
     g = min_gap / (p + 1) + (1 - min_gap) * g  # floor each gap, keep the sum 1
     return M * np.cumsum(g)[:-1]
