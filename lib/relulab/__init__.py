@@ -1,7 +1,7 @@
 """relulab: the small shared library of *Paths and Gates*, a verified companion to four papers on deep ReLU nets.
 
 Modules are named after ideas: ``nets``, ``paths``, ``regions`` (exact pieces and regions), ``pwl`` (piecewise-linear
-functions compiled into ReLU nets), ``erm`` (exact training of one hidden layer), ``projection`` (Tian's expansion
+functions compiled into ReLU nets), ``erm`` (exact training of one hidden layer), ``fits`` (best shallow fits found by training), ``projection`` (Tian's expansion
 onto the teacher's graph, Batch Norm as a projection), ``claims`` (the ledger and the findings), ``data``, ``train``,
 ``plots``, ``runtime``, ``book`` (helpers every chapter uses) and ``check`` (argument checks).
 
@@ -17,12 +17,12 @@ API convention (every public function follows it):
 - **Precision**: float64 by default everywhere (data loaders included), as :func:`relulab.setup` sets it.
 """
 
-from . import book, check, claims, data, erm, nets, paths, plots, projection, pwl, regions, runtime, train
+from . import book, check, claims, data, erm, fits, nets, paths, plots, projection, pwl, regions, runtime, train
 from .claims import finding, verify
 from .runtime import setup
 
 __version__ = "0.1.0"
 __all__ = [
-    "book", "check", "claims", "data", "erm", "finding", "nets", "paths", "plots", "projection", "pwl", "regions",
+    "book", "check", "claims", "data", "erm", "finding", "fits", "nets", "paths", "plots", "projection", "pwl", "regions",
     "runtime", "setup", "train", "verify",
 ]
