@@ -31,6 +31,8 @@ class RegionsND:
     grads: np.ndarray    # (n_cells, n)
     offsets: np.ndarray  # (n_cells,)
     piece: np.ndarray    # (n_cells,) label of the maximal affine piece
+    planes: dict         # id -> normal of every interior cutting plane (ids below 2n are the box faces)
+    scale: float         # the box's length scale L (geometric tolerances are 1e-10 L)
 
     @property
     def n_activation_regions(self) -> int:
@@ -88,8 +90,8 @@ def regions_nd(model: nn.Sequential, box: Sequence[float], *, max_cells: int = M
     offsets = np.array([c[0] for _, _, c, _ in state])
     tol_map = np.array([16 * n_ops * EPS * float(mag[0]) for *_, mag in state])
     cells = tuple(s[0] for s in state)
-    piece = _merge(cells, grads, offsets, tol_map, normals, 1e-10 * L)
-    return RegionsND(cells, grads, offsets, piece)
+    pairs = _facet_pairs(cells, np.hstack([grads, offsets[:, None]]), tol_map, normals, 1e-10 * L, equal=True)
+    return RegionsND(cells, grads, offsets, _components(len(cells), pairs), normals, L)
 
 
 def count_regions_nd(model: nn.Sequential, box: Sequence[float], *, mode: str = "pieces") -> int:
@@ -111,18 +113,11 @@ def _box(box: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _merge(cells: tuple[Cell, ...], grads: np.ndarray, offsets: np.ndarray, tol_map: np.ndarray,
-           normals: dict[int, np.ndarray], tol_geo: float) -> np.ndarray:
-    """Piece labels: union-find over cells that share a facet and have equal affine maps."""
-    n = grads.shape[1]
-    parent = list(range(len(cells)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+def _facet_pairs(cells: Sequence[Cell], maps: np.ndarray, tol_map: np.ndarray, normals: dict[int, np.ndarray],
+                 tol_geo: float, *, equal: bool) -> list[tuple[int, int, int]]:
+    """(i, j, plane) for cells i < j that share a facet on an interior plane and whose affine maps are equal
+    (``equal=True``, within ``tol_map``) or differ (``equal=False``)."""
+    n = cells[0].V.shape[1]
     on_plane: dict[int, list[int]] = {}
     for i, cell in enumerate(cells):
         counts: dict[int, int] = {}
@@ -132,14 +127,29 @@ def _merge(cells: tuple[Cell, ...], grads: np.ndarray, offsets: np.ndarray, tol_
         for h, k in counts.items():
             if h in normals and k >= n:  # a face of dimension n-1 on an interior plane (box faces excluded)
                 on_plane.setdefault(h, []).append(i)
-    maps = np.hstack([grads, offsets[:, None]])
+    out = []
     for h, idx in on_plane.items():
         idx = np.array(idx)
         diff = np.abs(maps[idx][:, None, :] - maps[idx][None, :, :]).max(-1)
         same = diff <= np.maximum(tol_map[idx][:, None], tol_map[idx][None, :])
-        for a, b in zip(*np.nonzero(np.triu(same, 1))):
+        for a, b in zip(*np.nonzero(np.triu(same if equal else ~same, 1))):
             i, j = int(idx[a]), int(idx[b])
-            if find(i) != find(j) and _faces_overlap(_face(cells[i], h), _face(cells[j], h), normals[h], tol_geo):
-                parent[find(i)] = find(j)
-    roots = np.array([find(i) for i in range(len(cells))])
+            if _faces_overlap(_face(cells[i], h), _face(cells[j], h), normals[h], tol_geo):
+                out.append((i, j, h))
+    return out
+
+
+def _components(n_cells: int, pairs: list[tuple[int, int, int]]) -> np.ndarray:
+    """Labels of the connected components of the graph on cells whose edges are `pairs` (union-find)."""
+    parent = list(range(n_cells))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, _ in pairs:
+        parent[find(i)] = find(j)
+    roots = np.array([find(i) for i in range(n_cells)])
     return np.unique(roots, return_inverse=True)[1]
