@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,26 @@ def test_bad_inputs():
         pwl.from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)))
     with pytest.raises(ValueError, match="columns"):
         pwl.max_net(3)(np.zeros((4, 2)))
+
+
+def test_wang_sun_with_many_terms_keeps_the_wide_layer_sparse_and_exact():
+    rng = np.random.default_rng(3)
+    terms = []
+    for _ in range(3000):
+        q = int(rng.integers(1, 5))
+        terms.append((float(rng.choice([-1, 1])), rng.normal(size=(q, 3)), rng.normal(size=q)))
+    net = pwl.wang_sun(terms)
+    assert net.hidden_layers == 2 and any(sp.issparse(W) for W, _ in net.layers)
+    X = rng.normal(size=(700, 3))
+    ref = sum(s * np.max(X @ A.T + c, axis=1) for s, A, c in terms)
+    scale = sum(np.abs(np.max(X @ A.T + c, axis=1)) for _, A, c in terms)
+    assert (np.abs(net(X)[:, 0] - ref) <= 1e-12 * scale).all()
+    with pytest.raises(ValueError, match="to_torch"):
+        pwl.PWLNet([(np.zeros((10**4, 2)), np.zeros(10**4)), (sp.csr_matrix((10**4, 10**4)), np.zeros(10**4)),
+                    (np.zeros((1, 10**4)), np.zeros(1))]).to_torch()
+
+
+def test_a_single_affine_term_compiles_without_hidden_layer():
+    net = pwl.wang_sun([(-1.0, np.array([[1.0, 2.0]]), np.array([0.5])), (2.0, np.array([[0.0, 1.0]]), np.array([1.0]))])
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    assert net.hidden_layers == 0 and close(net(X)[:, 0], -(X @ [1.0, 2.0] + 0.5) + 2 * (X[:, 1] + 1))

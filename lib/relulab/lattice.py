@@ -8,7 +8,8 @@ affine map on each) and writes the function on that domain in two ways.
 cell i carrying l_{p(i)}, S_i = {j : l_j >= l_{p(i)} on cell i},  f = max_i min_{j in S_i} l_j.
 
 *Wang-Sun form* f = sum_j s_j max_{i in T_j} l_i with |T_j| <= n + 1, built in two steps.  (1) A difference of
-convex functions: across every concave facet between cells P and Q (f = min(l_P, l_Q) there) add |l_Q - l_P|,
+convex functions: across every concave facet between cells P and Q (f = min(l_P, l_Q) there) add |l_Q - l_P| (twice
+what removes the kink),
 so g = f + c is convex on the domain with c = sum_h c_h |d_h|; g is then the max of its affine pieces.  (2) A max
 of many affine maps is a signed sum of maxima of at most n + 1 of them: lift the maps to points (a_i, b_i),
 triangulate the upper hull, and apply inclusion-exclusion over the interior faces of the triangulation (support
@@ -167,7 +168,9 @@ def _hinges(regions: RegionsND, grads: np.ndarray, offsets: np.ndarray,
             g, o = -g, -o
         key = tuple(np.round(np.r_[g, o / regions.scale], 9))
         entry = planes.setdefault(key, [g, o, 0.0])
-        entry[2] = max(entry[2], norm / 2)  # coef |d| with coef = |dg| / 2 removes the kink exactly
+        # coef = |dg| / 2 would remove the kink exactly; |dg| leaves it strictly convex, so that every piece of f
+        # keeps affine pieces of g of its own (dropping a piece of f then really changes g)
+        entry[2] = max(entry[2], norm)
     return [(coef, g, o) for g, o, coef in planes.values()]
 
 

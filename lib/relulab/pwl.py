@@ -343,7 +343,7 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
             mids_b[l].append(np.tile(ml, len(idx)))
     if k == 0:  # every term is a single affine map: no hidden layer
         W = np.vstack([o @ f for o, f in zip(outs, firsts)]).sum(0, keepdims=True)
-        return PWLNet([(W, np.array([sum(float(o @ b) for o, b in zip(outs, biases))]))])
+        return PWLNet([(W, np.array([sum((o @ b).item() for o, b in zip(outs, biases))]))])
     layers = [(np.vstack(firsts), np.concatenate(biases))]
     for l in range(1, k):
         W = sp.block_diag(middles[l], format="csr")
