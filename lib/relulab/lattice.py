@@ -125,6 +125,13 @@ def wang_sun_form(regions: RegionsND, *, drop: int | None = None, seed: int = 0)
     return WangSunForm(tuple(terms), len(pieces), len(hinges))
 
 
+def count_hinges(regions: RegionsND) -> int:
+    """Number of hinge planes |d_h| that :func:`wang_sun_form` adds (the form's size grows like its n-th power)."""
+    check.model("regions", regions, RegionsND)
+    grads, offsets, label = _distinct_maps(regions)
+    return len(_hinges(regions, grads, offsets, label))
+
+
 def _points(X: np.ndarray, n: int) -> np.ndarray:
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != n:

@@ -21,6 +21,7 @@ from torch import nn
 Layer = tuple[np.ndarray, np.ndarray]
 # Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
 MAX_ENTRIES = 10**8
+EPS = float(np.finfo(np.float64).eps)
 # Block-diagonal layers (sums of many nets, Lemma D.2) above this many entries are kept sparse: a Wang-Sun net of
 # 10^4 small max trees has a 10^4 x 10^4 second layer that is almost all zeros.
 SPARSE_ABOVE = 4 * 10**6
@@ -394,6 +395,42 @@ def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bi
     if len(w) == 0:  # constant function: one zero unit keeps the shape (1 hidden layer)
         w, b, a = np.zeros(1), np.zeros(1), np.zeros(1)
     return PWLNet([(w[:, None], b), (a[None, :], np.array([const]))])
+
+
+def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
+    """One hidden layer with p - 1 units for this p-piece R -> R function when p - 1 suffice, else :func:`pwl_1d`.
+
+    p - 1 units must sit one per breakpoint t_i, each right-facing (delta_i ReLU(x - t_i), slope delta_i to its
+    right) or left-facing (delta_i ReLU(t_i - x)), delta_i the slope jump at t_i.  The right-facing set R then
+    carries the whole right-end slope, so p - 1 units suffice iff some R has sum_{i in R} delta_i = s_{p-1}
+    (a flat right end is R empty, a flat left end R = all).  Without an output bias the constant must also vanish:
+    the rightmost piece is the line sum_{i in R} delta_i (x - t_i).
+    """
+    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
+    s = _array(slopes, "slopes", 1)
+    if len(s) != len(t) + 1:
+        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
+    if len(t) > 16:
+        raise ValueError(f"pwl_1d_fewest searches the 2^(p-1) sets of breakpoints; p - 1 = {len(t)} > 16 is refused")
+    value = _real("value", value)
+    if len(t) == 0:
+        return pwl_1d(t, s, value, output_bias=output_bias)
+    delta = np.diff(s)
+    R = ((np.arange(2 ** len(t))[:, None] >> np.arange(len(t))) & 1).astype(bool)  # every subset, one per row
+    tol = 64 * EPS * (np.abs(delta).sum() + abs(s[-1]))
+    ok = np.abs(R @ delta - s[-1]) <= tol
+    # value of the units at t_1 for each subset: only left-facing units (i not in R) are non-zero there
+    at_t1 = np.where(R, 0.0, delta * (t - t[0])).sum(1)
+    const = value - at_t1
+    if not output_bias:
+        ok &= np.abs(const) <= 64 * EPS * (np.abs(delta * (t - t[0])).sum() + abs(value) + 1)
+    if not ok.any():
+        return pwl_1d(t, s, value, output_bias=output_bias)
+    r = R[int(np.flatnonzero(ok)[np.argmin(np.abs(const[ok]))])]
+    w = np.where(r, 1.0, -1.0)
+    b = np.where(r, -t, t)
+    c = float(value - (delta * np.maximum(w * t[0] + b, 0.0)).sum())
+    return PWLNet([(w[:, None], b), (delta[None, :], np.array([c if output_bias else 0.0]))])
 
 
 def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLike) -> np.ndarray:
