@@ -179,3 +179,12 @@ def test_p_minus_1_units_need_an_output_bias_or_a_matching_constant():
     assert pwl.pwl_1d_fewest([0.0], [-1.0, 0.0], 1.0).size == 1
     assert exact_erm(x[:, None], y, 1, output_bias=False).loss > 1e-3
     assert exact_erm(x[:, None], y, 1, output_bias=True).loss < 1e-20
+
+
+def test_cut_trees_of_depth_zero_still_sum_the_terms():
+    rng = np.random.default_rng(1)
+    terms = [(1.0, rng.normal(size=(2, 1)), rng.normal(size=2)), (-1.0, rng.normal(size=(1, 1)), rng.normal(size=1))]
+    net = pwl.wang_sun(terms, levels_cut=1)
+    X = rng.normal(size=(50, 1))
+    ref = terms[0][0] * (X @ terms[0][1][:1].T + terms[0][2][0])[:, 0] - (X @ terms[1][1].T + terms[1][2])[:, 0]
+    assert net.hidden_layers == 0 and close(net(X)[:, 0], ref)

@@ -342,9 +342,10 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
             Ml, ml = tpl[l]
             middles[l].append(sp.kron(sp.identity(len(idx), format="csr"), sp.csr_matrix(Ml), format="csr"))
             mids_b[l].append(np.tile(ml, len(idx)))
-    if k == 0:  # every term is a single affine map: no hidden layer
-        W = np.vstack([o @ f for o, f in zip(outs, firsts)]).sum(0, keepdims=True)
-        return PWLNet([(W, np.array([sum((o @ b).item() for o, b in zip(outs, biases))]))])
+    if k == 0:  # every tree is cut to one affine map: the template's only layer is also its output
+        signs = np.array([checked[j][0] for _, idx in sorted(groups.items()) for j in idx])
+        W = (signs[:, None] * np.vstack(firsts)).sum(0, keepdims=True)
+        return PWLNet([(W, np.array([float(signs @ np.concatenate(biases))]))])
     layers = [(np.vstack(firsts), np.concatenate(biases))]
     for l in range(1, k):
         W = sp.block_diag(middles[l], format="csr")
@@ -388,7 +389,10 @@ def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bi
             w.append(-1.0), b.append(ti), a.append(d)
     # f(t_1) must equal value: evaluate the units there to find the constant.
     w, b, a = np.array(w), np.array(b), np.array(a)
-    const = value - float(a @ np.maximum(w * t[0] + b, 0.0))
+    units_at_t1 = a * np.maximum(w * t[0] + b, 0.0)
+    const = value - float(units_at_t1.sum())
+    if abs(const) <= 64 * EPS * (abs(value) + np.abs(units_at_t1).sum()):
+        const = 0.0  # a flat end at value 0 needs no constant: do not pay a unit for rounding
     if not output_bias and const != 0:
         w, b, a = np.append(w, 0.0), np.append(b, abs(const)), np.append(a, np.sign(const))
         const = 0.0
