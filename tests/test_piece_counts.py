@@ -47,3 +47,9 @@ def test_montufar_net_reaches_its_bound_and_its_last_layer_cuts_the_cube_fully(n
     cube = regions_nd(fold_free, (0, 1) * n)
     assert cube.n_activation_regions == sum(math.comb(widths[-1], j) for j in range(n + 1))
     del last
+
+
+@pytest.mark.parametrize("widths", [[3, 3], [4, 4, 4], [5, 5]])
+def test_montufar_net_count_does_not_grow_beyond_a_box_of_half_width_100(widths):
+    net = pc.montufar_net(3, widths, seed=2)
+    assert regions_nd(net, (-100, 100) * 3).n_pieces == regions_nd(net, (-1e4, 1e4) * 3).n_pieces

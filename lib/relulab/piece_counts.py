@@ -108,8 +108,6 @@ def zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:
     """
     B = np.asarray(B, dtype=float)
     M = check.real("M", M, low=0.0, open_low=True)
-    polys = getattr(regions, "polygons", None)
-    if polys is None:
-        polys = [c.V for c in regions.cells]
+    polys = [c.V for c in regions.cells] if hasattr(regions, "cells") else regions.polygons
     gamma = [np.abs(P @ B.T).sum(-1).min() for P in polys]
     return len({lab for g, lab in zip(gamma, regions.piece) if g < M * (1 - 1e-9)})

@@ -44,6 +44,17 @@ class RegionsND:
         """Number of maximal connected sets on which the function is affine (Arora et al.'s Def. 3)."""
         return int(len(np.unique(self.piece)))
 
+    @property
+    def polygons(self) -> list[np.ndarray]:
+        """In 2-D, each cell's vertices in counter-clockwise order (for drawing); refused in 3-D."""
+        if self.grads.shape[1] != 2:
+            raise ValueError("polygons exist for R^2 -> R nets only; use cells[i].V in 3-D")
+        out = []
+        for c in self.cells:
+            d = c.V - c.centroid
+            out.append(c.V[np.argsort(np.arctan2(d[:, 1], d[:, 0]))])
+        return out
+
 
 def regions_nd(model: nn.Sequential, box: Sequence[float], *, max_cells: int = MAX_CELLS) -> RegionsND:
     """Exact cells and affine pieces of an R^n -> R ReLU net (n = 2 or 3) in ``box = (lo_1, hi_1, ..., lo_n, hi_n)``."""
