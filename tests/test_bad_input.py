@@ -644,7 +644,7 @@ CASES = [
     ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
     ("wang_sun.levels_cut", lambda: pwl.wang_sun([(1.0, np.eye(2), np.zeros(2))], levels_cut=-1), ValueError, "levels_cut"),
     ("pwl_1d.value.nan", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], NAN), ValueError, "value"),
-    ("pwl_1d_fewest.absurd", lambda: pwl.pwl_1d_fewest(np.arange(20.0), np.zeros(21), 0.0), ValueError, "2\^"),
+    ("pwl_1d_fewest.absurd", lambda: pwl.pwl_1d_fewest(np.arange(20.0), np.zeros(21), 0.0), ValueError, r"2\^"),
     ("pwl_1d_fewest.slopes", lambda: pwl.pwl_1d_fewest([0.0], [1.0], 0.0), ValueError, "slopes"),
     ("pwl_1d.value.type", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], "0"), TypeError, "value"),
     ("pwl_1d.slopes.empty", lambda: pwl.pwl_1d([], [], 0.0), ValueError, "slopes"),
