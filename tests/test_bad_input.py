@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from relulab import book, check, claims, erm, fits, plots, projection, pwl, regions, runtime, train
+from relulab import lattice, piece_counts, regions_nd
 from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
@@ -57,6 +58,10 @@ def _lad() -> ladder.Ladder:
 
 def _tree() -> teacher.TreeNet:
     return teacher.TreeNet(2, 4, [3, 3], [2, 2], seed=0)
+
+
+def _rnd() -> regions_nd.RegionsND:
+    return regions_nd.regions_nd(fc.mlp([2, 2, 1], seed=0), (-1, 1, -1, 1))
 
 
 def _pwl() -> pwl.PWLNet:
@@ -582,6 +587,30 @@ CASES = [
     ("ladder_report.net.type", lambda: projection.ladder_report("net", _lad(), ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "net"),
     ("ladder_report.teacher.type", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), "teacher", ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "teacher"),
     ("ladder_report.weights.shape", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), _lad(), ladder.all_inputs(4), torch.ones(15) / 15), ValueError, "weights"),
+    # ------------------------------------------------------------ regions_nd, lattice, piece_counts
+    ("regions_nd.type", lambda: regions_nd.regions_nd("net", (0, 1) * 3), TypeError, "^model"),
+    ("regions_nd.dim", lambda: regions_nd.regions_nd(fc.mlp([1, 2, 1], seed=0), (0, 1)), ValueError, "^model must map"),
+    ("regions_nd.box", lambda: regions_nd.regions_nd(fc.mlp([3, 2, 1], seed=0), (0, 1)), ValueError, "^box"),
+    ("regions_nd.box.order", lambda: regions_nd.regions_nd(fc.mlp([2, 2, 1], seed=0), (1, 0, 0, 1)), ValueError, "^box"),
+    ("regions_nd.box.nan", lambda: regions_nd.regions_nd(fc.mlp([2, 2, 1], seed=0), (0, NAN, 0, 1)), ValueError, r"^box\[1\]"),
+    ("regions_nd.max_cells", lambda: regions_nd.regions_nd(fc.mlp([2, 2, 1], seed=0), (0, 1) * 2, max_cells=0), ValueError, "^max_cells"),
+    ("count_regions_nd.mode", lambda: regions_nd.count_regions_nd(fc.mlp([2, 2, 1], seed=0), (0, 1) * 2, mode="x"), ValueError, "^mode"),
+    ("lattice_formula.type", lambda: lattice.lattice_formula("regions"), TypeError, "^regions"),
+    ("lattice_formula.drop", lambda: lattice.lattice_formula(_rnd(), drop=10**6), ValueError, "^drop"),
+    ("LatticeFormula.evaluate.shape", lambda: lattice.lattice_formula(_rnd()).evaluate(np.zeros((2, 3))), ValueError, "^X"),
+    ("signed_max_terms.shape", lambda: lattice.signed_max_terms(np.zeros((3, 2)), np.zeros(2)), ValueError, "^A must be"),
+    ("signed_max_terms.nan", lambda: lattice.signed_max_terms(np.full((3, 2), NAN), np.zeros(3)), ValueError, "finite"),
+    ("signed_max_terms.seed", lambda: lattice.signed_max_terms(np.zeros((3, 2)), np.zeros(3), seed=-1), ValueError, "^seed"),
+    ("wang_sun_form.type", lambda: lattice.wang_sun_form([1, 2]), TypeError, "^regions"),
+    ("count_hinges.type", lambda: lattice.count_hinges(None), TypeError, "^regions"),
+    ("wang_sun_form.drop", lambda: lattice.wang_sun_form(_rnd(), drop=-1), ValueError, "^drop"),
+    ("WangSunForm.evaluate.shape", lambda: lattice.wang_sun_form(_rnd()).evaluate(np.zeros(3)), ValueError, "^X"),
+    ("zonotope_counts.n", lambda: piece_counts.zonotope_counts(1, 3, 2, 1), ValueError, "^n"),
+    ("zonotope_counts.type", lambda: piece_counts.zonotope_counts(2, 3.0, 2, 1), TypeError, "^m"),
+    ("montufar_count.widths", lambda: piece_counts.montufar_count(3, [2]), ValueError, r"^widths\[0\]"),
+    ("montufar_net.seed", lambda: piece_counts.montufar_net(2, [2], seed=-1), ValueError, "^seed"),
+    ("montufar_net.widths.type", lambda: piece_counts.montufar_net(2, "22"), TypeError, "^widths"),
+    ("zonotope_pieces_inside.M", lambda: piece_counts.zonotope_pieces_inside(_rnd(), np.eye(2), 0.0), ValueError, "^M"),
     # ------------------------------------------------------------ pwl
     ("PWLNet.empty", lambda: pwl.PWLNet([]), ValueError, "layers"),
     ("PWLNet.shape", lambda: pwl.PWLNet([(np.ones((2, 1)), np.ones(3))]), ValueError, "layer 0"),
@@ -615,6 +644,8 @@ CASES = [
     ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
     ("wang_sun.levels_cut", lambda: pwl.wang_sun([(1.0, np.eye(2), np.zeros(2))], levels_cut=-1), ValueError, "levels_cut"),
     ("pwl_1d.value.nan", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], NAN), ValueError, "value"),
+    ("pwl_1d_fewest.absurd", lambda: pwl.pwl_1d_fewest(np.arange(20.0), np.zeros(21), 0.0), ValueError, r"2\^"),
+    ("pwl_1d_fewest.slopes", lambda: pwl.pwl_1d_fewest([0.0], [1.0], 0.0), ValueError, "slopes"),
     ("pwl_1d.value.type", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], "0"), TypeError, "value"),
     ("pwl_1d.slopes.empty", lambda: pwl.pwl_1d([], [], 0.0), ValueError, "slopes"),
     ("pwl_1d.slopes.inf", lambda: pwl.pwl_1d([0.0], [1.0, INF], 0.0), ValueError, "slopes"),
@@ -734,7 +765,8 @@ def test_bad_input_is_refused(call, exc, match):
 
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
-CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit"}
+CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit", "Cell",
+              "RegionsND", "ZonotopeCounts", "LatticeFormula", "WangSunForm"}
 
 
 def test_every_public_function_has_a_case():

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -124,3 +125,66 @@ def test_bad_inputs():
         pwl.from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)))
     with pytest.raises(ValueError, match="columns"):
         pwl.max_net(3)(np.zeros((4, 2)))
+
+
+def test_wang_sun_with_many_terms_keeps_the_wide_layer_sparse_and_exact():
+    rng = np.random.default_rng(3)
+    terms = []
+    for _ in range(3000):
+        q = int(rng.integers(1, 5))
+        terms.append((float(rng.choice([-1, 1])), rng.normal(size=(q, 3)), rng.normal(size=q)))
+    net = pwl.wang_sun(terms)
+    assert net.hidden_layers == 2 and any(sp.issparse(W) for W, _ in net.layers)
+    X = rng.normal(size=(700, 3))
+    ref = sum(s * np.max(X @ A.T + c, axis=1) for s, A, c in terms)
+    scale = sum(np.abs(np.max(X @ A.T + c, axis=1)) for _, A, c in terms)
+    assert (np.abs(net(X)[:, 0] - ref) <= 1e-12 * scale).all()
+    with pytest.raises(ValueError, match="to_torch"):
+        pwl.PWLNet([(np.zeros((10**4, 2)), np.zeros(10**4)), (sp.csr_matrix((10**4, 10**4)), np.zeros(10**4)),
+                    (np.zeros((1, 10**4)), np.zeros(1))]).to_torch()
+
+
+def test_a_single_affine_term_compiles_without_hidden_layer():
+    net = pwl.wang_sun([(-1.0, np.array([[1.0, 2.0]]), np.array([0.5])), (2.0, np.array([[0.0, 1.0]]), np.array([1.0]))])
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    assert net.hidden_layers == 0 and close(net(X)[:, 0], -(X @ [1.0, 2.0] + 0.5) + 2 * (X[:, 1] + 1))
+
+
+@pytest.mark.parametrize("p,seed", [(3, 0), (5, 1), (8, 2), (12, 3)])
+def test_p_minus_1_units_whenever_some_jumps_sum_to_the_right_slope(p, seed):
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(-3, 3, p - 1))
+    delta = rng.normal(size=p - 1) + np.sign(rng.normal(size=p - 1))
+    right = rng.random(p - 1) < 0.5
+    s = delta[right].sum() - delta.sum() + np.r_[0.0, np.cumsum(delta)]   # no flat end in general
+    x = np.r_[rng.uniform(-6, 6, 2000), t, t + 1e-9, t - 1e-9]
+    net = pwl.pwl_1d_fewest(t, s, 0.7)
+    assert net.size == p - 1 and close(net(x)[:, 0], pwl.pwl_eval(t, s, 0.7, x))
+    tilted = s + 0.25                                                        # f + x/4: same jumps, condition broken
+    assert pwl.pwl_1d_fewest(t, tilted, 0.7).size == p
+
+
+def test_p_minus_1_units_need_an_output_bias_or_a_matching_constant():
+    from relulab.erm import exact_erm
+
+    x = np.linspace(-2, 2, 13)
+    # 2 ReLU(x) + ReLU(1 - x): three pieces, no flat end, two units and no output bias
+    net = pwl.pwl_1d_fewest([0.0, 1.0], [-1.0, 1.0, 2.0], 1.0, output_bias=False)
+    y = 2 * np.maximum(x, 0) + np.maximum(1 - x, 0)
+    assert net.size == 2 and close(net(x)[:, 0], y)
+    assert exact_erm(x[:, None], y, 2, output_bias=False).loss < 1e-20
+    # ReLU(-x) + 1: flat right end at 1, so one unit needs the output bias
+    y = np.maximum(-x, 0) + 1
+    assert pwl.pwl_1d_fewest([0.0], [-1.0, 0.0], 1.0, output_bias=False).size == 2
+    assert pwl.pwl_1d_fewest([0.0], [-1.0, 0.0], 1.0).size == 1
+    assert exact_erm(x[:, None], y, 1, output_bias=False).loss > 1e-3
+    assert exact_erm(x[:, None], y, 1, output_bias=True).loss < 1e-20
+
+
+def test_cut_trees_of_depth_zero_still_sum_the_terms():
+    rng = np.random.default_rng(1)
+    terms = [(1.0, rng.normal(size=(2, 1)), rng.normal(size=2)), (-1.0, rng.normal(size=(1, 1)), rng.normal(size=1))]
+    net = pwl.wang_sun(terms, levels_cut=1)
+    X = rng.normal(size=(50, 1))
+    ref = terms[0][0] * (X @ terms[0][1][:1].T + terms[0][2][0])[:, 0] - (X @ terms[1][1].T + terms[1][2])[:, 0]
+    assert net.hidden_layers == 0 and close(net(X)[:, 0], ref)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
@@ -20,6 +21,10 @@ from torch import nn
 Layer = tuple[np.ndarray, np.ndarray]
 # Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
 MAX_ENTRIES = 10**8
+EPS = float(np.finfo(np.float64).eps)
+# Block-diagonal layers (sums of many nets, Lemma D.2) above this many entries are kept sparse: a Wang-Sun net of
+# 10^4 small max trees has a 10^4 x 10^4 second layer that is almost all zeros.
+SPARSE_ABOVE = 4 * 10**6
 
 
 def _real(name: str, v: object) -> float:
@@ -77,9 +82,9 @@ class PWLNet:
         if not self.layers:
             raise ValueError("layers is empty: a net needs at least one affine map")
         for i, (W, b) in enumerate(self.layers):
-            if not isinstance(W, np.ndarray) or not isinstance(b, np.ndarray):
+            if not isinstance(W, (np.ndarray, sp.csr_matrix)) or not isinstance(b, np.ndarray):
                 raise TypeError(f"layer {i}: W and b must be numpy arrays, got {type(W).__name__} and {type(b).__name__}")
-            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            if not (np.isfinite(W.data if sp.issparse(W) else W).all() and np.isfinite(b).all()):
                 raise ValueError(f"layer {i}: W or b contains NaN or infinite values")
             if W.ndim != 2 or b.shape != (W.shape[0],):
                 raise ValueError(f"layer {i}: W must be (out, in) and b (out,), got {W.shape} and {b.shape}")
@@ -113,16 +118,26 @@ class PWLNet:
             h = h[:, None]
         if h.shape[1] != self.d_in:
             raise ValueError(f"X must have {self.d_in} columns, got {h.shape[1]}")
+        # rows in chunks, so that a wide (sparse) net never holds an N x width dense block above ~2e7 entries
+        chunk = max(1, 2 * 10**7 // max(W.shape[0] for W, _ in self.layers))
+        return np.vstack([self._forward(h[i:i + chunk]) for i in range(0, len(h), chunk)]) if len(h) else h
+
+    def _forward(self, h: np.ndarray) -> np.ndarray:
         for i, (W, b) in enumerate(self.layers):
-            h = h @ W.T + b
+            # sparse @ dense keeps W sparse; dense @ sparse would densify W
+            h = (np.asarray((W @ h.T).T) if sp.issparse(W) else h @ W.T) + b
             if i < self.hidden_layers:
                 h = np.maximum(h, 0.0)
         return h
 
     def to_torch(self) -> nn.Sequential:
         """The same net as ``nn.Sequential`` of ``Linear``/``ReLU`` in float64 (the output Linear keeps its bias)."""
+        entries = sum(W.shape[0] * W.shape[1] for W, _ in self.layers)
+        if entries > MAX_ENTRIES:
+            raise ValueError(f"to_torch: dense weights would hold {entries:,} entries (> {MAX_ENTRIES:,}); call the net")
         mods: list[nn.Module] = []
         for i, (W, b) in enumerate(self.layers):
+            W = W.toarray() if sp.issparse(W) else W
             lin = nn.Linear(W.shape[1], W.shape[0]).double()
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(W))
@@ -166,7 +181,10 @@ def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
     if outer.d_in != inner.d_out:
         raise ValueError(f"outer expects {outer.d_in} inputs but inner gives {inner.d_out}")
     (Wo, bo), (Wi, bi) = outer.layers[0], inner.layers[-1]
-    merged = (Wo @ Wi, Wo @ bi + bo)
+    W = Wo @ Wi
+    if sp.issparse(W):
+        W = W.tocsr() if W.shape[0] * W.shape[1] > SPARSE_ABOVE else W.toarray()
+    merged = (np.asarray(W) if not sp.issparse(W) else W, np.asarray(Wo @ bi).ravel() + bo)
     return PWLNet(inner.layers[:-1] + [merged] + outer.layers[1:])
 
 
@@ -214,7 +232,10 @@ def parallel(nets: Sequence[PWLNet]) -> PWLNet:
     return PWLNet(layers)
 
 
-def _block_diag(blocks: list[np.ndarray]) -> np.ndarray:
+def _block_diag(blocks: list[np.ndarray]) -> np.ndarray | sp.csr_matrix:
+    if sum(b.shape[0] for b in blocks) * sum(b.shape[1] for b in blocks) > SPARSE_ABOVE:
+        return sp.block_diag([sp.csr_matrix(b) for b in blocks], format="csr")
+    blocks = [b.toarray() if sp.issparse(b) else b for b in blocks]
     out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
     r = c = 0
     for b in blocks:
@@ -284,23 +305,53 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     """Compile f(x) = sum_j s_j max_{i} (A_j x + c_j)_i into a net with max_j ceil(log2 q_j) hidden layers.
 
     With the Wang-Sun theorem (q_j <= n + 1) this is the ceil(log2(n+1)) bound of Theorem 2.1.  `levels_cut` > 0
-    drops that many top levels of every max tree (negative control).
+    drops that many top levels of every max tree (negative control).  Each term is the max tree of
+    :func:`max_net` after its affine map (Lemma D.1), padded to the common depth, and the terms sit side by side
+    (Lemma D.2); the layers are assembled per tree size q at once, so 10^4 terms compile in a fraction of a second.
     """
     terms = list(terms)
     if not terms:
         raise ValueError("terms is empty")
     levels_cut = _count("levels_cut", levels_cut, 0)
-    nets, signs = [], []
+    checked = []
     for j, (s, A, c) in enumerate(terms):
-        _real(f"terms[{j}] sign s", s)
+        s = _real(f"terms[{j}] sign s", s)
         A = _array(A, f"terms[{j}] A", 2)
-        full = math.ceil(math.log2(A.shape[0])) if A.shape[0] > 1 else 0
-        nets.append(max_affine(A, c, max(full - levels_cut, 0)))
-        signs.append(float(s))
-    if len({n.d_in for n in nets}) != 1:
+        c = _array(c, f"terms[{j}] c", 1)
+        if c.shape != (A.shape[0],):
+            raise ValueError(f"terms[{j}] c must have shape ({A.shape[0]},), got {c.shape}")
+        checked.append((s, A, c))
+    if len({A.shape[1] for _, A, _ in checked}) != 1:
         raise ValueError("every term must have the same input dimension")
-    k = max(n.hidden_layers for n in nets)
-    return linear_combination([pad(n, k) for n in nets], signs)
+    depth = {q: max((math.ceil(math.log2(q)) if q > 1 else 0) - levels_cut, 0) for q in {A.shape[0] for _, A, _ in checked}}
+    k = max(depth.values())
+    groups: dict[int, list[int]] = {}
+    for j, (_, A, _) in enumerate(checked):
+        groups.setdefault(A.shape[0], []).append(j)
+    firsts, biases, middles, outs, mids_b = [], [], [[] for _ in range(k)], [], [[] for _ in range(k)]
+    for q, idx in sorted(groups.items()):
+        # template: the padded max tree of q numbers; term j feeds it A_j x + c_j
+        tpl = pad(max_net(q, depth[q]), k).layers
+        M1, m1 = tpl[0]
+        for j in idx:
+            s, A, c = checked[j]
+            firsts.append(M1 @ A)
+            biases.append(M1 @ c + m1)
+            outs.append(s * tpl[-1][0])
+        for l in range(1, k):
+            Ml, ml = tpl[l]
+            middles[l].append(sp.kron(sp.identity(len(idx), format="csr"), sp.csr_matrix(Ml), format="csr"))
+            mids_b[l].append(np.tile(ml, len(idx)))
+    if k == 0:  # every tree is cut to one affine map: the template's only layer is also its output
+        signs = np.array([checked[j][0] for _, idx in sorted(groups.items()) for j in idx])
+        W = (signs[:, None] * np.vstack(firsts)).sum(0, keepdims=True)
+        return PWLNet([(W, np.array([float(signs @ np.concatenate(biases))]))])
+    layers = [(np.vstack(firsts), np.concatenate(biases))]
+    for l in range(1, k):
+        W = sp.block_diag(middles[l], format="csr")
+        layers.append((W if W.shape[0] * W.shape[1] > SPARSE_ABOVE else W.toarray(), np.concatenate(mids_b[l])))
+    layers.append((np.hstack(outs), np.zeros(1)))
+    return PWLNet(layers)
 
 
 def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
@@ -338,13 +389,52 @@ def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bi
             w.append(-1.0), b.append(ti), a.append(d)
     # f(t_1) must equal value: evaluate the units there to find the constant.
     w, b, a = np.array(w), np.array(b), np.array(a)
-    const = value - float(a @ np.maximum(w * t[0] + b, 0.0))
+    units_at_t1 = a * np.maximum(w * t[0] + b, 0.0)
+    const = value - float(units_at_t1.sum())
+    if abs(const) <= 64 * EPS * (abs(value) + np.abs(units_at_t1).sum()):
+        const = 0.0  # a flat end at value 0 needs no constant: do not pay a unit for rounding
     if not output_bias and const != 0:
         w, b, a = np.append(w, 0.0), np.append(b, abs(const)), np.append(a, np.sign(const))
         const = 0.0
     if len(w) == 0:  # constant function: one zero unit keeps the shape (1 hidden layer)
         w, b, a = np.zeros(1), np.zeros(1), np.zeros(1)
     return PWLNet([(w[:, None], b), (a[None, :], np.array([const]))])
+
+
+def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
+    """One hidden layer with p - 1 units for this p-piece R -> R function when p - 1 suffice, else :func:`pwl_1d`.
+
+    p - 1 units must sit one per breakpoint t_i, each right-facing (delta_i ReLU(x - t_i), slope delta_i to its
+    right) or left-facing (delta_i ReLU(t_i - x)), delta_i the slope jump at t_i.  The right-facing set R then
+    carries the whole right-end slope, so p - 1 units suffice iff some R has sum_{i in R} delta_i = s_{p-1}
+    (a flat right end is R empty, a flat left end R = all).  Without an output bias the constant must also vanish:
+    the rightmost piece is the line sum_{i in R} delta_i (x - t_i).
+    """
+    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
+    s = _array(slopes, "slopes", 1)
+    if len(s) != len(t) + 1:
+        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
+    if len(t) > 16:
+        raise ValueError(f"pwl_1d_fewest searches the 2^(p-1) sets of breakpoints; p - 1 = {len(t)} > 16 is refused")
+    value = _real("value", value)
+    if len(t) == 0:
+        return pwl_1d(t, s, value, output_bias=output_bias)
+    delta = np.diff(s)
+    R = ((np.arange(2 ** len(t))[:, None] >> np.arange(len(t))) & 1).astype(bool)  # every subset, one per row
+    tol = 64 * EPS * (np.abs(delta).sum() + abs(s[-1]))
+    ok = np.abs(R @ delta - s[-1]) <= tol
+    # value of the units at t_1 for each subset: only left-facing units (i not in R) are non-zero there
+    at_t1 = np.where(R, 0.0, delta * (t - t[0])).sum(1)
+    const = value - at_t1
+    if not output_bias:
+        ok &= np.abs(const) <= 64 * EPS * (np.abs(delta * (t - t[0])).sum() + abs(value) + 1)
+    if not ok.any():
+        return pwl_1d(t, s, value, output_bias=output_bias)
+    r = R[int(np.flatnonzero(ok)[np.argmin(np.abs(const[ok]))])]
+    w = np.where(r, 1.0, -1.0)
+    b = np.where(r, -t, t)
+    c = float(value - (delta * np.maximum(w * t[0] + b, 0.0)).sum())
+    return PWLNet([(w[:, None], b), (delta[None, :], np.array([c if output_bias else 0.0]))])
 
 
 def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLike) -> np.ndarray:

@@ -440,10 +440,10 @@ def zigzag_composition_net(a_list: Sequence[Any], M: float = 1.0) -> nn.Sequenti
     for t, cw in coefs:
         w = len(t)
         if prev_c is None:
-            lin = nn.Linear(1, w)
+            lin = nn.Linear(1, w, dtype=torch.float64)  # float64 before the copy, whatever the default dtype
             W = np.ones((w, 1))
         else:
-            lin = nn.Linear(len(prev_c), w)
+            lin = nn.Linear(len(prev_c), w, dtype=torch.float64)
             W = np.ones((w, 1)) @ prev_c[None, :]   # next pre-activations = (previous h) - t_j
         with torch.no_grad():
             lin.weight.copy_(torch.as_tensor(W, dtype=torch.float64))
