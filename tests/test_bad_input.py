@@ -294,6 +294,18 @@ CASES = [
     ("npk_from_gates.X.type", lambda: npk.npk_from_gates([[1.0]], _X(3), [torch.ones(1, 2)], [torch.ones(3, 2)]), TypeError, "X1"),
     ("npk_from_gates.empty", lambda: npk.npk_from_gates(_X(0), _X(3), [torch.ones(0, 2)], [torch.ones(3, 2)]), ValueError, "X1"),
     ("npk_from_gates.depth", lambda: npk.npk_from_gates(_X(4), _X(3), [torch.ones(4, 2)], []), ValueError, "depths"),
+    ("npk_regression.bias", lambda: npk.npk_regression(_net(bias=True), _X(), torch.ones(4), _X()), ValueError, r"^npk_regression\b.*bias"),
+    ("npk_regression.X.nan", lambda: npk.npk_regression(_net(), _nan_X(), torch.ones(4), _X()), ValueError, r"^X contains NaN"),
+    ("npk_regression.X_test.shape", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(3, 3)), ValueError, r"^X_test has 3 features"),
+    ("npk_regression.y.rows", lambda: npk.npk_regression(_net(), _X(), torch.ones(3), _X()), ValueError, r"^y has 3 rows"),
+    ("npk_regression.y.type", lambda: npk.npk_regression(_net(), _X(), [1.0] * 4, _X()), TypeError, r"^y must be a torch.Tensor"),
+    ("npk_regression.y.nan", lambda: npk.npk_regression(_net(), _X(), torch.full((4,), NAN), _X()), ValueError, r"^y contains NaN"),
+    ("npk_regression.y.ndim", lambda: npk.npk_regression(_net(), _X(), torch.ones(4, 1, 1), _X()), ValueError, r"^y must have 1 or 2 dimensions"),
+    ("npk_regression.constant", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), constant=-1.0), ValueError, r"^constant must be > 0"),
+    ("npk_regression.lr.alone", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1), ValueError, "lr"),
+    ("npk_regression.lr.nan", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=NAN, steps=3), ValueError, r"^lr must be finite"),
+    ("npk_regression.steps.type", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1, steps=2.0), TypeError, r"^steps must be an int"),
+    ("npk_regression.steps.negative", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1, steps=-1), ValueError, r"^steps must be >= 0"),
     ("npk.X2.shape", lambda: npk.npk(_net(), _X(), _X(3, 3)), ValueError, "X2"),
     ("npk.module", lambda: npk.npk(nn.Sequential(nn.Linear(2, 2, bias=False), nn.Sigmoid(), nn.Linear(2, 1, bias=False)), _X()), TypeError, "Sigmoid"),
     ("ntk.model.type", lambda: ntk.ntk("net", _X()), TypeError, "model"),
@@ -502,11 +514,21 @@ CASES = [
     ("ntk_npk_constant.type", lambda: gated.ntk_npk_constant(2.0), TypeError, "sigmas"),
     ("ntk_npk_constant.nan", lambda: gated.ntk_npk_constant([1.0, NAN]), ValueError, "sigma"),
     ("ntk_npk_constant.empty", lambda: gated.ntk_npk_constant([]), ValueError, "sigmas"),
-    ("bernoulli_weights.sigmas.nan", lambda: gated.bernoulli_weights([2, 1], [NAN], 2, generator=torch.Generator()), ValueError, "sigma"),
-    ("bernoulli_weights.draws.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2.5, generator=torch.Generator()), TypeError, "draws"),
-    ("bernoulli_weights.widths.zero", lambda: gated.bernoulli_weights([2, 0, 1], [1.0, 1.0], 2, generator=torch.Generator()), ValueError, "widths"),
-    ("bernoulli_weights.absurd", lambda: gated.bernoulli_weights([10**4, 10**4, 1], [1.0, 1.0], 10, generator=torch.Generator()), ValueError, "2e8"),
-    ("bernoulli_weights.generator", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, generator=0), TypeError, "generator"),
+    ("bernoulli_weights.sigmas.nan", lambda: gated.bernoulli_weights([2, 1], [NAN], 2, seed=0), ValueError, "sigma"),
+    ("bernoulli_weights.draws.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2.5, seed=0), TypeError, "draws"),
+    ("bernoulli_weights.widths.zero", lambda: gated.bernoulli_weights([2, 0, 1], [1.0, 1.0], 2, seed=0), ValueError, "widths"),
+    ("bernoulli_weights.absurd", lambda: gated.bernoulli_weights([10**4, 10**4, 1], [1.0, 1.0], 10, seed=0), ValueError, "2e8"),
+    ("bernoulli_weights.seed.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, seed=0.5), TypeError, "seed"),
+    ("bernoulli_weights.seed.negative", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, seed=-1), ValueError, "seed"),
+    ("ntk_split.type", lambda: gated.ntk_split(_net(), _X()), TypeError, "DeepGatedNet"),
+    ("ntk_split.X1.nan", lambda: gated.ntk_split(_dgn(), _nan_X()), ValueError, r"^X1 contains NaN"),
+    ("ntk_split.X2.shape", lambda: gated.ntk_split(_dgn(), _X(), _X(3, 3)), ValueError, r"^X2 must have shape"),
+    ("ntk_split.X1.dtype", lambda: gated.ntk_split(_dgn(), _X().float()), TypeError, r"^X1 must have dtype"),
+    ("ntk_split.X1.empty", lambda: gated.ntk_split(_dgn(), _X(0)), ValueError, r"^X1 is an empty batch"),
+    ("ntk_split.X1.type", lambda: gated.ntk_split(_dgn(), [[0.0, 1.0]]), TypeError, r"^X1 must be a torch.Tensor"),
+    ("ntk_split.output.missing", lambda: gated.ntk_split(ngated.DeepGatedNet(fc.mlp([2, 3, 2], seed=0), fc.mlp([2, 3, 2], seed=1)), _X()), ValueError, "output"),
+    ("ntk_split.output.range", lambda: gated.ntk_split(_dgn(), _X(), output=1), ValueError, r"^output must be <= 0"),
+    ("ntk_split.output.type", lambda: gated.ntk_split(_dgn(), _X(), output=0.0), TypeError, r"^output must be an int"),
     ("value_ntk_from_gates.weights.shape", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(2, 1, 3)], _X(), [torch.ones(4, 3)]), ValueError, "weights"),
     ("value_ntk_from_gates.X.nan", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _nan_X(), [torch.ones(4, 3)]), ValueError, "X1"),
     ("value_ntk_from_gates.G.shape", lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _X(), [torch.ones(5, 3)]), ValueError, "gate"),
@@ -708,7 +730,7 @@ def test_bad_input_is_refused(call, exc, match):
 
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
-CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History"}
+CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "NTKSplit"}
 
 
 def test_every_public_function_has_a_case():

@@ -19,7 +19,7 @@ from .lifting import (
     random_rescaling,
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
-from .npk import npk, npk_from_gates
+from .npk import npk, npk_from_gates, npk_regression
 from .pair_pass import npk_pair_gram, npk_pair_pass, pair_forward
 from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
@@ -41,6 +41,7 @@ __all__ = [
     "npf",
     "npk",
     "npk_from_gates",
+    "npk_regression",
     "npk_pair_gram",
     "npk_pair_pass",
     "pair_forward",
