@@ -15,6 +15,7 @@ from relulab.paths.gated import (
     dgn_npk,
     feature_ntk,
     ntk_npk_constant,
+    ntk_split,
     value_ntk,
     value_ntk_from_gates,
 )
@@ -73,7 +74,7 @@ def test_value_ntk_closed_form_equals_autograd(shape, gate):
 
 def test_value_ntk_closed_form_batches_draws():
     gen = torch.Generator().manual_seed(0)
-    Ws = bernoulli_weights([3, 4, 4, 1], [0.5, 0.7, 0.9], 5, generator=gen)
+    Ws = bernoulli_weights([3, 4, 4, 1], [0.5, 0.7, 0.9], 5, seed=0)
     feature = mlp([3, 4, 4, 1], bias=False, seed=1)
     X = torch.randn(6, 3, generator=gen)
     G = paths.gates(feature, X)
@@ -114,6 +115,59 @@ def test_soft_gate_ntk_splits_into_value_and_feature_parts():
     assert Kf.abs().max() > 1e-3  # soft gates: the feature part is really there
     hard = DeepGatedNet(dgn.feature, dgn.value, gate="hard")
     assert feature_ntk(hard, X).abs().max() == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes, st.sampled_from(["hard", "soft"]), st.booleans(), st.floats(0.25, 8.0))
+def test_ntk_split_equals_autograd_on_each_part(shape, gate, bias, beta):
+    # closed form (one forward and one backward pass per input) against autograd Jacobians, part by part
+    d_in, w, k, seed = shape
+    sizes = [d_in] + [w] * k + [2]
+    dgn = DeepGatedNet(mlp(sizes, bias=bias, seed=seed), mlp(sizes, bias=bias, seed=seed + 3), gate=gate, beta=beta)
+    g = torch.Generator().manual_seed(seed)
+    X1, X2 = torch.randn(5, d_in, generator=g), torch.randn(4, d_in, generator=g)
+    for o in (0, 1, -1):
+        split = ntk_split(dgn, X1, X2, output=o)
+        assert close(split.value, value_ntk(dgn, X1, X2, output=o))
+        assert close(split.feature, feature_ntk(dgn, X1, X2, output=o))
+        assert close(split.total, paths.ntk(dgn, X1, X2, output=o))
+    if gate == "hard":
+        assert ntk_split(dgn, X1, output=0).feature.abs().max() == 0
+
+
+def test_ntk_split_feature_part_against_finite_differences():
+    # independent of autograd: central differences along each feature parameter
+    dgn = DeepGatedNet(mlp([3, 4, 4, 1], bias=True, seed=5), mlp([3, 4, 4, 1], bias=True, seed=6), gate="soft", beta=1.5)
+    X = torch.randn(4, 3, generator=torch.Generator().manual_seed(3))
+    split = ntk_split(dgn, X)
+    ref = finite_difference_kernel(dgn, list(dgn.feature.parameters()), X)
+    assert (split.feature - ref).abs().max() < 1e-6 * max(1.0, ref.abs().max().item())
+    assert split.feature.abs().max() > 1e-3  # the part is really there
+
+
+def test_ntk_split_feature_part_vanishes_as_gates_harden():
+    f, v = mlp([3, 6, 6, 1], bias=False, seed=0), mlp([3, 6, 6, 1], bias=False, seed=1)
+    X = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
+    ratios = []
+    for beta in (1e2, 1e3, 1e4):
+        split = ntk_split(DeepGatedNet(f, v, gate="soft", beta=beta), X)
+        ratios.append((split.feature.norm() / split.value.norm()).item())
+    assert ratios[0] > ratios[1] > ratios[2] and ratios[2] < 1e-12
+
+
+def test_ntk_split_refuses_bad_input():
+    dgn = DeepGatedNet(mlp([3, 4, 2], seed=0), mlp([3, 4, 2], seed=1), gate="soft")
+    X = torch.randn(2, 3)
+    with pytest.raises(ValueError, match="output"):
+        ntk_split(dgn, X)
+    with pytest.raises(ValueError, match="output"):
+        ntk_split(dgn, X, output=2)
+    with pytest.raises(TypeError, match="DeepGatedNet"):
+        ntk_split(mlp([3, 4, 1], seed=0), X)
+    with pytest.raises(ValueError, match="X2"):
+        ntk_split(dgn, X, torch.randn(2, 4), output=0)
+    with pytest.raises(TypeError, match="X1"):
+        ntk_split(dgn, X.float(), output=0)
 
 
 def test_soft_gates_tend_to_hard_gates_as_beta_grows():
@@ -189,9 +243,9 @@ def test_kernel_helpers_refuse_bad_input():
     with pytest.raises(ValueError, match="positive"):
         ntk_npk_constant([0.5, -1.0])
     with pytest.raises(ValueError, match="one sigma per layer"):
-        bernoulli_weights([3, 4, 1], [1.0], 2, generator=torch.Generator())
+        bernoulli_weights([3, 4, 1], [1.0], 2, seed=0)
     with pytest.raises(ValueError, match=r"2e8"):
-        bernoulli_weights([3, 4096, 4096, 1], [1.0] * 3, 100, generator=torch.Generator())
+        bernoulli_weights([3, 4096, 4096, 1], [1.0] * 3, 100, seed=0)
     X = torch.randn(2, 3)
     G = paths.gates(dgn.feature, X)
     with pytest.raises(ValueError, match="one output"):

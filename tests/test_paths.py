@@ -166,3 +166,67 @@ def test_ntk_bad_arguments():
         paths.ntk(net, X, params=["nope"], output=0)
     with pytest.raises(ValueError, match="empty"):
         paths.ntk(net, torch.randn(0, 2), output=0)
+
+
+# --- kernel regression with the NPK ----------------------------------------------------------------------------------
+
+@given(shapes)
+def test_npk_regression_interpolant_equals_direct_solve(shape):
+    d_in, w, k, seed = shape
+    net = mlp([max(d_in, 2)] + [w + 2] * k + [1], bias=False, seed=seed)
+    g = torch.Generator().manual_seed(seed)
+    X, X_test = torch.randn(4, max(d_in, 2), generator=g), torch.randn(3, max(d_in, 2), generator=g)
+    y = torch.randn(4, 2, generator=g)
+    H = paths.npf(net, X) @ paths.npf(net, X).T  # enumerated features: independent of the factorisation
+    if torch.linalg.eigvalsh(H)[0] < 1e-6 * torch.linalg.eigvalsh(H)[-1]:
+        return  # singular Gram: the direct solve is not the reference (see the pseudo-inverse test)
+    ref = (paths.npf(net, X_test) @ paths.npf(net, X).T) @ torch.linalg.solve(H, y)
+    out = paths.npk_regression(net, X, y, X_test, constant=3.0)
+    assert (out - ref).abs().max() <= 1e-8 * max(1.0, ref.abs().max().item())
+    assert close(paths.npk_regression(net, X, y[:, 0], X_test), out[:, 0])
+
+
+@given(shapes, st.integers(0, 60))
+def test_npk_regression_follows_gradient_descent_on_the_kernel_model(shape, steps):
+    # f <- f - lr K (f - y) on the training points, and the same update at the test points, iterated explicitly
+    d_in, w, k, seed = shape
+    net = mlp([d_in] + [w] * k + [1], bias=False, seed=seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    X, X_test, y = torch.randn(6, d_in, generator=g), torch.randn(5, d_in, generator=g), torch.randn(6, generator=g)
+    c = 0.7
+    K, K_test = c * paths.npf(net, X) @ paths.npf(net, X).T, c * paths.npf(net, X_test) @ paths.npf(net, X).T
+    lr = 1.5 / max(torch.linalg.eigvalsh(K)[-1].item(), 1e-3)
+    f, f_test = torch.zeros(6), torch.zeros(5)
+    for _ in range(steps):
+        r = f - y
+        f, f_test = f - lr * K @ r, f_test - lr * K_test @ r
+    out = paths.npk_regression(net, X, y, X_test, constant=c, lr=lr, steps=steps)
+    assert (out - f_test).abs().max() <= 1e-9 * max(1.0, f_test.abs().max().item())
+
+
+def test_npk_regression_singular_gram_gives_minimum_norm_interpolant():
+    # duplicated training inputs make the Gram singular: the pseudo-inverse solution (lstsq) is the reference
+    net = mlp([3, 5, 5, 1], bias=False, seed=4)
+    g = torch.Generator().manual_seed(4)
+    X = torch.randn(3, 3, generator=g)
+    X = torch.cat([X, X[:1]])
+    y = torch.tensor([1.0, -2.0, 0.5, 1.0])
+    X_test = torch.randn(4, 3, generator=g)
+    Phi, Phi_t = paths.npf(net, X), paths.npf(net, X_test)
+    ref = Phi_t @ torch.linalg.pinv(Phi) @ y  # minimum-norm weights on the features
+    assert (paths.npk_regression(net, X, y, X_test) - ref).abs().max() <= 1e-8 * max(1.0, ref.abs().max().item())
+
+
+def test_npk_regression_refuses_bad_input():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    X, y = torch.randn(4, 2), torch.randn(4)
+    with pytest.raises(ValueError, match="lr and steps"):
+        paths.npk_regression(net, X, y, X, lr=0.1)
+    with pytest.raises(ValueError, match="rows"):
+        paths.npk_regression(net, X, y[:3], X)
+    with pytest.raises(ValueError, match="constant"):
+        paths.npk_regression(net, X, y, X, constant=0.0)
+    with pytest.raises(ValueError, match="bias"):
+        paths.npk_regression(mlp([2, 3, 1], bias=True, seed=0), X, y, X)
+    with pytest.raises(ValueError, match="X_test"):
+        paths.npk_regression(net, X, y, torch.randn(3, 5))

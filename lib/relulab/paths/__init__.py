@@ -1,7 +1,9 @@
 """Paths of ReLU networks, one file per idea.
 
 - ``sequential``/``enumeration``/``npk``/``ntk``: fully connected nets — gates, NPF/NPV by explicit enumeration (the
-  reference), the NPK from gate overlaps, empirical and path NTKs (Part IV).
+  reference), the NPK from gate overlaps and kernel regression with it, empirical and path NTKs (Part IV).
+- ``gated``: kernels of deep gated networks — their NPK, the value/feature split of the NTK (soft gates), the
+  expectation constant of the value NTK at random initialisation (Part IV).
 - ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
   path-magnitude scores, rescaling symmetries (Part III).
 - ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
@@ -19,7 +21,7 @@ from .lifting import (
     random_rescaling,
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
-from .npk import npk, npk_from_gates
+from .npk import npk, npk_from_gates, npk_regression
 from .pair_pass import npk_pair_gram, npk_pair_pass, pair_forward
 from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
@@ -41,6 +43,7 @@ __all__ = [
     "npf",
     "npk",
     "npk_from_gates",
+    "npk_regression",
     "npk_pair_gram",
     "npk_pair_pass",
     "pair_forward",

@@ -7,17 +7,22 @@ value parameters (through the path values) and to the feature parameters (throug
 At random initialisation with value weights i.i.d. symmetric with scale sigma_l in layer l, independent of the
 feature net, E[K^v] = (sum_l prod_{k != l} sigma_k^2) * H  (``ntk_npk_constant``; d sigma^{2(d-1)} for one sigma).
 ``value_ntk_from_gates`` evaluates K^v in closed form by back-propagation for many weight draws at once, which is
-what a Monte-Carlo check of that expectation needs; ``value_ntk`` is the autograd reference.
+what a Monte-Carlo check of that expectation needs; ``value_ntk`` is the autograd reference.  ``ntk_split`` gives
+both parts of a DGN in closed form (one forward and one backward pass per input): with soft gates the feature part
+K^f is the price of gates that learn; it vanishes as the soft gates harden (beta -> infinity).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
+from torch import nn
 
+from .. import check
 from ..nets.gated import DeepGatedNet
 from .npk import npk_from_gates
 from .ntk import ntk
@@ -77,7 +82,7 @@ def ntk_npk_constant(sigmas: Sequence[float]) -> float:
 
 
 def bernoulli_weights(
-    widths: Sequence[int], sigmas: Sequence[float], draws: int, *, generator: torch.Generator, dtype: torch.dtype | None = None
+    widths: Sequence[int], sigmas: Sequence[float], draws: int, *, seed: int, dtype: torch.dtype | None = None
 ) -> list[torch.Tensor]:
     """`draws` independent value nets with i.i.d. symmetric Bernoulli weights +-sigma_l: list of (draws, out, in)."""
     ws = [int(w) for w in widths]
@@ -89,8 +94,7 @@ def bernoulli_weights(
         raise ValueError(f"every sigma must be finite and positive, got {list(sigmas)}")
     if isinstance(draws, bool) or not isinstance(draws, numbers.Integral):
         raise TypeError(f"draws must be an int, got {type(draws).__name__}")
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    generator = torch.Generator().manual_seed(check.seed(seed))
     if draws <= 0:
         raise ValueError(f"draws must be positive, got {draws}")
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
@@ -164,3 +168,75 @@ def value_ntk_from_gates(
         h2, d2 = forward_backward(X2, G2, "X2")
     K = sum((a @ b.transpose(1, 2)) * (u @ v.transpose(1, 2)) for a, b, u, v in zip(h1, h2, d1, d2))
     return K[0] if single else K
+
+
+@dataclass(frozen=True)
+class NTKSplit:
+    """The two parts of a DGN's tangent kernel: value parameters (K^v) and feature parameters (K^f)."""
+
+    value: torch.Tensor
+    feature: torch.Tensor
+
+    @property
+    def total(self) -> torch.Tensor:
+        """K = K^v + K^f, the tangent kernel with respect to every parameter."""
+        return self.value + self.feature
+
+
+def ntk_split(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> NTKSplit:
+    """K^v and K^f of a DGN in closed form by back-propagation (hard gates: K^f = 0), each (N1, N2).
+
+    Nets with several outputs need `output` (which output's kernel).  With a = W^v_l h_{l-1} + b^v_l, h_l = a_l G_l,
+    gates G_l = g(q_l) of the feature pre-activations q_l = W^f_l r_{l-1} + b^f_l, r_l = relu(q_l):
+    K^v = sum_l (<h_{l-1}, h'_{l-1}> + [bias]) <dy/da_l, dy/da'_l> and K^f = sum_l (<r_{l-1}, r'_{l-1}> + [bias])
+    <dy/dq_l, dy/dq'_l>, where dy/dq_l = (dy/dh_l * a_l) g'(q_l) + (W^f_{l+1}^T dy/dq_{l+1}) 1[q_l > 0].
+    """
+    _check_dgn(dgn, "ntk_split")
+    d_out = dgn.widths[-1]
+    if output is None and d_out > 1:
+        raise ValueError(f"the DGN has {d_out} outputs: pass output=<index> to choose one")
+    o = 0 if output is None else check.integer("output", output, low=-d_out, high=d_out - 1) % d_out
+    with torch.no_grad():
+        s1 = _split_pass(dgn, X1, o, "X1")
+        s2 = s1 if X2 is None else _split_pass(dgn, X2, o, "X2")
+    Kv = sum((a @ b.T + c) * (u @ v.T) for (a, u, c), (b, v, _) in zip(s1[0], s2[0]))
+    Kf = sum((a @ b.T + c) * (u @ v.T) for (a, u, c), (b, v, _) in zip(s1[1], s2[1]))
+    return NTKSplit(value=Kv, feature=Kf)
+
+
+def _split_pass(dgn: DeepGatedNet, X: torch.Tensor, o: int, name: str) -> tuple[list, list]:
+    """Per layer (input to the layer, gradient at its pre-activation, 1 if it has a bias) for both nets."""
+    vl = [m for m in dgn.value if isinstance(m, nn.Linear)]
+    check.tensor(name, X, shape=(None, vl[0].in_features), dtype=vl[0].weight.dtype)
+    if X.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (N = 0)")
+    qs = dgn.feature_preactivations(X)
+    G = dgn.gates(X)
+    fl = [m for m in dgn.feature if isinstance(m, nn.Linear)][: len(qs)]
+    hs, acts = [X], []
+    for lin, g in zip(vl[:-1], G):
+        acts.append(lin(hs[-1]))
+        hs.append(acts[-1] * g)
+    if dgn.gate == "soft":
+        sig = [torch.sigmoid(dgn.beta * q) for q in qs]
+        dG = [(1 + dgn.eps) * dgn.beta * si * (1 - si) for si in sig]
+    else:
+        dG = [torch.zeros_like(q) for q in qs]  # a step function: zero derivative wherever q != 0
+    dh = vl[-1].weight[o].expand(X.shape[0], -1)  # dy/dh_k
+    d_val = [torch.ones(X.shape[0], 1, dtype=X.dtype)]  # dy/d(output pre-activation) of the chosen output
+    d_feat: list[torch.Tensor] = []
+    up = torch.zeros_like(qs[-1]) if qs else None  # dy/dr_l from the feature layer above (none above the last)
+    for l in range(len(G) - 1, -1, -1):
+        d_val.append(dh * G[l])
+        dq = dh * acts[l] * dG[l] + up * (qs[l] > 0)
+        d_feat.append(dq)
+        dh = d_val[-1] @ vl[l].weight
+        up = dq @ fl[l].weight
+    d_val, d_feat = d_val[::-1], d_feat[::-1]
+    rs = [X] + [torch.relu(q) for q in qs[:-1]]
+    bias_v = [float(lin.bias is not None) for lin in vl]
+    bias_f = [float(lin.bias is not None) for lin in fl]
+    # the output layer's weight gradient is only the chosen row: <h_k, h'_k> times dy/dy = 1
+    value = [(h, d, c) for h, d, c in zip(hs, d_val, bias_v)]
+    feature = [(r, d, c) for r, d, c in zip(rs, d_feat, bias_f)]
+    return value, feature
