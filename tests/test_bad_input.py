@@ -18,11 +18,11 @@ import pytest
 import torch
 from torch import nn
 
-from relulab import book, check, claims, erm, fits, plots, projection, pwl, regions, runtime, train
+from relulab import book, check, claims, erm, fits, plots, projection, prune, pwl, regions, runtime, train
 from relulab import lattice, piece_counts, regions_nd
 from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
-from relulab.nets import fc, local, teacher
+from relulab.nets import fc, local, teacher, zoo
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
@@ -146,6 +146,25 @@ CASES = [
     ("train.y.nan", lambda: train.train(_net(), _X(4), torch.full((4,), NAN), epochs=1, loss="mse", progress=False), ValueError, "y"),
     ("train.seed.type", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, seed=0.5, loss="mse", progress=False), TypeError, "seed"),
     ("train.test.type", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, test=_X(4), loss="mse", progress=False), TypeError, "test"),
+    ("train.val.type", lambda: train.train(_net(), _X(4), torch.zeros(4, dtype=torch.long), epochs=1, val=_X(4),
+                                           progress=False), TypeError, "val"),
+    ("train.val.mse", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, loss="mse", progress=False,
+                                          val=(_X(4), torch.zeros(4))), ValueError, "cross_entropy"),
+    ("train.patience.no_val", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, loss="mse", patience=2,
+                                                  progress=False), ValueError, "patience"),
+    ("train.patience.type", lambda: train.train(_net(), _X(4), torch.zeros(4, dtype=torch.long), epochs=1, patience=1.5,
+                                                val=(_X(4), torch.zeros(4, dtype=torch.long)), progress=False),
+     TypeError, "patience"),
+    # ------------------------------------------------------------ prune
+    ("random_scores.model.type", lambda: prune.random_scores("net", seed=0), TypeError, "model"),
+    ("random_scores.seed", lambda: prune.random_scores(_net(), seed=-1), ValueError, "seed"),
+    ("masked.masks.empty", lambda: prune.masked(_net(), {}), ValueError, "masks"),
+    ("masked.masks.name", lambda: prune.masked(_net(), {"0.bias": torch.ones(3, dtype=torch.bool)}), ValueError, "masks"),
+    ("masked.masks.shape", lambda: prune.masked(_net(), {"0.weight": torch.ones(2, 3, dtype=torch.bool)}), ValueError,
+     "masks"),
+    ("masked.model.type", lambda: prune.masked("net", {"0.weight": torch.ones(3, 2)}), TypeError, "model"),
+    ("unmasked.model.type", lambda: prune.unmasked("net"), TypeError, "model"),
+    ("sparsity.module", lambda: prune.sparsity(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), TypeError, "Tanh"),
     # ------------------------------------------------------------ plots
     ("loglog_slope.nan", lambda: plots.loglog_slope([1.0, 2.0, NAN], [1.0, 2.0, 3.0]), ValueError, "finite"),
     ("loglog_slope.inf", lambda: plots.loglog_slope([1.0, 2.0, 3.0], [1.0, INF, 3.0]), ValueError, "finite"),
@@ -269,6 +288,11 @@ CASES = [
     ("unet_like.absurd", lambda: ndag.unet_like(1, 10**5), ValueError, "parameters"),
     ("resnet18.zero", lambda: ndag.resnet18(0), ValueError, "positive"),
     ("resnet18.absurd", lambda: ndag.resnet18(width=10**4), ValueError, "parameters"),
+    ("enumerable_nets.width", lambda: zoo.enumerable_nets(seed=0, width=3), ValueError, "width"),
+    ("enumerable_nets.seed", lambda: zoo.enumerable_nets(seed=0.5), TypeError, "seed"),
+    ("mnist_resnet.width", lambda: zoo.mnist_resnet(0, seed=0), ValueError, "width"),
+    ("mnist_resnet.hidden.type", lambda: zoo.mnist_resnet(4, 2.5, seed=0), TypeError, "hidden"),
+    ("digits_cnn.seed", lambda: zoo.digits_cnn(4, seed=-1), ValueError, "seed"),
     # ------------------------------------------------------------ paths.sequential / enumeration / npk / ntk
     ("linear_layers.module", lambda: sequential.linear_layers(nn.Sequential(nn.Linear(2, 2), nn.GELU(), nn.Linear(2, 1))), TypeError, "GELU"),
     ("linear_layers.empty", lambda: sequential.linear_layers(nn.Sequential()), ValueError, "no layers"),

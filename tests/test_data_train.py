@@ -53,3 +53,45 @@ def test_setup_validates():
         runtime.setup(0, scale="huge")
     with pytest.raises(ValueError, match="seed"):
         runtime.setup(-1)
+
+
+def _noisy_digits():
+    runtime.setup(0)
+    s = data.digits(seed=0, dtype=torch.float64)
+    return s.X_train[:300], s.y_train[:300], (s.X_train[300:500], s.y_train[300:500])
+
+
+def test_train_with_val_ends_in_the_best_validation_state():
+    X, y, val = _noisy_digits()
+    net = mlp([64, 16, 10], seed=0)
+    states = []
+    hist = train(net, X, y, epochs=6, lr=3e-2, val=val, progress=False,
+                 on_epoch=lambda e, m: states.append({k: v.clone() for k, v in m.state_dict().items()}))
+    # reference: recompute every epoch's validation accuracy from the saved states
+    ref = []
+    for st in states:
+        m = mlp([64, 16, 10], seed=0)
+        m.load_state_dict(st)
+        ref.append(accuracy(m, *val))
+    assert hist.val_acc == pytest.approx(ref, abs=0)
+    assert hist.best_epoch == int(torch.tensor(ref).argmax())  # the first best
+    assert accuracy(net, *val) == max(ref)
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in states[hist.best_epoch].items())
+
+
+def test_train_patience_stops_after_that_many_epochs_without_improvement():
+    X, y, val = _noisy_digits()
+    hist = train(mlp([64, 16, 10], seed=0), X, y, epochs=60, lr=3e-1, val=val, patience=2, progress=False)
+    n = len(hist.val_acc)
+    assert n < 60
+    assert n - 1 - hist.best_epoch == 2  # stopped exactly `patience` epochs after the best one
+    assert max(hist.val_acc[hist.best_epoch + 1:]) <= hist.val_acc[hist.best_epoch]
+
+
+def test_train_without_val_is_unchanged():
+    X, y, _ = _noisy_digits()
+    a, b = mlp([64, 16, 10], seed=0), mlp([64, 16, 10], seed=0)
+    ha = train(a, X, y, epochs=2, lr=1e-2, progress=False)
+    hb = train(b, X, y, epochs=2, lr=1e-2, progress=False, val=None, patience=None)
+    assert ha.loss == hb.loss and ha.best_epoch is None and ha.val_acc == []
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))

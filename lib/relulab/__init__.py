@@ -17,12 +17,12 @@ API convention (every public function follows it):
 - **Precision**: float64 by default everywhere (data loaders included), as :func:`relulab.setup` sets it.
 """
 
-from . import book, check, claims, data, erm, fits, nets, paths, plots, projection, pwl, regions, runtime, train
+from . import book, check, claims, data, erm, fits, nets, paths, plots, projection, prune, pwl, regions, runtime, train
 from .claims import finding, verify
 from .runtime import setup
 
 __version__ = "0.1.0"
 __all__ = [
-    "book", "check", "claims", "data", "erm", "finding", "fits", "nets", "paths", "plots", "projection", "pwl", "regions",
+    "book", "check", "claims", "data", "erm", "finding", "fits", "nets", "paths", "plots", "projection", "prune", "pwl", "regions",
     "runtime", "setup", "train", "verify",
 ]

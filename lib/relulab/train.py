@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import sys
@@ -15,11 +16,14 @@ from tqdm import tqdm
 
 @dataclass
 class History:
-    """Per-epoch training loss, and test accuracy / loss when a test set was given."""
+    """Per-epoch training loss, test accuracy / loss when a test set was given, validation accuracy and the
+    best validation epoch (0-based) when a validation set was given."""
 
     loss: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
 
 def _check_model(model: object, name: str) -> None:
@@ -64,11 +68,17 @@ def train(
     on_epoch: Callable[[int, nn.Module], None] | None = None,
     progress: bool = True,
     desc: str = "training",
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    patience: int | None = None,
 ) -> History:
     """Train `model` in place with mini-batch `optimizer` ("adam", "sgd", "rmsprop") on `loss` ("cross_entropy", "mse").
 
     Batches are drawn from a generator seeded with `seed`, so a run is reproducible.  `params` restricts the
     trained parameters (e.g. only the value network of a gated net).  `on_epoch(epoch, model)` runs after each epoch.
+
+    Early stopping: with a validation set `val` = (X_val, y_val) (classification), the validation accuracy is
+    recorded after every epoch and the model ends in the state of its best validation epoch (the first best);
+    with `patience` as well, training stops once `patience` epochs in a row have not improved on it.
     """
     _check_model(model, "train")
     _check_xy(X, y, "train")
@@ -76,6 +86,17 @@ def train(
         if not isinstance(test, (tuple, list)) or len(test) != 2:
             raise TypeError(f"test must be an (X_test, y_test) pair, got {type(test).__name__}")
         _check_xy(*test, "train(test=...)")
+    if val is not None:
+        if not isinstance(val, (tuple, list)) or len(val) != 2:
+            raise TypeError(f"val must be an (X_val, y_val) pair, got {type(val).__name__}")
+        _check_xy(*val, "train(val=...)")
+        if loss != "cross_entropy":
+            raise ValueError("val (early stopping on validation accuracy) needs loss='cross_entropy'")
+    if patience is not None:
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral):
+            raise TypeError(f"patience must be an int or None, got {type(patience).__name__}")
+        if patience < 1 or val is None:
+            raise ValueError(f"patience must be >= 1 and needs a validation set val, got patience={patience}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
@@ -123,5 +144,14 @@ def train(
         if on_epoch is not None:
             on_epoch(epoch, model)
         bar.set_postfix(loss=f"{hist.loss[-1]:.4f}")
+        if val is not None:
+            with torch.no_grad():
+                hist.val_acc.append((model(val[0]).argmax(1) == val[1]).double().mean().item())
+            if hist.best_epoch is None or hist.val_acc[-1] > hist.val_acc[hist.best_epoch]:
+                hist.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
+            elif patience is not None and epoch - hist.best_epoch >= patience:
+                break
+    if val is not None and hist.best_epoch is not None:
+        model.load_state_dict(best_state)  # the state of the best validation epoch, as the papers report
     model.eval()
     return hist
