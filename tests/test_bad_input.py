@@ -64,6 +64,12 @@ def _rnd() -> regions_nd.RegionsND:
     return regions_nd.regions_nd(fc.mlp([2, 2, 1], seed=0), (-1, 1, -1, 1))
 
 
+def _tables_args() -> tuple:
+    # input, target, events and weights of _tree() on every 4-pixel input, labelled by _lad()
+    X = ladder.all_inputs(4)
+    return ladder.one_hot(X), torch.zeros(16, 3, 1), _lad().events(X), torch.ones(16) / 16
+
+
 def _pwl() -> pwl.PWLNet:
     return pwl.pwl_1d([0.0], [1.0, -1.0], 0.0)
 
@@ -257,6 +263,8 @@ CASES = [
     ("LocallyConnected1d.receptive_field", lambda: local.LocallyConnected1d(1, 2, 4, 2).receptive_field(2), ValueError, "position"),
     ("NodeBatchNorm.eps.nan", lambda: teacher.NodeBatchNorm(NAN), ValueError, "eps"),
     ("NodeBatchNorm.forward.one", lambda: teacher.NodeBatchNorm()(torch.zeros(1, 2)), ValueError, "at least 2"),
+    ("NodeBatchNorm.weights.neg", lambda: teacher.NodeBatchNorm(weights=torch.tensor([1.0, -1.0])), ValueError, "weights"),
+    ("NodeBatchNorm.forward.weights", lambda: teacher.NodeBatchNorm(weights=torch.ones(3))(torch.randn(4, 2)), ValueError, "weights"),
     ("Dense1d.zero", lambda: teacher.Dense1d(0, 2, 4, 1), ValueError, "in_channels"),
     ("Dense1d.type", lambda: teacher.Dense1d(1, 2, 4.0, 1), TypeError, "in_length"),
     ("Dense1d.absurd", lambda: teacher.Dense1d(10**3, 10**3, 10**3, 10**3), ValueError, "parameters"),
@@ -397,8 +405,8 @@ CASES = [
     ("check_parameter_budget.count.neg", lambda: fc.check_parameter_budget(-1, "net"), ValueError, "count"),
     ("check_parameter_budget.what.type", lambda: fc.check_parameter_budget(3, 3), TypeError, "what"),
     ("Dense1d.receptive_field.range", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0).receptive_field(2), ValueError, r"\bt\b"),
-    ("Dense1d.receptive_field.type", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0).receptive_field(0.5), ValueError, r"\bt\b"),
-    ("Dense1d.forward.length", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0)(torch.zeros(1, 2, 5)), ValueError, r"\bx\b.*\(N, 2, 4\)"),
+    ("Dense1d.receptive_field.type", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0).receptive_field(0.5), TypeError, r"\bt\b"),
+    ("Dense1d.forward.length", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0)(torch.zeros(1, 2, 5)), ValueError, r"\bx\b.*\(\*, 2, 4\)"),
     ("Dense1d.forward.type", lambda: teacher.Dense1d(2, 3, 4, 2, seed=0)(None), TypeError, r"\bx\b"),
     # ------------------------------------------------------------ messages name the function that refused
     ("count_paths.what", lambda: enumeration.count_paths(nn.Sequential(nn.Linear(2, 2), nn.GELU(), nn.Linear(2, 1))), TypeError, r"^count_paths\b"),
@@ -419,7 +427,7 @@ CASES = [
     ("check_supported.unknown", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.Hardswish())), TypeError, "not a module path_norm knows how to read as a ReLU DAG"),
     ("check_supported.no_weight", lambda: lifting.check_supported(_no_weight()), ValueError, r"\(Linear\): no weight$"),
     ("random_rescaling.factors.zero", lambda: lifting.random_rescaling(_net(), 0, factors=(1.0, 0.0)), ValueError, "factors"),
-    ("conditional_covariance.a.nan", lambda: projection.conditional_covariance(torch.tensor([1.0, NAN, 0.0]), torch.ones(3), [0, 0, 0], torch.ones(3), 1), ValueError, "values"),
+    ("conditional_covariance.a.nan", lambda: projection.conditional_covariance(torch.tensor([1.0, NAN, 0.0]), torch.ones(3), [0, 0, 0], torch.ones(3), 1), ValueError, r"^a\b"),
     ("conditional_covariance.a.type", lambda: projection.conditional_covariance("a", torch.ones(3), [0, 0, 0], torch.ones(3), 1), TypeError, r"^a\b"),
     ("reformulated_backward.Pbs.nan", lambda: projection.reformulated_backward([torch.full((2, 2), NAN)], [torch.ones(2, 2)], [torch.ones(2, 2)]), ValueError, r"^Pbs\b"),
     ("pieces_1d.what", lambda: regions.pieces_1d(fc.mlp([1, 2, 2], seed=0), 0.0, 1.0), ValueError, r"^pieces_1d needs a net with one output, got 2$"),
@@ -629,10 +637,16 @@ CASES = [
     ("independence_gap.float", lambda: projection.independence_gap([0.5, 1.0], [0, 1], [0, 0], torch.ones(2)), TypeError, "code"),
     ("independence_gap.empty", lambda: projection.independence_gap([], [], [], torch.ones(0)), ValueError, "empty"),
     ("conditional_covariance.shape", lambda: projection.conditional_covariance(torch.ones(3, 2), torch.ones(3, 3), [0, 0, 0], torch.ones(3), 1), ValueError, "b"),
-    ("conditional_covariance.nan", lambda: projection.conditional_covariance(torch.ones(3), torch.tensor([1.0, NAN, 0.0]), [0, 0, 0], torch.ones(3), 1), ValueError, "values"),
-    ("ladder_report.net.type", lambda: projection.ladder_report("net", _lad(), ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "net"),
-    ("ladder_report.teacher.type", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), "teacher", ladder.all_inputs(4), torch.ones(16) / 16), TypeError, "teacher"),
-    ("ladder_report.weights.shape", lambda: projection.ladder_report(teacher.TreeNet(2, 4, [4, 3], [2, 2]), _lad(), ladder.all_inputs(4), torch.ones(15) / 15), ValueError, "weights"),
+    ("conditional_covariance.nan", lambda: projection.conditional_covariance(torch.ones(3), torch.tensor([1.0, NAN, 0.0]), [0, 0, 0], torch.ones(3), 1), ValueError, r"^b\b"),
+    ("conditional_mean.values.numpy", lambda: projection.conditional_mean(np.ones(3), [0, 0, 0], torch.ones(3), 1), TypeError, "torch.as_tensor"),
+    ("beta_expansion.sizes", lambda: projection.beta_expansion([torch.ones(3, 2), torch.ones(1, 3)], [torch.ones(3, 2), torch.ones(2, 3)], torch.ones(2), 1), ValueError, "same input and output"),
+    ("marginal_tables.net.type", lambda: projection.marginal_tables("net", *_tables_args()), TypeError, "net"),
+    ("marginal_tables.events.count", lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], _tables_args()[2][:2], _tables_args()[3]), ValueError, "events"),
+    ("marginal_tables.events.shape", lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], [np.zeros((16, 3), dtype=int)] * 3, _tables_args()[3]), ValueError, r"events\[0\]"),
+    ("marginal_tables.events.empty", lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], [z + (z == 0) for z in _tables_args()[2]], _tables_args()[3]), ValueError, "zero mass"),
+    ("marginal_tables.weights.shape", lambda: projection.marginal_tables(_tree(), *_tables_args()[:3], torch.ones(15)), ValueError, "weights"),
+    ("marginal_tables.x.numpy", lambda: projection.marginal_tables(_tree(), np.zeros((16, 2, 4)), *_tables_args()[1:]), TypeError, "x"),
+    ("conditions.tables.type", lambda: projection.conditions({}, ladder.all_inputs(4), _tables_args()[2], torch.ones(16)), TypeError, "tables"),
     # ------------------------------------------------------------ regions_nd, lattice, piece_counts
     ("regions_nd.type", lambda: regions_nd.regions_nd("net", (0, 1) * 3), TypeError, "^model"),
     ("regions_nd.dim", lambda: regions_nd.regions_nd(fc.mlp([1, 2, 1], seed=0), (0, 1)), ValueError, "^model must map"),
@@ -812,7 +826,8 @@ def test_bad_input_is_refused(call, exc, match):
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
 CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit", "Cell",
-              "RegionsND", "ZonotopeCounts", "LatticeFormula", "WangSunForm", "NTKSplit"}
+              "RegionsND", "ZonotopeCounts", "LatticeFormula", "WangSunForm", "NTKSplit", "BetaExpansion",
+              "Conditions", "EdgeStatistics", "StudentTables"}
 
 
 def test_every_public_function_has_a_case():

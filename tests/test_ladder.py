@@ -110,3 +110,11 @@ def test_dense_layer_sees_everything_and_bn_refuses_batch_of_one():
         NodeBatchNorm()(torch.randn(1, 3))
     with pytest.raises(ValueError, match="eps"):
         NodeBatchNorm(-1.0)
+
+
+def test_weighted_batch_norm_equals_the_repeated_batch():
+    # integer weights = multiplicities: weighted statistics are those of the batch with repeated rows
+    g = torch.Generator().manual_seed(0)
+    x, counts = torch.randn(5, 3, generator=g), torch.tensor([1, 3, 2, 1, 4])
+    out = NodeBatchNorm(weights=counts.double())(x)
+    assert torch.allclose(out.repeat_interleave(counts, dim=0), NodeBatchNorm()(x.repeat_interleave(counts, dim=0)), atol=1e-12)

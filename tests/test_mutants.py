@@ -15,9 +15,7 @@ import torch
 from torch import nn
 
 from relulab import claims, erm, projection as pj, regions as R
-from relulab.data.ladder import all_inputs, ladder, random_distribution
 from relulab.nets import mlp
-from relulab.nets.teacher import TreeNet
 from relulab.paths import enumeration
 from relulab.paths.lifting import global_prune, random_rescaling
 from relulab.paths.npk import npk_from_gates
@@ -144,19 +142,6 @@ def test_bn_projector_zero_weights_and_constant_f():
 def test_vertices_of_points_on_a_line():
     P = np.array([[0.0], [2.0], [1.0], [-1.0]])  # one column: the hull is [-1, 2]
     assert pj.vertices(P).tolist() == [False, True, False, True]
-
-
-def test_reformulation_exact_for_a_three_level_injective_teacher():
-    # three levels: the backward pass of a middle layer reads the layer above (a 2-level net cannot tell l+1 from l-1)
-    X = all_inputs(8)
-    p = torch.tensor(random_distribution(len(X), seed=0))
-    teacher = ladder(8, [None, None, None], seed=0)
-    net = TreeNet(2, 8, [2, 2, teacher.m[-1]], [2, 2, 2], seed=0)
-    r = pj.ladder_report(net, teacher, X, p)
-    assert {"F", "G", "F_local", "G_local", "dW_pipe", "dW_autograd", "stats", "focus", "broadness"} <= set(r)
-    for l in range(2):
-        for s in range(len(r["G"][l])):
-            assert close(r["G_local"][l][s], r["G"][l][s])
 
 
 # ---------------------------------------------------------------- regions
@@ -576,13 +561,6 @@ def test_independence_gap_uses_the_sample_weights():
     # P(code | coarse) = (0.3, 0.7); P(code | fine=0) = (0.25, 0.75); P(code | fine=1) = (1/3, 2/3)
     ref = max(0.5 * (abs(0.25 - 0.3) + abs(0.75 - 0.7)), 0.5 * (abs(1 / 3 - 0.3) + abs(2 / 3 - 0.7)))
     assert abs(pj.independence_gap(code, fine, coarse, w) - ref) <= 1e-12
-
-
-def test_projection_functions_accept_numpy_like_tensors():
-    g = np.random.default_rng(0)
-    v, w = g.standard_normal((6, 2)), np.full(6, 1 / 6)
-    z = [0, 1, 0, 1, 0, 1]
-    assert close(pj.conditional_mean(v, z, w, 2), pj.conditional_mean(torch.from_numpy(v), z, torch.from_numpy(w), 2))
 
 
 def test_zero_mass_message_lists_the_empty_events():

@@ -39,7 +39,7 @@ def test_locally_connected_matches_loop(kernel, stride):
 def test_locally_connected_bad_input():
     with pytest.raises(ValueError, match="kernel_size"):
         LocallyConnected1d(1, 1, 3, 4)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="out_channels"):
         LocallyConnected1d(1, 0, 3, 2)
     layer = LocallyConnected1d(2, 3, 6, 2)
     with pytest.raises(ValueError, match="shape"):

@@ -13,16 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .. import check
+
 # Exact enumeration beyond ~1M inputs would make every conditional mean in the book a multi-GB table.
 MAX_ENUMERATION = 2**20
-
-
-def _check_int(name: str, v: object, low: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v < low:
-        raise ValueError(f"{name} must be >= {low}, got {v}")
-    return int(v)
 
 
 def _check_symbols(name: str, X: object, values: int, ndim: int = 2) -> np.ndarray:
@@ -47,7 +41,7 @@ def _check_symbols(name: str, X: object, values: int, ndim: int = 2) -> np.ndarr
 
 def all_inputs(length: int, values: int = 2) -> np.ndarray:
     """Every string of `length` symbols in {0..values-1}, one per row, in lexicographic order."""
-    length, values = _check_int("length", length), _check_int("values", values, 2)
+    length, values = check.integer("length", length, low=1), check.integer("values", values, low=2)
     count = values**length
     if count > MAX_ENUMERATION:
         raise ValueError(f"{values}^{length} = {count} inputs is above the enumeration limit {MAX_ENUMERATION}")
@@ -71,12 +65,11 @@ def product_distribution(X: np.ndarray, p_one: np.ndarray) -> np.ndarray:
 
 def random_distribution(n: int, *, seed: int, concentration: float = 1.0) -> np.ndarray:
     """A random probability vector over n items (Dirichlet), every entry positive: a correlated input law."""
-    n = _check_int("n", n)
+    n = check.integer("n", n, low=1)
     if n > MAX_ENUMERATION:
         raise ValueError(f"n = {n} items is above the enumeration limit {MAX_ENUMERATION}")
-    if not 0 < concentration < float("inf"):
-        raise ValueError(f"concentration must be finite and > 0, got {concentration}")
-    p = np.random.default_rng(seed).dirichlet(np.full(n, concentration))
+    concentration = check.real("concentration", concentration, low=0.0, open_low=True)
+    p = np.random.default_rng(check.seed(seed)).dirichlet(np.full(n, concentration))
     p = np.maximum(p, 1e-12)  # keep every input in the support so that every event has positive mass
     return p / p.sum()
 
@@ -132,7 +125,8 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
     An injective level has ``m_l ** fan_in`` events (a random bijection of the children's joint events); a lossy one
     is a random map onto ``events[l]`` values that hits every value (so that every event has positive probability).
     """
-    length, fan_in, values = _check_int("length", length), _check_int("fan_in", fan_in, 2), _check_int("values", values, 2)
+    length, fan_in = check.integer("length", length, low=1), check.integer("fan_in", fan_in, low=2)
+    values, seed = check.integer("values", values, low=2), check.seed(seed)
     if not isinstance(events, (list, tuple)) or len(events) == 0:
         raise ValueError("events must be a non-empty list (one entry per level above the pixels)")
     if fan_in ** len(events) != length:
@@ -148,7 +142,7 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
             mk = joint
             rows = [rng.permutation(joint) for _ in range(n_regions)]
         else:
-            mk = _check_int(f"events[{l}]", e)
+            mk = check.integer(f"events[{l}]", e, low=1)
             if mk > joint:
                 raise ValueError(f"events[{l}] = {mk} exceeds the {joint} joint events of the children")
             # surjective: a permutation of (0..mk-1 once each, then random values), so no event is empty
@@ -160,7 +154,7 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
 
 def one_hot(X: np.ndarray | torch.Tensor, values: int = 2) -> torch.Tensor:
     """(N, L) symbols -> (N, values, L) one-hot float tensor: the student's input, so that bottom F = I."""
-    values = _check_int("values", values, 2)
+    values = check.integer("values", values, low=2)
     X = torch.as_tensor(_check_symbols("X", X, values), dtype=torch.long)
     return torch.nn.functional.one_hot(X, values).permute(0, 2, 1).to(torch.get_default_dtype())
 
@@ -176,7 +170,7 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
         raise ValueError("groups must be disjoint, non-empty lists of pixel positions inside X")
     if max(len(g) for g in groups) > 20:
         raise ValueError(f"groups of more than 20 pixels would need tables of 2^{max(len(g) for g in groups)} entries")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check.seed(seed))
     out = []
     for g in groups:
         n = 2 ** len(g)
@@ -190,7 +184,7 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
 
 def pattern_index(X: np.ndarray, positions: object, values: int = 2) -> np.ndarray:
     """An integer code of each row's pattern on `positions` (mixed radix): group samples by the exact x_alpha."""
-    values = _check_int("values", values, 2)
+    values = check.integer("values", values, low=2)
     X = _check_symbols("X", X, values)
     pos = list(positions)
     if not pos or min(pos) < 0 or max(pos) >= X.shape[1]:

@@ -7,12 +7,18 @@ import math
 import torch
 from torch import nn
 
+from .. import check
+
+# The same limit as relulab.nets.fc: beyond it a size is a mistake, not a model.
+MAX_PARAMETERS = 10**9
+
 
 class LocallyConnected1d(nn.Module):
     """A locally connected layer on 1-D inputs: a convolution without weight sharing.
 
     Input ``(N, C_in, L_in)``; output position ``t`` sees the window ``[t*stride, t*stride + kernel_size)``
-    of every input channel through its own weights ``weight[t]`` of shape ``(C_out, C_in * kernel_size)``.
+    of every input channel through its own weights ``weight[t]`` of shape ``(C_out, C_in * kernel_size)``
+    (channel-major: feature ``c * kernel_size + i`` is channel c at window offset i).
     With ``stride == kernel_size`` the receptive fields are disjoint, with ``stride < kernel_size`` they overlap.
     """
 
@@ -28,43 +34,30 @@ class LocallyConnected1d(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        stride = kernel_size if stride is None else stride
-        for name, v in dict(
-            in_channels=in_channels, out_channels=out_channels, in_length=in_length, kernel_size=kernel_size, stride=stride
-        ).items():
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-            if v <= 0:
-                raise ValueError(f"{name} must be positive, got {v}")
-        if kernel_size > in_length:
-            raise ValueError(f"kernel_size ({kernel_size}) is larger than in_length ({in_length})")
-        from .fc import check_parameter_budget
-
-        n_out = (in_length - kernel_size) // stride + 1
-        check_parameter_budget(n_out * out_channels * (in_channels * kernel_size + 1), "LocallyConnected1d")
+        in_channels = check.integer("in_channels", in_channels, low=1)
+        out_channels = check.integer("out_channels", out_channels, low=1)
+        in_length = check.integer("in_length", in_length, low=1)
+        kernel_size = check.integer("kernel_size", kernel_size, low=1, high=in_length)
+        stride = kernel_size if stride is None else check.integer("stride", stride, low=1)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.in_length, self.kernel_size, self.stride = in_length, kernel_size, stride
         self.out_length = (in_length - kernel_size) // stride + 1
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
         fan_in = in_channels * kernel_size
+        count = self.out_length * out_channels * (fan_in + 1)
+        check.within_budget("LocallyConnected1d", count, MAX_PARAMETERS, what="parameters")
+        gen = torch.Generator().manual_seed(check.seed(seed)) if seed is not None else None
         w = torch.randn(self.out_length, out_channels, fan_in, generator=gen) * math.sqrt(2.0 / fan_in)
         self.weight = nn.Parameter(w)
         self.bias = nn.Parameter(0.1 * torch.randn(self.out_length, out_channels, generator=gen)) if bias else None
 
     def receptive_field(self, t: int) -> range:
         """The input positions that output position `t` sees."""
-        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.out_length:
-            raise ValueError(f"t must be an output position, an int in [0, {self.out_length}), got {t!r}")
+        t = check.integer("t (an output position)", t, low=0, high=self.out_length - 1)
         return range(t * self.stride, t * self.stride + self.kernel_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply each position's own weights to its window."""
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(f"x must be a floating-point torch.Tensor, got {getattr(x, 'dtype', type(x).__name__)}")
-        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.in_length:
-            raise ValueError(
-                f"expected input of shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}"
-            )
+        x = check.tensor("x", x, shape=(None, self.in_channels, self.in_length), finite=False)
         # windows: (N, C_in, L_out, k) -> (N, L_out, C_in * k), matching the weight layout
         win = x.unfold(2, self.kernel_size, self.stride).permute(0, 2, 1, 3).reshape(x.shape[0], self.out_length, -1)
         out = torch.einsum("ntf,tof->not", win, self.weight.to(win.dtype))

@@ -8,32 +8,45 @@ gradient g of the squared loss with respect to the pre-activation (Tian's "gradi
 
 from __future__ import annotations
 
-import numbers
-
 import torch
 from torch import nn
 
-from .local import LocallyConnected1d
+from .. import check
+from .local import MAX_PARAMETERS, LocallyConnected1d
 
 
 class NodeBatchNorm(nn.Module):
-    """Batch Norm without affine parameters, each node (channel, position) normalised over the batch, biased variance.
+    """Batch Norm without affine parameters, each node (channel, position) normalised over the batch.
 
-    ``eps = 0`` by default: the setting in which Tian's Theorem 5 (backward = projection) is exact.
+    Biased variance and ``eps = 0`` by default: the setting in which Tian's Theorem 5 (backward = projection) is
+    exact.  With sample ``weights`` (fixed, one per row of the batch) the mean and variance are weighted: the batch
+    is then a whole population, each input counted with its probability.
     """
 
-    def __init__(self, eps: float = 0.0) -> None:
+    def __init__(self, eps: float = 0.0, weights: torch.Tensor | None = None) -> None:
         super().__init__()
-        if not eps >= 0:
-            raise ValueError(f"eps must be >= 0, got {eps}")
-        self.eps = float(eps)
+        self.eps = check.real("eps", eps, low=0.0)
+        if weights is not None:
+            weights = check.tensor("weights", weights, ndim=1)
+            if (weights < 0).any() or weights.sum() <= 0:
+                raise ValueError("weights must be non-negative and not all zero")
+            weights = weights / weights.sum()
+        self.weights = weights
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalise every node over dimension 0."""
-        if x.shape[0] < 2:
-            raise ValueError(f"batch norm needs a batch of at least 2 samples, got {x.shape[0]}")
-        mu = x.mean(0, keepdim=True)
-        var = ((x - mu) ** 2).mean(0, keepdim=True)
+        """Normalise every node over dimension 0 (under the weights, if any)."""
+        x = check.tensor("x", x, finite=False)
+        if x.dim() == 0 or x.shape[0] < 2:
+            raise ValueError(f"batch norm needs a batch of at least 2 samples, got shape {tuple(x.shape)}")
+        if self.weights is None:
+            mu = x.mean(0, keepdim=True)
+            var = ((x - mu) ** 2).mean(0, keepdim=True)
+        else:
+            if self.weights.shape[0] != x.shape[0]:
+                raise ValueError(f"x has {x.shape[0]} rows but the batch norm holds {self.weights.shape[0]} weights")
+            w = self.weights.to(x.dtype).reshape((-1,) + (1,) * (x.dim() - 1))
+            mu = (w * x).sum(0, keepdim=True)
+            var = (w * (x - mu) ** 2).sum(0, keepdim=True)
         return (x - mu) / torch.sqrt(var + self.eps)
 
 
@@ -45,33 +58,25 @@ class Dense1d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, in_length: int, out_length: int, *, seed: int | None = None) -> None:
         super().__init__()
-        for name, v in dict(in_channels=in_channels, out_channels=out_channels, in_length=in_length, out_length=out_length).items():
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-            if v <= 0:
-                raise ValueError(f"{name} must be positive, got {v}")
-        from .fc import check_parameter_budget
-
-        check_parameter_budget(out_length * out_channels * in_channels * in_length, "Dense1d")
-        self.in_channels, self.out_channels, self.in_length, self.out_length = in_channels, out_channels, in_length, out_length
-        self.kernel_size, self.stride = in_length, 0
-        gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        fan_in = in_channels * in_length
-        self.weight = nn.Parameter(torch.randn(out_length, out_channels, fan_in, generator=gen) * (2.0 / fan_in) ** 0.5)
+        sizes = dict(in_channels=in_channels, out_channels=out_channels, in_length=in_length, out_length=out_length)
+        sizes = {k: check.integer(k, v, low=1) for k, v in sizes.items()}
+        self.in_channels, self.out_channels = sizes["in_channels"], sizes["out_channels"]
+        self.in_length, self.out_length = sizes["in_length"], sizes["out_length"]
+        fan_in = self.in_channels * self.in_length
+        check.within_budget("Dense1d", self.out_length * self.out_channels * fan_in, MAX_PARAMETERS, what="parameters")
+        self.kernel_size, self.stride = self.in_length, 0
+        gen = torch.Generator().manual_seed(check.seed(seed)) if seed is not None else None
+        self.weight = nn.Parameter(torch.randn(self.out_length, self.out_channels, fan_in, generator=gen) * (2.0 / fan_in) ** 0.5)
         self.bias = None
 
     def receptive_field(self, t: int) -> range:
         """All input positions."""
-        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < self.out_length:
-            raise ValueError(f"t must be an output position, an int in [0, {self.out_length}), got {t!r}")
+        check.integer("t (an output position)", t, low=0, high=self.out_length - 1)
         return range(self.in_length)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """out[n, o, t] = sum over (c, s) of weight[t, o, c*L+s] x[n, c, s]."""
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-            raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 3 or x.shape[1] != self.in_channels or x.shape[2] != self.in_length:
-            raise ValueError(f"x must have shape (N, {self.in_channels}, {self.in_length}), got {tuple(x.shape)}")
+        x = check.tensor("x", x, shape=(None, self.in_channels, self.in_length), finite=False)
         return torch.einsum("nf,tof->not", x.reshape(x.shape[0], -1), self.weight)
 
 
@@ -98,12 +103,14 @@ class TreeNet(nn.Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        strides = list(kernel_sizes) if strides is None else list(strides)
-        if not (len(widths) == len(kernel_sizes) == len(strides)) or len(widths) == 0:
+        widths, kernel_sizes = check.integers("widths", widths), check.integers("kernel_sizes", kernel_sizes)
+        strides = list(kernel_sizes) if strides is None else check.integers("strides", strides)
+        if not (len(widths) == len(kernel_sizes) == len(strides)):
             raise ValueError(
                 f"widths, kernel_sizes and strides must have the same non-zero length, got {len(widths)}, "
                 f"{len(kernel_sizes)}, {len(strides)}"
             )
+        seed = None if seed is None else check.seed(seed)
         self.layers = nn.ModuleList()
         c, length = in_channels, in_length
         for l, (w, k, s) in enumerate(zip(widths, kernel_sizes, strides)):
@@ -111,14 +118,12 @@ class TreeNet(nn.Module):
             self.layers.append(layer)
             c, length = w, layer.out_length
         self.batch_norm = batch_norm
-        self.bns = nn.ModuleList(
-            [NodeBatchNorm(eps) if (batch_norm and (l < len(widths) - 1 or bn_top)) else nn.Identity() for l in range(len(widths))]
-        )
+        norm = [batch_norm and (l < len(widths) - 1 or bn_top) for l in range(len(widths))]
+        self.bns = nn.ModuleList([NodeBatchNorm(eps) if on else nn.Identity() for on in norm])
 
     def densify(self, index: int, *, seed: int | None = None) -> "TreeNet":
         """Replace layer `index` by a fully connected :class:`Dense1d` of the same shape (in place); returns self."""
-        if not 0 <= index < len(self.layers):
-            raise ValueError(f"index must be in [0, {len(self.layers)}), got {index}")
+        index = check.integer("index", index, low=0, high=len(self.layers) - 1)
         old = self.layers[index]
         self.layers[index] = Dense1d(old.in_channels, old.out_channels, old.in_length, old.out_length, seed=seed)
         return self
@@ -135,29 +140,25 @@ class TreeNet(nn.Module):
 
     def edge_weight(self, layer: int, t: int, s: int) -> torch.Tensor:
         """W_{beta alpha}: (n_child, n_parent) weights from child position s of layer-1 into parent position t."""
-        if isinstance(layer, bool) or not isinstance(layer, numbers.Integral) or not 0 <= layer < len(self.layers):
-            raise ValueError(f"layer must be an int in [0, {len(self.layers)}), got {layer!r}")
+        layer = check.integer("layer", layer, low=0, high=len(self.layers) - 1)
         lay = self.layers[layer]
         window = list(lay.receptive_field(t))
         if s not in window:
             raise ValueError(f"position {s} is not in the window of output {t} of layer {layer}")
-        i = window.index(s)
-        k = len(window)
-        # LocallyConnected1d flattens a window as channel-major: feature index = c * k + i
-        return lay.weight[t][:, i::k].T
+        # the weights flatten a window channel-major: feature index = c * k + i
+        return lay.weight[t][:, window.index(s) :: len(window)].T
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The output (N, widths[-1], L_top): ReLU after every layer but the last."""
         return self._run(x)[-1]["post"]
 
     def _run(self, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
-        n_layers = len(self.layers)
         out: list[dict[str, torch.Tensor]] = []
         h = x
         for l, (layer, bn) in enumerate(zip(self.layers, self.bns)):
             lin = layer(h)
             raw = bn(lin)
-            top = l == n_layers - 1
+            top = l == len(self.layers) - 1
             gate = torch.ones_like(raw) if top else (raw > 0).to(raw.dtype)
             h = raw if top else raw * gate
             out.append({"lin": lin, "raw": raw, "gate": gate.detach(), "post": h})
@@ -170,19 +171,15 @@ class TreeNet(nn.Module):
         which gives the per-sample gradient when there is no Batch Norm).  ``lin`` is the linear map's output (before BN)
         and ``g_lin`` its negative gradient.
         """
-        n_layers = len(self.layers)
         out = self._run(x)
         h = out[-1]["post"]
         if target is None:
             return [{k: v.detach() for k, v in d.items()} for d in out]
-        if target.shape != h.shape:
-            raise ValueError(f"target must have the output's shape {tuple(h.shape)}, got {tuple(target.shape)}")
-        if weights is not None and (not isinstance(weights, torch.Tensor) or weights.shape != (h.shape[0],)):
-            raise ValueError(f"weights must be a tensor of shape ({h.shape[0]},), one per sample, got "
-                             f"{tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights).__name__}")
-        w = torch.ones(h.shape[0]) if weights is None else weights
+        target = check.tensor("target", target, shape=tuple(h.shape))
+        w = torch.ones(h.shape[0]) if weights is None else check.tensor("weights", weights, shape=(h.shape[0],))
         loss = (w.reshape(-1, 1, 1) * 0.5 * (target - h) ** 2).sum()
         grads = torch.autograd.grad(loss, [d["raw"] for d in out] + [d["lin"] for d in out])
+        n_layers = len(out)
         for l, d in enumerate(out):
             d["g"], d["g_lin"] = -grads[l], -grads[n_layers + l]
         return [{k: v.detach() for k, v in d.items()} for d in out]
