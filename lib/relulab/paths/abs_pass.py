@@ -20,6 +20,7 @@ from torch import fx, nn
 import torch.nn.functional as F
 
 from . import graph as G
+from . import tiles as T
 
 Params = dict[str, tuple[torch.Tensor, torch.Tensor | None]]
 
@@ -166,7 +167,7 @@ def adaptive(x: torch.Tensor, spec: dict, q: float, as_sum: bool) -> torch.Tenso
     return out
 
 
-def first_input(step: G.Step, env: dict) -> torch.Tensor:
+def first_input(step: G.Step, env: dict):
     """The value of the first argument of a step (its signal)."""
     node = step.node
     if node.args:
@@ -174,12 +175,44 @@ def first_input(step: G.Step, env: dict) -> torch.Tensor:
     return G.resolve(next(iter(node.kwargs.values())), env)
 
 
+def _full_env(node: fx.Node, env: dict) -> dict:
+    """env with the node's tiled inputs replaced by full tensors (for operations that need the whole map)."""
+    local = dict(env)
+    for n in node.all_input_nodes:
+        if isinstance(env.get(n), T.Tiled):
+            local[n] = T.full(env[n])
+    return local
+
+
+def _per_channel(x, a: torch.Tensor, c: torch.Tensor | None):
+    """a*x (+ c) per channel (dim 1), on a tiled or full map."""
+    data = x.data if isinstance(x, T.Tiled) else x
+    view = (1, -1) + (1,) * (data.dim() - 2)
+    out = data * a.view(view) if c is None else data * a.view(view) + c.view(view)
+    return x.with_data(out) if isinstance(x, T.Tiled) else out
+
+
+def _times(x, f: float):
+    return x.with_data(x.data * f) if isinstance(x, T.Tiled) else x * f
+
+
+def _layer(s: G.Step, x, w: torch.Tensor, b: torch.Tensor | None):
+    m = s.module
+    if isinstance(x, T.Tiled) and isinstance(m, (nn.Conv1d, nn.Conv2d)) and len(x.maps) == w.dim() - 2:
+        r = T.conv(x, w, b, m.stride, m.padding, m.dilation, m.groups)
+        if r is not None:
+            return r
+    return apply_layer(m, T.full(x), w, b)
+
+
 def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
-        max_pool: str = "sum") -> list[torch.Tensor]:
+        max_pool: str = "sum", tiled: bool = True) -> list[torch.Tensor]:
     """The outputs of the |theta|^q net on one all-ones input (batch of one), given abs parameters by module name.
 
+    ``tiled`` stores maps once per distinct row (:mod:`relulab.paths.tiles`; same values, less work).
     ``max_pool="max"`` keeps max-pools as maxima: the wrong transform, kept as a negative control.
     """
+    tiled = tiled and max_pool == "sum"
     fused = _fusable(plan) if max_pool == "sum" else {}
     fused_into = {v: k for k, v in fused.items()}
     device = next((w.device for w, _ in params.values()), torch.device("cpu"))
@@ -187,7 +220,8 @@ def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
     for s in plan.steps:
         node, kind = s.node, s.kind
         if kind == "input":
-            env[node] = torch.ones((1, *input_shape), dtype=torch.float64, device=device)
+            env[node] = T.ones(input_shape, device) if tiled else \
+                torch.ones((1, *input_shape), dtype=torch.float64, device=device)
         elif kind == "layer":
             w, b = params[str(node.target)]
             if node in fused_into:  # fold the BN that alone reads this conv: |a||W|, |a||b| + |c|
@@ -196,25 +230,28 @@ def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
                 b = c if b is None else a * b + c
             if node.kwargs or len(node.args) != 1:
                 raise ValueError(f"{s.where}: called with extra arguments; not supported")
-            env[node] = apply_layer(s.module, first_input(s, env), w, b)
+            env[node] = _layer(s, first_input(s, env), w, b)
         elif kind == "bn":
             x = first_input(s, env)
-            if node in fused:
-                env[node] = x
-                continue
-            a, c = params[str(node.target)]
-            view = (1, -1) + (1,) * (x.dim() - 2)
-            env[node] = x * a.view(view) + c.view(view)
+            env[node] = x if node in fused else _per_channel(x, *params[str(node.target)])
         elif kind == "relu":
             env[node] = first_input(s, env)  # every value is >= 0: ReLU is the identity
         elif kind == "maxpool":
             x, spec = G.pool_spec(s, env)
-            env[node] = _max_as_max(x, spec) if max_pool == "max" else window_sum(x, spec, s.where)
+            r = None
+            if isinstance(x, T.Tiled) and len(x.maps) == spec["dims"]:
+                r = T.window_sum(x, spec["kernel_size"], spec.get("stride"), spec.get("padding", 0),
+                                 spec.get("dilation", 1), bool(spec.get("ceil_mode")))
+            if r is None:
+                x = T.full(x)
+                r = _max_as_max(x, spec) if max_pool == "max" else window_sum(x, spec, s.where)
+            env[node] = r
         elif kind == "avgpool":
             x, spec = G.pool_spec(s, env)
-            env[node] = average(x, spec, q)
+            r = T.average(x, spec, q) if isinstance(x, T.Tiled) and len(x.maps) == spec["dims"] else None
+            env[node] = r if r is not None else average(T.full(x), spec, q)
         elif kind in ("adaptive_avg", "adaptive_max"):
-            x, spec = G.pool_spec(s, env)
+            x, spec = G.pool_spec(s, _full_env(node, env))
             if kind == "adaptive_max" and max_pool == "max":
                 pool = F.adaptive_max_pool1d if spec["dims"] == 1 else F.adaptive_max_pool2d
                 env[node] = pool(x, spec["output_size"])
@@ -222,27 +259,39 @@ def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
                 env[node] = adaptive(x, spec, q, as_sum=kind == "adaptive_max")
         elif kind == "reduce":
             x, dims, keep = G.reduce_dims(s, env)
-            y = x.sum(dims, keepdim=keep)
             n = math.prod(x.shape[d] for d in dims)
-            env[node] = y if s.info["op"] == "sum" else y * (1.0 / n) ** q
+            y = T.spatial_sum(x, dims, keep) if isinstance(x, T.Tiled) else x.sum(dims, keepdim=keep)
+            env[node] = y if s.info["op"] == "sum" else _times(y, (1.0 / n) ** q)
         elif kind == "add":
             a, c = G.add_operands(s, env)
-            env[node] = a + c
+            env[node] = T.add(a, c)
         elif kind == "shift":
             x, _, c = G.shift_operands(s, env)
-            env[node] = x + abs(c) ** q
+            env[node] = x.with_data(x.data + abs(c) ** q) if isinstance(x, T.Tiled) else x + abs(c) ** q
         elif kind == "scale":
             x, c = G.scale_operands(s, env)
-            env[node] = x * abs(c) ** q
+            env[node] = _times(x, abs(c) ** q)
         elif kind == "reindex":
             G.check_cat(s, env)
             x = first_input(s, env)
-            env[node] = x if s.info.get("identity") else (s.module(x) if s.module is not None else G.run_meta(node, env))
+            if s.info.get("identity"):
+                env[node] = x
+            elif node.target in G.CAT_FUNCTIONS and _cat_dim(s, env) == 1:
+                env[node] = T.cat_channels(G.resolve(node.args[0], env))
+            else:
+                local = _full_env(node, env)
+                env[node] = s.module(local[node.args[0]]) if s.module is not None else G.run_meta(node, local)
         elif kind == "meta":
-            env[node] = G.run_meta(node, env)
+            env[node] = G.run_meta(node, env if node.op == "call_method" and node.target in G.META_METHODS
+                                   else _full_env(node, env))
         elif kind == "output":
-            return G.output_tensors(s, env)
+            return [T.full(t) for t in G.output_tensors(s, _full_env(node, env))]
     raise AssertionError("a traced graph ends with its output node")
+
+
+def _cat_dim(step: G.Step, env: dict) -> int:
+    b = G.bind(G.resolve(step.node.args, env), G.resolve(step.node.kwargs, env), ("tensors", "dim"))
+    return b.get("dim", 0) % b["tensors"][0].dim()
 
 
 def _max_as_max(x: torch.Tensor, spec: dict) -> torch.Tensor:

@@ -348,7 +348,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     if t in POOL_FUNCTIONS:
         kind, dims, names = POOL_FUNCTIONS[t]
         kind = {"max": "maxpool", "avg": "avgpool"}.get(kind, kind)
-        bound = _bind(node.args, node.kwargs, names)
+        bound = bind(node.args, node.kwargs, names)
         if bound.get("return_indices"):
             return kind, {}, "return_indices=True is not supported", False
         return kind, {"names": names, "dims": dims}, None, False
@@ -357,7 +357,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     if t in CAT_FUNCTIONS or t in REINDEX_FUNCTIONS:
         return "reindex", {}, None, False
     if t in DROPOUT_FUNCTIONS:
-        bound = _bind(node.args, node.kwargs, ("input", "p", "training", "inplace"))
+        bound = bind(node.args, node.kwargs, ("input", "p", "training", "inplace"))
         if bound.get("training", True):
             return "reindex", {}, ("dropout in training mode is random (pass training=self.training and call "
                                    "model.eval())"), False
@@ -378,7 +378,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     return "meta", {}, WHY_FUNCTION.get(name.rstrip("_"), f"'{name}' is not a ReLU-DAG operation"), True
 
 
-def _bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
+def bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
     """Positional and keyword arguments of a call as one dict by parameter name (defaults left out)."""
     out = dict(zip(names, args))
     out.update(kwargs)
@@ -386,7 +386,7 @@ def _bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
 
 
 def _clamp(node: fx.Node, names: tuple[str, ...]) -> tuple[str, dict, str | None, bool]:
-    b = _bind(node.args, node.kwargs, names)
+    b = bind(node.args, node.kwargs, names)
     lo, hi = b.get("min"), b.get("max")
     if hi is None and _is_number(lo) and lo == 0:
         return "relu", {}, None, False  # clamp(min=0) is ReLU
@@ -394,7 +394,7 @@ def _clamp(node: fx.Node, names: tuple[str, ...]) -> tuple[str, dict, str | None
 
 
 def _add(node: fx.Node, ins: list, sign: int) -> tuple[str, dict, str | None, bool]:
-    b = _bind(node.args, node.kwargs, ("input", "other", "alpha"))
+    b = bind(node.args, node.kwargs, ("input", "other", "alpha"))
     if b.get("alpha", 1) != 1:
         return "add", {}, "add/sub with alpha != 1 is not supported (scale one operand instead)", True
     if len(ins) == 2:
@@ -409,7 +409,7 @@ def _add(node: fx.Node, ins: list, sign: int) -> tuple[str, dict, str | None, bo
 def _scale(node: fx.Node, ins: list, divide: bool) -> tuple[str, dict, str | None, bool]:
     if len(ins) != 1:
         return "scale", {}, "multiplies or divides two signals (gating, attention): not a ReLU DAG", True
-    b = _bind(node.args, node.kwargs, ("input", "other"))
+    b = bind(node.args, node.kwargs, ("input", "other"))
     if divide and b.get("other") is ins[0]:
         return "scale", {}, "divides by a signal: not a ReLU DAG", True
     const = "other" if b.get("input") is ins[0] else "input"
@@ -453,7 +453,7 @@ def pool_spec(step: Step, env: dict) -> tuple[torch.Tensor, dict]:
         spec["dims"] = 1 if isinstance(m, (nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d,
                                            nn.AdaptiveMaxPool1d)) else 2
         return x, spec
-    b = _bind(resolve(node.args, env), resolve(node.kwargs, env), step.info["names"])
+    b = bind(resolve(node.args, env), resolve(node.kwargs, env), step.info["names"])
     x = b.pop("input")
     b.pop("return_indices", None)
     b["dims"] = step.info["dims"]
@@ -464,7 +464,7 @@ def reduce_dims(step: Step, env: dict) -> tuple[torch.Tensor, tuple[int, ...], b
     """Input, normalised dims and keepdim of a mean/sum step; refuses reductions over the batch dimension."""
     node = step.node
     names = ("input", "dim", "keepdim")
-    b = _bind(resolve(node.args, env), resolve(node.kwargs, env), names)
+    b = bind(resolve(node.args, env), resolve(node.kwargs, env), names)
     if "dtype" in b and b["dtype"] is not None:
         raise TypeError(f"{step.where}: dtype= in a reduction is not supported")
     x = b["input"]
@@ -485,7 +485,7 @@ def check_cat(step: Step, env: dict) -> None:
     node = step.node
     if node.target not in CAT_FUNCTIONS:
         return
-    b = _bind(resolve(node.args, env), resolve(node.kwargs, env), ("tensors", "dim"))
+    b = bind(resolve(node.args, env), resolve(node.kwargs, env), ("tensors", "dim"))
     ts = b["tensors"]
     if b.get("dim", 0) % ts[0].dim() == 0:
         raise ValueError(f"{step.where}: concatenation along the batch dimension (dim 0) mixes samples")
@@ -493,7 +493,7 @@ def check_cat(step: Step, env: dict) -> None:
 
 def add_operands(step: Step, env: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The two signals of an add step, refusing broadcasting (a broadcast add would copy neurons silently)."""
-    b = _bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
+    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
     a, c = b["input"], b["other"]
     if a.shape != c.shape:
         raise ValueError(f"{step.where}: adds signals of shapes {tuple(a.shape)} and {tuple(c.shape)} "
@@ -503,7 +503,7 @@ def add_operands(step: Step, env: dict) -> tuple[torch.Tensor, torch.Tensor]:
 
 def shift_operands(step: Step, env: dict) -> tuple[torch.Tensor, float, float]:
     """(x, w, c) of a shift step, which computes w * x + c with w = +-1 (x + c, x - c, c + x, c - x)."""
-    b = _bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
+    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
     sign = step.info["sign"]
     if step.info["signal"] == "input":
         return b["input"], 1.0, sign * check_number(b["other"], step.where)
@@ -514,7 +514,7 @@ def scale_operands(step: Step, env: dict) -> tuple[torch.Tensor, float]:
     """The signal and the factor of a scale step (x * c, c * x, x / c, -x)."""
     if "factor" in step.info:
         return env[step.node.args[0]], step.info["factor"]
-    b = _bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other"))
+    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other"))
     const = check_number(b[step.info["const"]], step.where)
     x = b["other" if step.info["const"] == "input" else "input"]
     if step.info["divide"]:
