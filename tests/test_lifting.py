@@ -81,14 +81,14 @@ def _big_nets():
 @pytest.mark.parametrize("name", sorted(_big_nets()))
 def test_tiled_pass_equals_plain_pass(name, monkeypatch):
     model, shape = _big_nets()[name]
-    plan = graph.read(model)
+    plan = graph._read(model)
     used = []
-    real = tiles.windowed
-    monkeypatch.setattr(tiles, "windowed", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    real = tiles._windowed
+    monkeypatch.setattr(tiles, "_windowed", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
     for q in (1, 3):
-        params = abs_pass.abs_params(plan, q)
-        a = sum(o.sum() for o in abs_pass.run(plan, params, shape, q, tiled=True)).item()
-        b = sum(o.sum() for o in abs_pass.run(plan, params, shape, q, tiled=False)).item()
+        params = abs_pass._abs_params(plan, q)
+        a = sum(o.sum() for o in abs_pass._run(plan, params, shape, q, tiled=True)).item()
+        b = sum(o.sum() for o in abs_pass._run(plan, params, shape, q, tiled=False)).item()
         assert abs(a - b) <= REL * b
     assert any(u is not None for u in used)  # the tiles were really used
 

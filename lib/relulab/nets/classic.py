@@ -11,12 +11,26 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+import torch.fx
 from torch import nn
 import torch.nn.functional as F
 
 from relulab import check
 
 __all__ = ["AlexNet", "BasicBlock", "Bottleneck", "ResNet", "VGG", "alexnet", "resnet", "vgg"]
+
+
+def _check_x(x: torch.Tensor, channels: int) -> None:
+    """An input batch (N, channels, H, W); skipped while torch.fx traces (a symbolic value has no shape)."""
+    if isinstance(x, torch.fx.Proxy):
+        return
+    check.tensor("x", x, ndim=4)
+    if x.shape[1] != channels:
+        raise ValueError(f"x must have {channels} channels (dim 1), got shape {tuple(x.shape)}")
+
+
+def _sizes(**kw: int) -> list[int]:
+    return [check.integer(k, v, low=1) for k, v in kw.items()]
 
 
 class BasicBlock(nn.Module):
@@ -26,6 +40,8 @@ class BasicBlock(nn.Module):
 
     def __init__(self, cin: int, width: int, stride: int = 1) -> None:
         super().__init__()
+        cin, width, stride = _sizes(cin=cin, width=width, stride=stride)
+        self.cin = cin
         cout = width * self.expansion
         self.conv1 = nn.Conv2d(cin, width, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -38,6 +54,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x))."""
+        _check_x(x, self.cin)
         identity = x
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -54,6 +71,8 @@ class Bottleneck(nn.Module):
 
     def __init__(self, cin: int, width: int, stride: int = 1) -> None:
         super().__init__()
+        cin, width, stride = _sizes(cin=cin, width=width, stride=stride)
+        self.cin = cin
         cout = width * self.expansion
         self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
@@ -67,6 +86,7 @@ class Bottleneck(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """ReLU(bottleneck(x) + shortcut(x))."""
+        _check_x(x, self.cin)
         out = F.relu(self.bn1(self.conv1(x)))
         out = F.relu(self.bn2(self.conv2(out)))
         out = self.bn3(self.conv3(out))
@@ -80,6 +100,13 @@ class ResNet(nn.Module):
     def __init__(self, block: type, layers: Sequence[int], n_classes: int = 1000, in_channels: int = 3,
                  width: int = 64) -> None:
         super().__init__()
+        if block not in (BasicBlock, Bottleneck):
+            raise TypeError(f"block must be BasicBlock or Bottleneck, got {block!r}")
+        layers = check.integers("layers", layers, low=1)
+        n_classes, in_channels, width = _sizes(n_classes=n_classes, in_channels=in_channels, width=width)
+        if len(layers) > 4:
+            raise ValueError(f"layers must have at most 4 stages, got {len(layers)}")
+        self.in_channels = in_channels
         self.conv1 = nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
@@ -99,6 +126,7 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stem, stages, pooled features, logits."""
+        _check_x(x, self.in_channels)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         x = torch.flatten(self.avgpool(x), 1)
@@ -111,6 +139,14 @@ class VGG(nn.Module):
     def __init__(self, cfg: Sequence[int | str], n_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False,
                  hidden: int = 4096, pool: int = 7) -> None:
         super().__init__()
+        if isinstance(cfg, (str, bytes)) or not isinstance(cfg, Sequence) or not cfg:
+            raise TypeError(f"cfg must be a non-empty sequence of widths and 'M', got {cfg!r}")
+        for i, v in enumerate(cfg):
+            if v != "M":
+                check.integer(f"cfg[{i}]", v, low=1)
+        n_classes, in_channels, hidden, pool = _sizes(n_classes=n_classes, in_channels=in_channels, hidden=hidden,
+                                                      pool=pool)
+        self.in_channels = in_channels
         layers: list[nn.Module] = []
         c = in_channels
         for v in cfg:
@@ -132,6 +168,7 @@ class VGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Features, pooled and flattened, then the classifier."""
+        _check_x(x, self.in_channels)
         x = self.avgpool(self.features(x))
         return self.classifier(x.view(x.size(0), -1))
 
@@ -141,7 +178,9 @@ class AlexNet(nn.Module):
 
     def __init__(self, n_classes: int = 1000, in_channels: int = 3, width: int = 64, hidden: int = 4096) -> None:
         super().__init__()
-        w = width
+        n_classes, in_channels, w, hidden = _sizes(n_classes=n_classes, in_channels=in_channels, width=width,
+                                                   hidden=hidden)
+        self.in_channels = in_channels
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, w, 11, stride=4, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
             nn.Conv2d(w, 3 * w, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2),
@@ -157,6 +196,7 @@ class AlexNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Features, pooled and flattened, then the classifier."""
+        _check_x(x, self.in_channels)
         x = torch.flatten(self.avgpool(self.features(x)), 1)
         return self.classifier(x)
 

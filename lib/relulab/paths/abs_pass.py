@@ -25,7 +25,7 @@ from . import tiles as T
 Params = dict[str, tuple[torch.Tensor, torch.Tensor | None]]
 
 
-def bn_fold(m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+def _bn_fold(m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     """Frozen BN as y = a*x + c per channel: a = gamma/sqrt(var+eps), c = beta - mean*a (float64, detached)."""
     a = 1.0 / torch.sqrt(m.running_var.detach().double() + m.eps)
     if m.weight is not None:
@@ -41,12 +41,12 @@ def _powq(t: torch.Tensor, q: float) -> torch.Tensor:
     return t if q == 1 else t.pow_(q)
 
 
-def abs_params(plan: G.Plan, q: float, *, grad_weights: bool = False) -> Params:
+def _abs_params(plan: G.Plan, q: float, *, grad_weights: bool = False) -> Params:
     """|weight|^q and |bias|^q of every layer, |a|^q and |c|^q of every frozen BN, by module name (float64)."""
     out: Params = {}
     for name, m in plan.layers.items():
         if isinstance(m, G.BATCHNORMS):
-            a, c = bn_fold(m)
+            a, c = _bn_fold(m)
             out[name] = (_powq(a, q), _powq(c, q))
         else:
             w = _powq(m.weight, q)
@@ -56,12 +56,12 @@ def abs_params(plan: G.Plan, q: float, *, grad_weights: bool = False) -> Params:
     return out
 
 
-def signed_params(plan: G.Plan) -> Params:
+def _signed_params(plan: G.Plan) -> Params:
     """The signed DAG parameters (weight, bias; BN's folded a, c) by module name, float64."""
     out: Params = {}
     for name, m in plan.layers.items():
         if isinstance(m, G.BATCHNORMS):
-            out[name] = bn_fold(m)
+            out[name] = _bn_fold(m)
         else:
             out[name] = (m.weight.detach().double(), None if m.bias is None else m.bias.detach().double())
     return out
@@ -80,7 +80,7 @@ def _fusable(plan: G.Plan) -> dict[fx.Node, fx.Node]:
     return fused
 
 
-def apply_layer(m: nn.Module, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+def _apply_layer(m: nn.Module, x: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
     """The layer's own linear map (its stride, padding, groups, ...) with weight w and bias b."""
     if isinstance(m, nn.Linear):
         return F.linear(x, w, b)
@@ -112,7 +112,7 @@ def _pool_args(x: torch.Tensor, spec: dict, keys: tuple[str, ...]) -> tuple[torc
     return x, {k: spec.get(k, 0 if k == "padding" else None) for k in keys}, False
 
 
-def window_sum(x: torch.Tensor, spec: dict, where: str) -> torch.Tensor:
+def _window_sum(x: torch.Tensor, spec: dict, where: str) -> torch.Tensor:
     """Sum over each max-pool window (zero padding: padded positions are not neurons)."""
     dil = spec.get("dilation", 1)
     dil = tuple(dil) if isinstance(dil, (tuple, list)) else (dil,)
@@ -131,7 +131,7 @@ def window_sum(x: torch.Tensor, spec: dict, where: str) -> torch.Tensor:
     return out.squeeze(-2) if one_d else out
 
 
-def average(x: torch.Tensor, spec: dict, q: float) -> torch.Tensor:
+def _average(x: torch.Tensor, spec: dict, q: float) -> torch.Tensor:
     """An average pool with each weight 1/d raised to q: avg_pool(x) * d^(1-q), d the divisor of each output."""
     keys = ("kernel_size", "stride", "padding")
     x4, kw, one_d = _pool_args(x, spec, keys)
@@ -145,12 +145,12 @@ def average(x: torch.Tensor, spec: dict, q: float) -> torch.Tensor:
     return out.squeeze(-2) if one_d else out
 
 
-def adaptive_lengths(size: int, out: int) -> list[int]:
+def _adaptive_lengths(size: int, out: int) -> list[int]:
     """Window lengths of adaptive pooling from `size` to `out` positions (torch: [floor(iL/o), ceil((i+1)L/o)))."""
     return [-((-(i + 1) * size) // out) - (i * size) // out for i in range(out)]
 
 
-def adaptive(x: torch.Tensor, spec: dict, q: float, as_sum: bool) -> torch.Tensor:
+def _adaptive(x: torch.Tensor, spec: dict, q: float, as_sum: bool) -> torch.Tensor:
     """Adaptive average pool with weights (1/len)^q, or with weights 1 (adaptive max-pool as a window sum)."""
     dims = spec["dims"]
     size = spec["output_size"]
@@ -160,52 +160,52 @@ def adaptive(x: torch.Tensor, spec: dict, q: float, as_sum: bool) -> torch.Tenso
     out = pool(x, size)
     power = 1.0 if as_sum else 1 - q
     if power != 0:
-        lens = [torch.tensor(adaptive_lengths(x.shape[-dims + i], o), dtype=x.dtype, device=x.device)
+        lens = [torch.tensor(_adaptive_lengths(x.shape[-dims + i], o), dtype=x.dtype, device=x.device)
                 for i, o in enumerate(size)]
         d = lens[0] if dims == 1 else lens[0][:, None] * lens[1][None, :]
         out = out * d**power
     return out
 
 
-def first_input(step: G.Step, env: dict):
+def _first_input(step: G.Step, env: dict):
     """The value of the first argument of a step (its signal)."""
     node = step.node
     if node.args:
-        return G.resolve(node.args[0], env)
-    return G.resolve(next(iter(node.kwargs.values())), env)
+        return G._resolve(node.args[0], env)
+    return G._resolve(next(iter(node.kwargs.values())), env)
 
 
 def _full_env(node: fx.Node, env: dict) -> dict:
     """env with the node's tiled inputs replaced by full tensors (for operations that need the whole map)."""
     local = dict(env)
     for n in node.all_input_nodes:
-        if isinstance(env.get(n), T.Tiled):
-            local[n] = T.full(env[n])
+        if isinstance(env.get(n), T._Tiled):
+            local[n] = T._full(env[n])
     return local
 
 
 def _per_channel(x, a: torch.Tensor, c: torch.Tensor | None):
     """a*x (+ c) per channel (dim 1), on a tiled or full map."""
-    data = x.data if isinstance(x, T.Tiled) else x
+    data = x.data if isinstance(x, T._Tiled) else x
     view = (1, -1) + (1,) * (data.dim() - 2)
     out = data * a.view(view) if c is None else data * a.view(view) + c.view(view)
-    return x.with_data(out) if isinstance(x, T.Tiled) else out
+    return x.with_data(out) if isinstance(x, T._Tiled) else out
 
 
 def _times(x, f: float):
-    return x.with_data(x.data * f) if isinstance(x, T.Tiled) else x * f
+    return x.with_data(x.data * f) if isinstance(x, T._Tiled) else x * f
 
 
 def _layer(s: G.Step, x, w: torch.Tensor, b: torch.Tensor | None):
     m = s.module
-    if isinstance(x, T.Tiled) and isinstance(m, (nn.Conv1d, nn.Conv2d)) and len(x.maps) == w.dim() - 2:
-        r = T.conv(x, w, b, m.stride, m.padding, m.dilation, m.groups)
+    if isinstance(x, T._Tiled) and isinstance(m, (nn.Conv1d, nn.Conv2d)) and len(x.maps) == w.dim() - 2:
+        r = T._conv(x, w, b, m.stride, m.padding, m.dilation, m.groups)
         if r is not None:
             return r
-    return apply_layer(m, T.full(x), w, b)
+    return _apply_layer(m, T._full(x), w, b)
 
 
-def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
+def _run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
         max_pool: str = "sum", tiled: bool = True) -> list[torch.Tensor]:
     """The outputs of the |theta|^q net on one all-ones input (batch of one), given abs parameters by module name.
 
@@ -220,7 +220,7 @@ def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
     for s in plan.steps:
         node, kind = s.node, s.kind
         if kind == "input":
-            env[node] = T.ones(input_shape, device) if tiled else \
+            env[node] = T._ones(input_shape, device) if tiled else \
                 torch.ones((1, *input_shape), dtype=torch.float64, device=device)
         elif kind == "layer":
             w, b = params[str(node.target)]
@@ -230,67 +230,67 @@ def run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *,
                 b = c if b is None else a * b + c
             if node.kwargs or len(node.args) != 1:
                 raise ValueError(f"{s.where}: called with extra arguments; not supported")
-            env[node] = _layer(s, first_input(s, env), w, b)
+            env[node] = _layer(s, _first_input(s, env), w, b)
         elif kind == "bn":
-            x = first_input(s, env)
+            x = _first_input(s, env)
             env[node] = x if node in fused else _per_channel(x, *params[str(node.target)])
         elif kind == "relu":
-            env[node] = first_input(s, env)  # every value is >= 0: ReLU is the identity
+            env[node] = _first_input(s, env)  # every value is >= 0: ReLU is the identity
         elif kind == "maxpool":
-            x, spec = G.pool_spec(s, env)
+            x, spec = G._pool_spec(s, env)
             r = None
-            if isinstance(x, T.Tiled) and len(x.maps) == spec["dims"]:
-                r = T.window_sum(x, spec["kernel_size"], spec.get("stride"), spec.get("padding", 0),
+            if isinstance(x, T._Tiled) and len(x.maps) == spec["dims"]:
+                r = T._window_sum(x, spec["kernel_size"], spec.get("stride"), spec.get("padding", 0),
                                  spec.get("dilation", 1), bool(spec.get("ceil_mode")))
             if r is None:
-                x = T.full(x)
-                r = _max_as_max(x, spec) if max_pool == "max" else window_sum(x, spec, s.where)
+                x = T._full(x)
+                r = _max_as_max(x, spec) if max_pool == "max" else _window_sum(x, spec, s.where)
             env[node] = r
         elif kind == "avgpool":
-            x, spec = G.pool_spec(s, env)
-            r = T.average(x, spec, q) if isinstance(x, T.Tiled) and len(x.maps) == spec["dims"] else None
-            env[node] = r if r is not None else average(T.full(x), spec, q)
+            x, spec = G._pool_spec(s, env)
+            r = T._average(x, spec, q) if isinstance(x, T._Tiled) and len(x.maps) == spec["dims"] else None
+            env[node] = r if r is not None else _average(T._full(x), spec, q)
         elif kind in ("adaptive_avg", "adaptive_max"):
-            x, spec = G.pool_spec(s, _full_env(node, env))
+            x, spec = G._pool_spec(s, _full_env(node, env))
             if kind == "adaptive_max" and max_pool == "max":
                 pool = F.adaptive_max_pool1d if spec["dims"] == 1 else F.adaptive_max_pool2d
                 env[node] = pool(x, spec["output_size"])
             else:
-                env[node] = adaptive(x, spec, q, as_sum=kind == "adaptive_max")
+                env[node] = _adaptive(x, spec, q, as_sum=kind == "adaptive_max")
         elif kind == "reduce":
-            x, dims, keep = G.reduce_dims(s, env)
+            x, dims, keep = G._reduce_dims(s, env)
             n = math.prod(x.shape[d] for d in dims)
-            y = T.spatial_sum(x, dims, keep) if isinstance(x, T.Tiled) else x.sum(dims, keepdim=keep)
+            y = T._spatial_sum(x, dims, keep) if isinstance(x, T._Tiled) else x.sum(dims, keepdim=keep)
             env[node] = y if s.info["op"] == "sum" else _times(y, (1.0 / n) ** q)
         elif kind == "add":
-            a, c = G.add_operands(s, env)
-            env[node] = T.add(a, c)
+            a, c = G._add_operands(s, env)
+            env[node] = T._add(a, c)
         elif kind == "shift":
-            x, _, c = G.shift_operands(s, env)
-            env[node] = x.with_data(x.data + abs(c) ** q) if isinstance(x, T.Tiled) else x + abs(c) ** q
+            x, _, c = G._shift_operands(s, env)
+            env[node] = x.with_data(x.data + abs(c) ** q) if isinstance(x, T._Tiled) else x + abs(c) ** q
         elif kind == "scale":
-            x, c = G.scale_operands(s, env)
+            x, c = G._scale_operands(s, env)
             env[node] = _times(x, abs(c) ** q)
         elif kind == "reindex":
-            G.check_cat(s, env)
-            x = first_input(s, env)
+            G._check_cat(s, env)
+            x = _first_input(s, env)
             if s.info.get("identity"):
                 env[node] = x
             elif node.target in G.CAT_FUNCTIONS and _cat_dim(s, env) == 1:
-                env[node] = T.cat_channels(G.resolve(node.args[0], env))
+                env[node] = T._cat_channels(G._resolve(node.args[0], env))
             else:
                 local = _full_env(node, env)
-                env[node] = s.module(local[node.args[0]]) if s.module is not None else G.run_meta(node, local)
+                env[node] = s.module(local[node.args[0]]) if s.module is not None else G._run_meta(node, local)
         elif kind == "meta":
-            env[node] = G.run_meta(node, env if node.op == "call_method" and node.target in G.META_METHODS
+            env[node] = G._run_meta(node, env if node.op == "call_method" and node.target in G.META_METHODS
                                    else _full_env(node, env))
         elif kind == "output":
-            return [T.full(t) for t in G.output_tensors(s, _full_env(node, env))]
+            return [T._full(t) for t in G._output_tensors(s, _full_env(node, env))]
     raise AssertionError("a traced graph ends with its output node")
 
 
 def _cat_dim(step: G.Step, env: dict) -> int:
-    b = G.bind(G.resolve(step.node.args, env), G.resolve(step.node.kwargs, env), ("tensors", "dim"))
+    b = G._bind(G._resolve(step.node.args, env), G._resolve(step.node.kwargs, env), ("tensors", "dim"))
     return b.get("dim", 0) % b["tensors"][0].dim()
 
 

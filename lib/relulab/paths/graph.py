@@ -11,7 +11,7 @@ A node is one of: a *layer* (Linear, Conv1d/2d, ConvTranspose1d/2d), a frozen *B
 signals (a residual add), a constant shift or scale, a re-indexing (view, reshape, flatten, permute, cat, slicing,
 identity, dropout in eval mode) or shape arithmetic.  Anything else -- GELU, LayerNorm, attention, leaky slopes,
 BatchNorm in training mode, a product of two signals, data-dependent control flow -- is a *problem*, reported with
-the module or graph node that holds it and why (:func:`read`).  Tracing calls ``forward`` once with symbolic values;
+the module or graph node that holds it and why (``_read``).  Tracing calls ``forward`` once with symbolic values;
 the model itself is never modified.
 """
 
@@ -143,9 +143,9 @@ class Plan:
 class _Tracer(fx.Tracer):
     """fx tracer that keeps supported and known-unsupported modules as leaves and reports control flow precisely."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: nn.Module) -> None:
         super().__init__()
-        self.stack: list[tuple[str, str]] = []
+        self.stack: list[tuple[str, str]] = [("", type(root).__name__)]
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         if isinstance(m, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
@@ -161,9 +161,9 @@ class _Tracer(fx.Tracer):
             self.stack.pop()
 
     def _where(self) -> str:
-        name, typ = self.stack[-1] if self.stack else ("", "")
+        name, typ = self.stack[-1]
         line = _user_line()
-        return f"forward of module '{name or '<root>'}' ({typ or 'root'})" + (f" at {line}" if line else "")
+        return f"forward of module '{name or '<root>'}' ({typ})" + (f" at {line}" if line else "")
 
     def to_bool(self, obj: fx.Proxy) -> bool:
         raise _TraceProblem(f"{self._where()}: data-dependent control flow (an `if`/`while` on a tensor value): "
@@ -201,14 +201,13 @@ def _trace(model: nn.Module) -> tuple[fx.Graph | None, str | None]:
         return None, (f"forward of module '<root>' ({type(model).__name__}) takes {len(required)} required inputs; "
                       "a ReLU DAG here takes exactly one tensor")
     concrete = {p.name: p.default for p in params[1:] if p.default is not inspect.Parameter.empty}
-    tracer = _Tracer()
+    tracer = _Tracer(model)
     try:
         return tracer.trace(model, concrete_args=concrete or None), None
     except _TraceProblem as exc:
         return None, str(exc)
     except Exception as exc:  # noqa: BLE001 -- any failure of the user's forward under tracing is reported, not raised
-        where = tracer._where() if tracer.stack else f"forward of module '<root>' ({type(model).__name__})"
-        return None, f"{where} cannot be traced with torch.fx: {type(exc).__name__}: {exc}"
+        return None, f"{tracer._where()} cannot be traced with torch.fx: {type(exc).__name__}: {exc}"
 
 
 def _fn_name(target: Any) -> str:
@@ -221,7 +220,7 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
-def read(model: nn.Module) -> Plan:
+def _read(model: nn.Module) -> Plan:
     """Trace ``model`` and classify each node; problems are collected (with where and why), never raised here."""
     graph, problem = _trace(model)
     if graph is None:
@@ -269,6 +268,9 @@ def _classify(node: fx.Node, modules: dict, ins: list, tensor: set) -> tuple[str
     if op == "output":
         return "output", {}, (None if ins else "the model's output does not depend on its input"), False
     if op == "get_attr":
+        if str(target).startswith("_tensor_constant"):
+            return "meta", {}, ("a tensor built in forward (a constant outside any module) enters the computation; "
+                                "only the parameters of Linear/Conv/BatchNorm modules are read as DAG weights"), True
         return "meta", {}, (f"reads parameter or buffer '{target}' directly in forward; only the parameters of "
                             "Linear/Conv/BatchNorm modules are read as DAG weights"), True
     if not ins:
@@ -348,7 +350,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     if t in POOL_FUNCTIONS:
         kind, dims, names = POOL_FUNCTIONS[t]
         kind = {"max": "maxpool", "avg": "avgpool"}.get(kind, kind)
-        bound = bind(node.args, node.kwargs, names)
+        bound = _bind(node.args, node.kwargs, names)
         if bound.get("return_indices"):
             return kind, {}, "return_indices=True is not supported", False
         return kind, {"names": names, "dims": dims}, None, False
@@ -357,7 +359,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     if t in CAT_FUNCTIONS or t in REINDEX_FUNCTIONS:
         return "reindex", {}, None, False
     if t in DROPOUT_FUNCTIONS:
-        bound = bind(node.args, node.kwargs, ("input", "p", "training", "inplace"))
+        bound = _bind(node.args, node.kwargs, ("input", "p", "training", "inplace"))
         if bound.get("training", True):
             return "reindex", {}, ("dropout in training mode is random (pass training=self.training and call "
                                    "model.eval())"), False
@@ -378,7 +380,7 @@ def _classify_function(node: fx.Node, ins: list, tensor: set) -> tuple[str, dict
     return "meta", {}, WHY_FUNCTION.get(name.rstrip("_"), f"'{name}' is not a ReLU-DAG operation"), True
 
 
-def bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
+def _bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
     """Positional and keyword arguments of a call as one dict by parameter name (defaults left out)."""
     out = dict(zip(names, args))
     out.update(kwargs)
@@ -386,7 +388,7 @@ def bind(args: tuple, kwargs: dict, names: tuple[str, ...]) -> dict:
 
 
 def _clamp(node: fx.Node, names: tuple[str, ...]) -> tuple[str, dict, str | None, bool]:
-    b = bind(node.args, node.kwargs, names)
+    b = _bind(node.args, node.kwargs, names)
     lo, hi = b.get("min"), b.get("max")
     if hi is None and _is_number(lo) and lo == 0:
         return "relu", {}, None, False  # clamp(min=0) is ReLU
@@ -394,7 +396,7 @@ def _clamp(node: fx.Node, names: tuple[str, ...]) -> tuple[str, dict, str | None
 
 
 def _add(node: fx.Node, ins: list, sign: int) -> tuple[str, dict, str | None, bool]:
-    b = bind(node.args, node.kwargs, ("input", "other", "alpha"))
+    b = _bind(node.args, node.kwargs, ("input", "other", "alpha"))
     if b.get("alpha", 1) != 1:
         return "add", {}, "add/sub with alpha != 1 is not supported (scale one operand instead)", True
     if len(ins) == 2:
@@ -409,14 +411,14 @@ def _add(node: fx.Node, ins: list, sign: int) -> tuple[str, dict, str | None, bo
 def _scale(node: fx.Node, ins: list, divide: bool) -> tuple[str, dict, str | None, bool]:
     if len(ins) != 1:
         return "scale", {}, "multiplies or divides two signals (gating, attention): not a ReLU DAG", True
-    b = bind(node.args, node.kwargs, ("input", "other"))
+    b = _bind(node.args, node.kwargs, ("input", "other"))
     if divide and b.get("other") is ins[0]:
         return "scale", {}, "divides by a signal: not a ReLU DAG", True
     const = "other" if b.get("input") is ins[0] else "input"
     return "scale", {"const": const, "divide": divide}, None, False
 
 
-def check_number(value: Any, where: str) -> float:
+def _check_number(value: Any, where: str) -> float:
     """A constant shift/scale must be a finite real number at run time (not a tensor of weights)."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
         value = value.item()
@@ -425,14 +427,14 @@ def check_number(value: Any, where: str) -> float:
     return float(value)
 
 
-def resolve(args: Any, env: dict) -> Any:
+def _resolve(args: Any, env: dict) -> Any:
     """Replace fx nodes by their values in env."""
     return fx.node.map_arg(args, lambda n: env[n])
 
 
-def run_meta(node: fx.Node, env: dict) -> Any:
+def _run_meta(node: fx.Node, env: dict) -> Any:
     """Run a node as written (shape arithmetic, re-indexing) on the values in env."""
-    args, kwargs = resolve(node.args, env), resolve(node.kwargs, env)
+    args, kwargs = _resolve(node.args, env), _resolve(node.kwargs, env)
     if node.op == "call_method":
         self_, *rest = args
         return getattr(self_, node.target)(*rest, **kwargs)
@@ -441,7 +443,7 @@ def run_meta(node: fx.Node, env: dict) -> Any:
     return node.target(*args, **kwargs)
 
 
-def pool_spec(step: Step, env: dict) -> tuple[torch.Tensor, dict]:
+def _pool_spec(step: Step, env: dict) -> tuple[torch.Tensor, dict]:
     """The input of a pooling step and its parameters by name (kernel_size, stride, padding, ...), module or call."""
     node = step.node
     if step.module is not None:
@@ -453,18 +455,18 @@ def pool_spec(step: Step, env: dict) -> tuple[torch.Tensor, dict]:
         spec["dims"] = 1 if isinstance(m, (nn.MaxPool1d, nn.AvgPool1d, nn.AdaptiveAvgPool1d,
                                            nn.AdaptiveMaxPool1d)) else 2
         return x, spec
-    b = bind(resolve(node.args, env), resolve(node.kwargs, env), step.info["names"])
+    b = _bind(_resolve(node.args, env), _resolve(node.kwargs, env), step.info["names"])
     x = b.pop("input")
     b.pop("return_indices", None)
     b["dims"] = step.info["dims"]
     return x, b
 
 
-def reduce_dims(step: Step, env: dict) -> tuple[torch.Tensor, tuple[int, ...], bool]:
+def _reduce_dims(step: Step, env: dict) -> tuple[torch.Tensor, tuple[int, ...], bool]:
     """Input, normalised dims and keepdim of a mean/sum step; refuses reductions over the batch dimension."""
     node = step.node
     names = ("input", "dim", "keepdim")
-    b = bind(resolve(node.args, env), resolve(node.kwargs, env), names)
+    b = _bind(_resolve(node.args, env), _resolve(node.kwargs, env), names)
     if "dtype" in b and b["dtype"] is not None:
         raise TypeError(f"{step.where}: dtype= in a reduction is not supported")
     x = b["input"]
@@ -480,20 +482,20 @@ def reduce_dims(step: Step, env: dict) -> tuple[torch.Tensor, tuple[int, ...], b
     return x, dims, bool(b.get("keepdim", False))
 
 
-def check_cat(step: Step, env: dict) -> None:
+def _check_cat(step: Step, env: dict) -> None:
     """A concatenation must not be along the batch dimension."""
     node = step.node
     if node.target not in CAT_FUNCTIONS:
         return
-    b = bind(resolve(node.args, env), resolve(node.kwargs, env), ("tensors", "dim"))
+    b = _bind(_resolve(node.args, env), _resolve(node.kwargs, env), ("tensors", "dim"))
     ts = b["tensors"]
     if b.get("dim", 0) % ts[0].dim() == 0:
         raise ValueError(f"{step.where}: concatenation along the batch dimension (dim 0) mixes samples")
 
 
-def add_operands(step: Step, env: dict) -> tuple[torch.Tensor, torch.Tensor]:
+def _add_operands(step: Step, env: dict) -> tuple[torch.Tensor, torch.Tensor]:
     """The two signals of an add step, refusing broadcasting (a broadcast add would copy neurons silently)."""
-    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
+    b = _bind(_resolve(step.node.args, env), _resolve(step.node.kwargs, env), ("input", "other", "alpha"))
     a, c = b["input"], b["other"]
     if a.shape != c.shape:
         raise ValueError(f"{step.where}: adds signals of shapes {tuple(a.shape)} and {tuple(c.shape)} "
@@ -501,21 +503,21 @@ def add_operands(step: Step, env: dict) -> tuple[torch.Tensor, torch.Tensor]:
     return a, c
 
 
-def shift_operands(step: Step, env: dict) -> tuple[torch.Tensor, float, float]:
+def _shift_operands(step: Step, env: dict) -> tuple[torch.Tensor, float, float]:
     """(x, w, c) of a shift step, which computes w * x + c with w = +-1 (x + c, x - c, c + x, c - x)."""
-    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other", "alpha"))
+    b = _bind(_resolve(step.node.args, env), _resolve(step.node.kwargs, env), ("input", "other", "alpha"))
     sign = step.info["sign"]
     if step.info["signal"] == "input":
-        return b["input"], 1.0, sign * check_number(b["other"], step.where)
-    return b["other"], float(sign), check_number(b["input"], step.where)
+        return b["input"], 1.0, sign * _check_number(b["other"], step.where)
+    return b["other"], float(sign), _check_number(b["input"], step.where)
 
 
-def scale_operands(step: Step, env: dict) -> tuple[torch.Tensor, float]:
+def _scale_operands(step: Step, env: dict) -> tuple[torch.Tensor, float]:
     """The signal and the factor of a scale step (x * c, c * x, x / c, -x)."""
     if "factor" in step.info:
         return env[step.node.args[0]], step.info["factor"]
-    b = bind(resolve(step.node.args, env), resolve(step.node.kwargs, env), ("input", "other"))
-    const = check_number(b[step.info["const"]], step.where)
+    b = _bind(_resolve(step.node.args, env), _resolve(step.node.kwargs, env), ("input", "other"))
+    const = _check_number(b[step.info["const"]], step.where)
     x = b["other" if step.info["const"] == "input" else "input"]
     if step.info["divide"]:
         if const == 0:
@@ -524,7 +526,7 @@ def scale_operands(step: Step, env: dict) -> tuple[torch.Tensor, float]:
     return x, const
 
 
-def output_tensors(step: Step, env: dict) -> list[torch.Tensor]:
+def _output_tensors(step: Step, env: dict) -> list[torch.Tensor]:
     """The tensors the model returns (one tensor, or every tensor in a tuple/list/dict)."""
     out: list[torch.Tensor] = []
 
@@ -538,5 +540,5 @@ def output_tensors(step: Step, env: dict) -> list[torch.Tensor]:
             for u in v.values():
                 visit(u)
 
-    visit(resolve(step.node.args[0], env))
+    visit(_resolve(step.node.args[0], env))
     return out

@@ -46,14 +46,14 @@ class SupportReport:
 def support_report(model: nn.Module) -> SupportReport:
     """Trace ``model.forward`` with torch.fx and list every module or graph node that is not a ReLU-DAG piece."""
     check.model("model", model)
-    plan = G.read(model)
+    plan = G._read(model)
     return SupportReport(not plan.problems, plan.problems, len(plan.steps))
 
 
 def _plan(model: nn.Module, name: str = "model") -> G.Plan:
     """The classified graph of a supported model; raises TypeError/ValueError with the support report otherwise."""
     check.model(name, model)
-    plan = G.read(model)
+    plan = G._read(model)
     if plan.problems:
         msg = plan.problems[0] if len(plan.problems) == 1 else \
             f"{name} is not a supported ReLU DAG ({len(plan.problems)} problems):\n- " + "\n- ".join(plan.problems)
@@ -88,7 +88,7 @@ def _total(outs: list[torch.Tensor]) -> torch.Tensor:
 
 def _run(plan: G.Plan, params: A.Params, shape: tuple[int, ...], q: float, max_pool: str = "sum") -> list:
     try:
-        return A.run(plan, params, shape, q, max_pool=max_pool)
+        return A._run(plan, params, shape, q, max_pool=max_pool)
     except RuntimeError as exc:  # a shape mismatch inside a layer: say which argument is wrong
         raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
 
@@ -104,7 +104,7 @@ def lifted_output(model: nn.Module, input_shape: Sequence[int], q: float = 1, *,
     check.choice("max_pools", max_pools, ("sum", "max"))
     plan = _plan(model)
     with torch.no_grad():
-        outs = _run(plan, A.abs_params(plan, q), shape, q, max_pool=max_pools)
+        outs = _run(plan, A._abs_params(plan, q), shape, q, max_pool=max_pools)
     return outs[0][0] if len(outs) == 1 else torch.cat([o[0].reshape(-1) for o in outs])
 
 
@@ -114,7 +114,7 @@ def path_norm(model: nn.Module, input_shape: Sequence[int], q: float = 1) -> flo
     shape = _shape(input_shape)
     plan = _plan(model)
     with torch.no_grad():
-        return _total(_run(plan, A.abs_params(plan, q), shape, q)).item() ** (1.0 / q)
+        return _total(_run(plan, A._abs_params(plan, q), shape, q)).item() ** (1.0 / q)
 
 
 def _signature(plan: G.Plan) -> list:
@@ -123,7 +123,7 @@ def _signature(plan: G.Plan) -> list:
 
 def _pair(model: nn.Module, other: nn.Module, other_name: str) -> tuple[G.Plan, G.Plan, A.Params, A.Params]:
     pa, pb = _plan(model), _plan(other, other_name)
-    ta, tb = A.signed_params(pa), A.signed_params(pb)
+    ta, tb = A._signed_params(pa), A._signed_params(pb)
     shapes = lambda t: {k: tuple(x.shape for x in v if x is not None) for k, v in t.items()}  # noqa: E731
     if _signature(pa) != _signature(pb) or shapes(ta) != shapes(tb) or \
             [type(m) for m in pa.layers.values()] != [type(m) for m in pb.layers.values()]:
@@ -157,15 +157,15 @@ def path_metric(model: nn.Module, pruned_model: nn.Module, input_shape: Sequence
                                  "somewhere); the two-pass difference is then not the path-metric -- use "
                                  "path_metric_bound")
     with torch.no_grad():
-        return (_total(_run(pa, A.abs_params(pa, 1.0), shape, 1.0))
-                - _total(_run(pb, A.abs_params(pb, 1.0), shape, 1.0))).item()
+        return (_total(_run(pa, A._abs_params(pa, 1.0), shape, 1.0))
+                - _total(_run(pb, A._abs_params(pb, 1.0), shape, 1.0))).item()
 
 
 def path_metric_bound(model: nn.Module, other: nn.Module, input_shape: Sequence[int]) -> float:
     """Upper bound ||Phi(max|theta|,|theta'|)||_1 - ||Phi(min)||_1 >= ||Phi(theta) - Phi(theta')||_1 for same-sign pairs."""
     shape = _shape(input_shape)
     pa, pb, _, _ = _pair(model, other, "other")
-    a, b = A.abs_params(pa, 1.0), A.abs_params(pb, 1.0)
+    a, b = A._abs_params(pa, 1.0), A._abs_params(pb, 1.0)
     pick = lambda f: {k: tuple(None if x is None else f(x, y) for x, y in zip(a[k], b[k])) for k in a}  # noqa: E731
     with torch.no_grad():
         return (_total(_run(pa, pick(torch.maximum), shape, 1.0))
@@ -185,7 +185,7 @@ def path_magnitude_scores(model: nn.Module, input_shape: Sequence[int]) -> dict[
     Linear/Conv weight, in one forward and one backward pass (exact: ||Phi||_1 is affine in each |theta_i|)."""
     shape = _shape(input_shape)
     plan = _plan(model)
-    params = A.abs_params(plan, 1.0, grad_weights=True)
+    params = A._abs_params(plan, 1.0, grad_weights=True)
     with torch.enable_grad():
         _total(_run(plan, params, shape, 1.0)).backward()
     out = {}
@@ -320,10 +320,10 @@ class _Pool(nn.Module):
                                            "count_include_pad", "divisor_override", "output_size") if hasattr(m, k)}
         spec["dims"] = 2
         if isinstance(m, nn.MaxPool2d):
-            return A.window_sum(x, spec, "MaxPool2d")
+            return A._window_sum(x, spec, "MaxPool2d")
         if isinstance(m, nn.AvgPool2d):
-            return A.average(x, spec, self.q)
-        return A.adaptive(x, spec, self.q, as_sum=False)
+            return A._average(x, spec, self.q)
+        return A._adaptive(x, spec, self.q, as_sum=False)
 
 
 def _abs_net(model: nn.Module, q: float) -> nn.Module:
@@ -341,7 +341,7 @@ def _abs_net(model: nn.Module, q: float) -> nn.Module:
                     mod.bias.copy_(mod.bias.abs() ** q)
             return mod
         if isinstance(mod, _BN):
-            a, c = A.bn_fold(mod)
+            a, c = A._bn_fold(mod)
             return _Affine(a.abs() ** q, c.abs() ** q)
         if isinstance(mod, _POOLS):
             return _Pool(mod, q)

@@ -2,7 +2,7 @@
 
 The |theta| pass feeds a constant input.  A convolution or pooling of a map that is constant away from its borders
 is again constant away from its borders: output positions whose windows read the same input rows (and the same
-padding) hold the same value.  So a map is stored as :class:`Tiled`: a small ``data`` tensor and, for each spatial
+padding) hold the same value.  So a map is stored as a ``_Tiled``: a small ``data`` tensor and, for each spatial
 dimension, an index ``map`` from full positions to rows of ``data``.  A windowed operation (convolution, window sum,
 average pool) is computed only at one representative of each distinct window "signature" -- the tuple of input
 rows under the window, with padding marked -- by gathering those windows side by side and running the operation
@@ -10,7 +10,7 @@ with stride = kernel.  The early layers of an image net, where most of a forward
 dozen positions instead of thousands; the result is the same sum of the same products (up to summation order).
 
 Whatever cannot keep the tiling (a Linear layer, a reshape, an adaptive pool, the output) works on the full map
-(:func:`full`).  Gathers are ``index_select``, so autograd flows through (the path-magnitude scores).
+(``_full``).  Gathers are ``index_select``, so autograd flows through (the path-magnitude scores).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 
 @dataclass(frozen=True)
-class Tiled:
+class _Tiled:
     """A (N, C, *spatial) map stored as ``data`` (N, C, *rows) and one full-length index map per spatial dim."""
 
     data: torch.Tensor
@@ -46,22 +46,22 @@ class Tiled:
         """The full shape, or its entry d."""
         return self.shape if d is None else self.shape[d]
 
-    def with_data(self, data: torch.Tensor) -> "Tiled":
+    def with_data(self, data: torch.Tensor) -> "_Tiled":
         """The same tiling over new values (an elementwise or per-channel operation)."""
-        return Tiled(data, self.maps)
+        return _Tiled(data, self.maps)
 
 
-def ones(shape: tuple[int, ...], device: torch.device) -> Tiled | torch.Tensor:
+def _ones(shape: tuple[int, ...], device: torch.device) -> _Tiled | torch.Tensor:
     """The all-ones input (batch of one): tiled when it has channels and 1 or 2 spatial dims."""
     if len(shape) not in (2, 3):
         return torch.ones((1, *shape), dtype=torch.float64, device=device)
     data = torch.ones((1, shape[0]) + (1,) * (len(shape) - 1), dtype=torch.float64, device=device)
-    return Tiled(data, tuple(torch.zeros(s, dtype=torch.long, device=device) for s in shape[1:]))
+    return _Tiled(data, tuple(torch.zeros(s, dtype=torch.long, device=device) for s in shape[1:]))
 
 
-def full(v):
+def _full(v):
     """The full tensor of a tiled map (anything else is returned as it is)."""
-    if not isinstance(v, Tiled):
+    if not isinstance(v, _Tiled):
         return v
     out = v.data
     for i, m in enumerate(v.maps):
@@ -93,8 +93,8 @@ def _pair(v, n: int) -> tuple[int, ...]:
     return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
-def windowed(x: Tiled, kernel, stride, padding, dilation, out_sizes: tuple[int, ...], op, *,
-             weights: tuple[torch.Tensor, ...] | None = None) -> Tiled | None:
+def _windowed(x: _Tiled, kernel, stride, padding, dilation, out_sizes: tuple[int, ...], op, *,
+             weights: tuple[torch.Tensor, ...] | None = None) -> _Tiled | None:
     """Run a windowed `op` (called on the gathered windows with stride = kernel, no padding) at one position per
     distinct window; None when that would not save work (the caller then runs the plain operation on full maps).
 
@@ -116,10 +116,10 @@ def windowed(x: Tiled, kernel, stride, padding, dilation, out_sizes: tuple[int, 
     g = x.data
     for i, (taps, _) in enumerate(found):
         g = _gather(g, 2 + i, taps)
-    return Tiled(op(g, k), tuple(inv for _, inv in found))
+    return _Tiled(op(g, k), tuple(inv for _, inv in found))
 
 
-def conv_out(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
+def _conv_out(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> int:
     """Output length of a convolution or pooling (torch's formula, ceil mode's last-window rule included)."""
     span = size + 2 * p - d * (k - 1) - 1
     n = (-(-span // s) if ceil else span // s) + 1
@@ -128,26 +128,26 @@ def conv_out(size: int, k: int, s: int, p: int, d: int, ceil: bool = False) -> i
     return n
 
 
-def conv(x: Tiled, w: torch.Tensor, b: torch.Tensor | None, stride, padding, dilation, groups: int) -> Tiled | None:
+def _conv(x: _Tiled, w: torch.Tensor, b: torch.Tensor | None, stride, padding, dilation, groups: int) -> _Tiled | None:
     """A Conv1d/Conv2d with weight w and bias b on a tiled map (None: run it on the full map)."""
     if isinstance(padding, str):
         return None
     nd = len(x.maps)
     k = tuple(w.shape[2:])
     s, p, d = (_pair(v, nd) for v in (stride, padding, dilation))
-    out = tuple(conv_out(len(m), k[i], s[i], p[i], d[i]) for i, m in enumerate(x.maps))
+    out = tuple(_conv_out(len(m), k[i], s[i], p[i], d[i]) for i, m in enumerate(x.maps))
     f = F.conv1d if nd == 1 else F.conv2d
-    return windowed(x, k, s, p, d, out, lambda g, kk: f(g, w, b, kk, 0, 1, groups))
+    return _windowed(x, k, s, p, d, out, lambda g, kk: f(g, w, b, kk, 0, 1, groups))
 
 
-def window_sum(x: Tiled, kernel, stride, padding, dilation, ceil: bool) -> Tiled | None:
+def _window_sum(x: _Tiled, kernel, stride, padding, dilation, ceil: bool) -> _Tiled | None:
     """Sum over each pooling window (max-pool as a window sum) on a tiled map."""
     nd = len(x.maps)
     k = _pair(kernel, nd)
     s = _pair(stride if stride is not None and stride != [] else kernel, nd)
     p, d = _pair(padding, nd), _pair(dilation, nd)
-    out = tuple(conv_out(len(m), k[i], s[i], p[i], d[i], ceil) for i, m in enumerate(x.maps))
-    return windowed(x, k, s, p, d, out, _sum_op(nd))
+    out = tuple(_conv_out(len(m), k[i], s[i], p[i], d[i], ceil) for i, m in enumerate(x.maps))
+    return _windowed(x, k, s, p, d, out, _sum_op(nd))
 
 
 def _sum_op(nd: int):
@@ -160,9 +160,9 @@ def _sum_op(nd: int):
     return op
 
 
-def add(a, b):
+def _add(a, b):
     """a + b for tiled or full maps of equal shape (tilings refined to a common one)."""
-    if isinstance(a, Tiled) and isinstance(b, Tiled):
+    if isinstance(a, _Tiled) and isinstance(b, _Tiled):
         if all(ma is mb or torch.equal(ma, mb) for ma, mb in zip(a.maps, b.maps)):
             return a.with_data(a.data + b.data)
         da, db, maps = a.data, b.data, []
@@ -170,23 +170,23 @@ def add(a, b):
             uniq, inv = torch.unique(torch.stack([ma, mb], 1), dim=0, return_inverse=True)
             da, db = da.index_select(2 + i, uniq[:, 0]), db.index_select(2 + i, uniq[:, 1])
             maps.append(inv)
-        return Tiled(da + db, tuple(maps))
-    return full(a) + full(b)
+        return _Tiled(da + db, tuple(maps))
+    return _full(a) + _full(b)
 
 
-def cat_channels(vs: list) -> Tiled | torch.Tensor:
+def _cat_channels(vs: list) -> _Tiled | torch.Tensor:
     """Concatenation along channels (dim 1) of tiled maps with a common refinement of their tilings."""
-    if not all(isinstance(v, Tiled) for v in vs) or len({len(v.maps) for v in vs}) != 1:
-        return torch.cat([full(v) for v in vs], 1)
+    if not all(isinstance(v, _Tiled) for v in vs) or len({len(v.maps) for v in vs}) != 1:
+        return torch.cat([_full(v) for v in vs], 1)
     datas, maps = [v.data for v in vs], []
     for i in range(len(vs[0].maps)):
         uniq, inv = torch.unique(torch.stack([v.maps[i] for v in vs], 1), dim=0, return_inverse=True)
         datas = [dt.index_select(2 + i, uniq[:, j]) for j, dt in enumerate(datas)]
         maps.append(inv)
-    return Tiled(torch.cat(datas, 1), tuple(maps))
+    return _Tiled(torch.cat(datas, 1), tuple(maps))
 
 
-def spatial_sum(x: Tiled, dims: tuple[int, ...], keepdim: bool):
+def _spatial_sum(x: _Tiled, dims: tuple[int, ...], keepdim: bool):
     """Sum over some dims (channels and/or spatial ones) of a tiled map, counting each stored row's multiplicity."""
     data = x.data
     for i, m in enumerate(x.maps):
@@ -199,11 +199,11 @@ def spatial_sum(x: Tiled, dims: tuple[int, ...], keepdim: bool):
         data = data.sum(1, keepdim=True)
     maps = tuple(torch.zeros(1, dtype=torch.long, device=m.device) if 2 + i in dims else m
                  for i, m in enumerate(x.maps))
-    t = Tiled(data, maps)
-    return t if keepdim else full(t).squeeze(dims)
+    t = _Tiled(data, maps)
+    return t if keepdim else _full(t).squeeze(dims)
 
 
-def average(x: Tiled, spec: dict, q: float) -> Tiled | None:
+def _average(x: _Tiled, spec: dict, q: float) -> _Tiled | None:
     """An average pool whose weights 1/d are raised to q, on a tiled map (None: run it on the full map)."""
     nd = len(x.maps)
     k = _pair(spec["kernel_size"], nd)
@@ -218,7 +218,7 @@ def average(x: Tiled, spec: dict, q: float) -> Tiled | None:
         mean = F.avg_pool2d(ones, (1, k[i]), (1, s[i]), (0, p[i]), ceil, cip)[0, 0, 0]
         weights.append(torch.ones_like(n_in) if div else (n_in / mean) ** -q)
     out = tuple(len(w) for w in weights)
-    r = windowed(x, k, s, p, 1, out, _sum_op(nd), weights=tuple(weights))
+    r = _windowed(x, k, s, p, 1, out, _sum_op(nd), weights=tuple(weights))
     if r is None:
         return None
     if div:
