@@ -76,12 +76,15 @@ def _call(step: G.Step, env: dict, x: torch.Tensor, **replace: torch.Tensor) -> 
 
 
 def _linear_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor, has_bias: bool,
-                 structure: str = "values", **ones: torch.Tensor) -> torch.Tensor:
+                 structure: str = "values", ones: dict | None = None, unbiased: dict | None = None) -> torch.Tensor:
     """Neurons for a linear step: edges from the Jacobian of the real op on basis vectors, bias from its value at 0.
 
-    ``structure`` says which edges exist: "values" (the non-zero Jacobian entries), "ones" (the Jacobian with the
-    `ones` parameters, so that a zero weight is still an edge) or "diagonal" (one edge per neuron, for BN).
+    The Jacobian is read with the `unbiased` parameters (bias and BN mean set to 0), so that an edge weight is the
+    weight itself and not (w + b) - b.  ``structure`` says which edges exist: "values" (the non-zero Jacobian
+    entries), "ones" (the Jacobian with the `ones` parameters, so that a zero weight is still an edge) or "diagonal"
+    (one edge per neuron, for BN).
     """
+    ones, unbiased = ones or {}, unbiased or {}
     in_shape = tuple(x_ids.shape[1:])
     n = math.prod(in_shape)
     with torch.no_grad():
@@ -90,10 +93,12 @@ def _linear_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor, has_bia
         if n * f0.numel() > 5 * 10**7:
             raise ValueError(f"{step.where}: a {n} x {f0.numel()} edge matrix; explicit DAGs are for small nets")
         E = torch.eye(n, dtype=torch.float64).reshape((n, *in_shape))
-        vals = (_call(step, env, E) - f0).reshape(n, -1).T            # (out, in)
+        vals = _call(step, env, E, **unbiased)
+        if not unbiased:  # no bias (f0 = 0, subtracting it is exact) or a shift-free op (pools, means)
+            vals = vals - f0
+        vals = vals.reshape(n, -1).T                                    # (out, in)
         if structure == "ones":
-            z1 = _call(step, env, zero, **ones)
-            struct = (_call(step, env, E, **ones) - z1).reshape(n, -1).T != 0
+            struct = _call(step, env, E, **ones).reshape(n, -1).T != 0
         elif structure == "diagonal":
             struct = torch.eye(n, dtype=torch.bool)
         else:
@@ -138,11 +143,16 @@ def _build(dag: DAG, plan: G.Plan, shape: tuple[int, ...]) -> list[torch.Tensor]
         elif kind == "layer":
             m = s.module
             ones = {"weight": torch.ones_like(m.weight, dtype=torch.float64)}
+            unbiased = {}
             if m.bias is not None:
-                ones["bias"] = torch.zeros_like(m.bias, dtype=torch.float64)
-            env[node] = _linear_step(dag, s, env, A._first_input(s, env), m.bias is not None, "ones", **ones)
+                ones["bias"] = unbiased["bias"] = torch.zeros_like(m.bias, dtype=torch.float64)
+            env[node] = _linear_step(dag, s, env, A._first_input(s, env), m.bias is not None, "ones", ones, unbiased)
         elif kind == "bn":
-            env[node] = _linear_step(dag, s, env, A._first_input(s, env), True, "diagonal")
+            m = s.module
+            unbiased = {"running_mean": torch.zeros_like(m.running_mean, dtype=torch.float64)}
+            if m.bias is not None:
+                unbiased["bias"] = torch.zeros_like(m.bias, dtype=torch.float64)
+            env[node] = _linear_step(dag, s, env, A._first_input(s, env), True, "diagonal", unbiased=unbiased)
         elif kind in ("avgpool", "adaptive_avg", "reduce"):
             if kind == "reduce":
                 G._reduce_dims(s, env)  # refuses reductions over the batch dimension
