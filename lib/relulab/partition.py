@@ -113,68 +113,91 @@ class Regions2D:
 
 
 class _Partition:
-    """Half-edge arrays with room to grow: vertices (X, Z), half-edges (origin, next, twin, face), faces (on)."""
+    """Half-edge arrays with room to grow.
+
+    Vertices: X.  Half-edges: origin, dest, next, twin (-1 on the box boundary), face.  ``rep`` lists one half-edge
+    per edge.  Faces: face_he (one half-edge of the ring) and ``on`` (which hidden units are on, every layer).
+    """
 
     def __init__(self, box: tuple[float, float, float, float], n_units: int) -> None:
         x0, x1, y0, y1 = box
         self.X = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)  # counter-clockwise
-        self.nv, self.nh, self.nf = 4, 4, 1
+        self.nv, self.nh, self.nf, self.ne = 4, 4, 1, 4
         self.origin = np.array([0, 1, 2, 3])
+        self.dest = np.array([1, 2, 3, 0])
         self.next = np.array([1, 2, 3, 0])
         self.twin = np.full(4, -1)
         self.face = np.zeros(4, dtype=np.int64)
+        self.rep = np.arange(4)
         self.face_he = np.array([0])
-        self.on = np.zeros((1, n_units), dtype=bool)   # per face: which hidden units are on (every layer)
+        self.on = np.zeros((n_units, 1), dtype=bool)   # unit x face (a unit's bits are contiguous)
 
     @staticmethod
-    def grow(a: np.ndarray, n: int, fill=0) -> np.ndarray:
-        """`a` with at least n rows (doubling, so that appends cost O(1) amortised)."""
+    def grow(a: np.ndarray, n: int) -> np.ndarray:
+        """`a` with at least n rows (doubling, so that appends cost O(1) amortised; new rows uninitialised)."""
         if n <= len(a):
             return a
-        out = np.full((max(n, 2 * len(a)),) + a.shape[1:], fill, dtype=a.dtype)
+        out = np.empty((max(n, 2 * len(a)),) + a.shape[1:], dtype=a.dtype)
         out[:len(a)] = a
         return out
 
-    def reserve(self, nh: int, nf: int) -> None:
-        """Room for nh more half-edges and nf more faces."""
-        for name in ("origin", "next", "twin", "face"):
-            setattr(self, name, self.grow(getattr(self, name), self.nh + nh, -1))
-        self.face_he = self.grow(self.face_he, self.nf + nf, -1)
-        self.on = self.grow(self.on, self.nf + nf, False)
+    @staticmethod
+    def grow_cols(a: np.ndarray, n: int) -> np.ndarray:
+        """`a` with at least n columns (doubling)."""
+        if n <= a.shape[1]:
+            return a
+        out = np.empty((a.shape[0], max(n, 2 * a.shape[1])), dtype=a.dtype)
+        out[:, :a.shape[1]] = a
+        return out
+
+    def reserve(self, nh: int, nf: int, ne: int) -> None:
+        """Room for nh more half-edges, nf more faces and ne more edges."""
+        for name in ("origin", "dest", "next", "twin", "face"):
+            setattr(self, name, self.grow(getattr(self, name), self.nh + nh))
+        self.rep = self.grow(self.rep, self.ne + ne)
+        self.face_he = self.grow(self.face_he, self.nf + nf)
+        self.on = self.grow_cols(self.on, self.nf + nf)
 
     def split_edges(self, h: np.ndarray, t: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Split the edges of half-edges h (one per edge) at parameters t: new vertex, halves, twins relinked."""
+        """Split the edges of half-edges h (one per edge) at parameters t: new vertex, halves, twins relinked.
+
+        Z (units x vertices) holds the layer's pre-activations; the new vertices get them by interpolation."""
         k = len(h)
         tw = self.twin[h]
         inner = tw >= 0
         ki = int(inner.sum())
         self.X = self.grow(self.X, self.nv + k)
-        Z = self.grow(Z, self.nv + k)
-        self.reserve(k + ki, 0)
-        a, b = self.origin[h], self.origin[self.next[h]]
+        Z = self.grow_cols(Z, self.nv + k)
+        self.reserve(k + ki, 0, k)
+        a, b = self.origin[h], self.dest[h]
         v = np.arange(self.nv, self.nv + k)
         self.X[v] = self.X[a] + t[:, None] * (self.X[b] - self.X[a])
-        Z[v] = Z[a] + t[:, None] * (Z[b] - Z[a])
+        Z[:, v] = Z[:, a] + t * (Z[:, b] - Z[:, a])
         self.nv += k
         h2 = np.arange(self.nh, self.nh + k)                  # v -> b, after h
         t2i = np.arange(self.nh + k, self.nh + k + ki)        # v -> a, after the twin (interior edges only)
         self.nh += k + ki
-        self.origin[h2], self.next[h2], self.face[h2], self.twin[h2] = v, self.next[h], self.face[h], -1
-        self.next[h] = h2
+        self.origin[h2], self.dest[h2], self.next[h2], self.face[h2], self.twin[h2] = v, b, self.next[h], \
+            self.face[h], -1
+        self.next[h], self.dest[h] = h2, v
         hi, ti, h2i = h[inner], tw[inner], h2[inner]
-        self.origin[t2i], self.next[t2i], self.face[t2i] = v[inner], self.next[ti], self.face[ti]
-        self.next[ti] = t2i
+        self.origin[t2i], self.dest[t2i], self.next[t2i], self.face[t2i] = v[inner], a[inner], self.next[ti], \
+            self.face[ti]
+        self.next[ti], self.dest[ti] = t2i, v[inner]
         self.twin[hi], self.twin[t2i], self.twin[ti], self.twin[h2i] = t2i, hi, h2i, ti
+        self.rep[self.ne:self.ne + k] = h2
+        self.ne += k
         return Z, v
 
-    def cut_faces(self, hp: np.ndarray, hq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def cut_faces(self, hp: np.ndarray, hq: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
         """Cut each face along the chord p -> q (p = dest(hp) after the + side, q = dest(hq) after the - side).
 
-        The + side keeps the face id f; the - side gets a new id g (its units' bits copied from f).  Returns (f, g).
+        The + side keeps the face id f; the - side gets a new id g, whose bits of the units before `col` are copied
+        from f (the later units set every face's bit themselves).  Returns (f, g).
         """
         k = len(hp)
-        self.reserve(2 * k, k)
-        p, q = self.origin[self.next[hp]], self.origin[self.next[hq]]
+        self.reserve(2 * k, k, k)
+        p, q = self.dest[hp], self.dest[hq]
         op, oq = self.next[hp], self.next[hq]
         c1 = np.arange(self.nh, self.nh + k)                  # p -> q, closes the + side
         c2 = np.arange(self.nh + k, self.nh + 2 * k)          # q -> p, closes the - side
@@ -182,19 +205,35 @@ class _Partition:
         f = self.face[hp]
         g = np.arange(self.nf, self.nf + k)
         self.nf += k
-        self.origin[c1], self.origin[c2] = p, q
+        self.origin[c1], self.dest[c1], self.origin[c2], self.dest[c2] = p, q, q, p
         self.twin[c1], self.twin[c2] = c2, c1
         self.next[hp], self.next[c1] = c1, oq
         self.next[hq], self.next[c2] = c2, op
         self.face[c1] = f
         self.face_he[f], self.face_he[g] = c1, c2
-        self.on[g] = self.on[f]
+        self.on[:col, g] = self.on[:col, f]
+        self.rep[self.ne:self.ne + k] = c1
+        self.ne += k
         cur, live = c2.copy(), np.ones(k, dtype=bool)        # walk the new rings, naming their faces g
         while live.any():
             self.face[cur[live]] = g[live]
             cur[live] = self.next[cur[live]]
             live &= cur != c2
         return f, g
+
+    def ring_half_edges(self, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every half-edge of the given faces, with the position of its face in `faces`."""
+        first = self.face_he[faces]
+        cur, idx = first.copy(), np.arange(len(faces))
+        hs, fs = [cur], [idx]
+        cur = self.next[cur]
+        while len(cur):
+            live = cur != first
+            cur, first, idx = cur[live], first[live], idx[live]
+            hs.append(cur)
+            fs.append(idx)
+            cur = self.next[cur]
+        return np.concatenate(hs), np.concatenate(fs)
 
     def rings(self) -> tuple[np.ndarray, np.ndarray]:
         """(flat vertex indices of every face's ring, start offsets (F+1)), faces in id order."""
@@ -213,7 +252,7 @@ class _Partition:
 
 
 def _regions(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float, float, float, float],
-            max_cells: int) -> Regions2D:
+             max_cells: int) -> Regions2D:
     """The activation regions of an R^2 -> R net (layers as float64 (W, b, relu_after)) inside the box."""
     widths = [W.shape[0] for W, _, relu in layers if relu]
     P = _Partition(box, sum(widths))
@@ -222,53 +261,63 @@ def _regions(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float
     for W, b, relu in layers:
         if not relu:
             break
-        Z = H[:P.nv] @ W.T + b
+        Z = W @ H[:P.nv].T + b[:, None]      # units x vertices
         n_ops += W.shape[1] + 1
-        # rounding scale of each unit: its sums in absolute values at the worst vertex (values at later vertices
-        # interpolate these along edges, so the bound holds there too)
-        tol = 64 * n_ops * EPS * (np.abs(H[:P.nv]) @ np.abs(W).T + np.abs(b)).max(0)
+        # rounding scale of each unit: its sums in absolute values, bounded over every vertex (values at later
+        # vertices interpolate the present ones along edges, so the bound holds there too)
+        tol = 64 * n_ops * EPS * (np.abs(W) @ np.abs(H[:P.nv]).max(0) + np.abs(b))
         for u in range(W.shape[0]):
             Z = _cut(P, Z, u, col + u, tol[u])
             if P.nf > max_cells:
                 raise ValueError(f"regions_2d: {P.nf} cells exceed max_cells={max_cells}")
-        H = np.maximum(Z[:P.nv], 0.0)
+        H = np.maximum(Z[:, :P.nv], 0.0).T
         col += W.shape[0]
     ring, starts = P.rings()
-    on = P.on[:P.nf]
+    on = P.on[:, :P.nf]
     bounds = np.cumsum([0] + widths)
-    pats = tuple(on[:, a:c].copy() for a, c in zip(bounds[:-1], bounds[1:]))
-    h = np.arange(P.nh)
-    inner = P.twin[:P.nh] > h
+    pats = tuple(np.ascontiguousarray(on[a:c].T) for a, c in zip(bounds[:-1], bounds[1:]))
+    h = P.rep[:P.ne]
+    inner = P.twin[h] >= 0
     nb = np.stack([P.face[h[inner]], P.face[P.twin[h[inner]]]], 1)
     return Regions2D(P.X[:P.nv].copy(), ring, starts, pats, tuple(layers), nb)
 
 
 def _cut(P: _Partition, Z: np.ndarray, u: int, col: int, tol: float) -> np.ndarray:
     """Cut the partition by the zero line of unit u (values Z[:, u] at the vertices); set bit `col` of each face."""
-    z = Z[:P.nv, u]
-    s = np.where(z > tol, 1, np.where(z < -tol, -1, 0)).astype(np.int8)
-    h = np.arange(P.nh)
-    so, sd = s[P.origin[:P.nh]], s[P.origin[P.next[:P.nh]]]
-    cross = (so * sd < 0) & ((P.twin[:P.nh] < 0) | (P.twin[:P.nh] > h))
-    if cross.any():
-        hc = h[cross]
-        za, zb = z[P.origin[hc]], z[P.origin[P.next[hc]]]
-        Z, v = P.split_edges(hc, za / (za - zb), Z)
-        Z[v, u] = 0.0                                           # exactly on the line
+    z = Z[u, :P.nv]
+    s = (z > tol).view(np.int8) - (z < -tol).view(np.int8)
+    old_zero = np.flatnonzero(s == 0)
+    e = P.rep[:P.ne]
+    cross = e[s[P.origin[e]] * s[P.dest[e]] < 0]
+    faces = [P.face[cross], P.face[P.twin[cross][P.twin[cross] >= 0]]]
+    if len(cross):
+        za, zb = z[P.origin[cross]], z[P.dest[cross]]
+        Z, v = P.split_edges(cross, za / (za - zb), Z)
+        Z[u, v] = 0.0                                           # exactly on the line
         s = np.concatenate([s, np.zeros(len(v), dtype=np.int8)])
-        h = np.arange(P.nh)
-        so, sd = s[P.origin[:P.nh]], s[P.origin[P.next[:P.nh]]]
-    fh = P.face[:P.nh]
-    pos = np.bincount(fh, weights=so > 0, minlength=P.nf) > 0
-    neg = np.bincount(fh, weights=so < 0, minlength=P.nf) > 0
-    P.on[:P.nf, col] = pos
-    cut = pos & neg
+    if len(old_zero):  # vertices already on the line (kinks meeting): their faces may be cut too
+        touch = np.isin(P.origin[:P.nh], old_zero)
+        faces.append(P.face[:P.nh][touch])
+    # the unit's sign on every face, read at one vertex of its ring (a zero there: read the whole ring)
+    sf = s[P.origin[P.face_he[:P.nf]]]
+    zero = np.flatnonzero(sf == 0)
+    if len(zero):
+        faces.append(zero)
+    cand = np.unique(np.concatenate(faces))
+    P.on[col, :P.nf] = sf > 0
+    if not len(cand):
+        return Z
+    hh, fi = P.ring_half_edges(cand)
+    so, sd = s[P.origin[hh]], s[P.dest[hh]]
+    pos = np.bincount(fi, weights=so > 0, minlength=len(cand)) > 0
+    neg = np.bincount(fi, weights=so < 0, minlength=len(cand)) > 0
+    P.on[col, cand] = pos
+    cut = (pos & neg)[fi]
     if cut.any():
         # in each cut face: the half-edge entering a zero vertex from the + side, and one entering from the - side
-        enter_p = h[(so > 0) & (sd == 0) & cut[fh]]
-        enter_q = h[(so < 0) & (sd == 0) & cut[fh]]
-        _, ip = np.unique(fh[enter_p], return_index=True)      # one per face (several only at rounding level)
-        _, iq = np.unique(fh[enter_q], return_index=True)
-        _, g = P.cut_faces(enter_p[ip], enter_q[iq])
-        P.on[g, col] = False
+        enter_p, enter_q = hh[(so > 0) & (sd == 0) & cut], hh[(so < 0) & (sd == 0) & cut]
+        _, ip = np.unique(P.face[enter_p], return_index=True)   # one per face (several only at rounding level)
+        _, iq = np.unique(P.face[enter_q], return_index=True)
+        _, g = P.cut_faces(enter_p[ip], enter_q[iq], col)
+        P.on[col, g] = False
     return Z
