@@ -52,26 +52,24 @@ def modules() -> list[str]:
 
 
 class ApiRest(SphinxDirective):
-    """Automodule every relulab module not documented earlier on the page."""
+    """Automodule every relulab module not documented earlier on the page (the page is MyST: an eval-rst block)."""
 
     def run(self) -> list:
+        from docutils import nodes
+
         done = set(self.env.domaindata.get("py", {}).get("modules", {}))
         rst = []
         for name in modules():
             if name in done:
                 continue
-            mod = importlib.import_module(name)
-            members = "" if hasattr(mod, "__path__") else "   :members:\n"
-            rst += [f".. rubric:: {name}", "", f".. automodule:: {name}", *members.splitlines(), ""]
+            members = [] if hasattr(importlib.import_module(name), "__path__") else ["   :members:"]
+            rst += [f".. rubric:: {name}", "", f".. automodule:: {name}", *members, ""]
         if not rst:
             return []
-        node_list: list = []
-        from docutils import nodes
-
+        text = ["```{eval-rst}", *rst, "```"]
         container = nodes.container()
-        self.state.nested_parse(StringList(rst, source="relulab-api-rest"), self.content_offset, container)
-        node_list.extend(container.children)
-        return node_list
+        self.state.nested_parse(StringList(text, source="relulab-api-rest"), self.content_offset, container)
+        return list(container.children)
 
 
 def setup(app):
