@@ -1,10 +1,14 @@
 """Exact 2-D linear regions at scale: a planar partition, stored as half-edge arrays, cut one ReLU unit at a time.
 
-Why not regioncam (the compiled library it is benchmarked against, ``bench/bench_regions.py``): regioncam takes
-float32 weights and computes in float32, so it works on a rounded copy of the net, and on nets whose kinks meet
-exactly (the zig-zag and zonotope nets of Part I, where many lines pass through one point) its counts differ from
-the exact rational count (tests/test_regions.py).  This engine keeps float64 and a rounding-bound tolerance, agrees
-with the exact counter of :mod:`relulab.regions` on those nets, and with regioncam on generic ones.
+Why relulab's own engine rather than regioncam (PyPI, compiled; the peer of ``bench/bench_regions.py`` and of the
+tests), decided by measurement: regioncam takes float32 weights and computes in float32, so it partitions a rounded
+copy of the net and resolves nothing thinner than float32 can.  On ZONOTOPE nets, where zero lines meet exactly, its
+counts differ from the exact rational count of :mod:`relulab.cells` on several of a handful of nets, while this
+engine's agree on all of them (tests/test_regions.py); on random nets of 4e4 to 1e5 regions it misses one or two
+regions of area ~1e-15 that this engine, an 80-bit extended-precision run of it and the independent cell-by-cell
+counter all find.  And vectorised numpy over the whole partition is not slower: on those nets this engine takes about
+half of regioncam's time on the book's machine (``make bench``, bench/latest.txt).  So relulab counts with this engine,
+in float64, and keeps regioncam as an outside check on generic nets.
 
 The algorithm.  The box is one convex face.  For each hidden layer, the pre-activations of its units are known at
 every vertex (they are affine on every face, so a new vertex on an edge gets them by linear interpolation along the

@@ -3,20 +3,25 @@
 - ``sequential``/``enumeration``/``npk``/``ntk``: fully connected nets — gates, NPF/NPV by explicit enumeration (the
   reference), the NPK from gate overlaps, empirical and path NTKs (Part IV).
 - ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
-  path-magnitude scores, rescaling symmetries (Part III).
+  path-magnitude scores, support reports, rescaling symmetries (Part III).  It reads any model through its
+  ``forward`` (``graph``: torch.fx tracing and classification), runs the |theta| pass (``abs_pass``) on maps stored
+  once per distinct window (``tiles``).
 - ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
 - ``pair_pass``: the NPK as one forward pass of the all-ones net on x*x' with gates G_x*G_x' (Part V).
 """
 
 from .lifting import (
+    SupportReport,
     check_supported,
     global_prune,
+    lifted_output,
     magnitude_scores,
     path_magnitude_scores,
     path_metric,
     path_metric_bound,
     path_norm,
     random_rescaling,
+    support_report,
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
 from .npk import npk, npk_from_gates
@@ -25,14 +30,17 @@ from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
 
 __all__ = [
+    "SupportReport",
     "check_supported",
     "global_prune",
+    "lifted_output",
     "magnitude_scores",
     "path_magnitude_scores",
     "path_metric",
     "path_metric_bound",
     "path_norm",
     "random_rescaling",
+    "support_report",
     "as_input",
     "count_paths",
     "enumerate_paths",
