@@ -23,6 +23,8 @@ from relulab import lattice, piece_counts, regions_nd
 from relulab.data import bundled, ladder
 from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher, zoo
+
+from relulab.nets import classic, fc, local, teacher
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
@@ -84,6 +86,40 @@ def _stack(modes=("relu", "hard"), bias: bool = True) -> ngated.GatedStack:
     w = [2, 3, 2]
     return ngated.GatedStack(list(modes), [fc.mlp(w, bias=bias, seed=s) for s in range(len(modes))],
                              [None if m == "relu" else fc.mlp(w, bias=bias, seed=9) for m in modes], [False] * len(modes))
+
+
+class _Fwd(nn.Module):
+    """A model whose forward is `fn(self, x)`, with submodules given by keyword (user-written forwards to refuse)."""
+
+    def __init__(self, fn, **mods: nn.Module) -> None:
+        super().__init__()
+        self.fn = fn
+        for k, m in mods.items():
+            setattr(self, k, m)
+
+    def forward(self, x):
+        return self.fn(self, x)
+
+
+class _Scaled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(2))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+class _TwoInputs(nn.Module):
+    def forward(self, x, y):
+        return x + y
+
+
+class _Branchy(nn.Module):
+    def forward(self, x):
+        if x.mean() > 0:  # data-dependent control flow
+            return x
+        return -x
 
 
 def _labels(M: int = 2, n: int = 4) -> torch.Tensor:
@@ -361,7 +397,7 @@ CASES = [
     ("path_norm.input_shape.absurd", lambda: lifting.path_norm(_net(), (10**5, 10**5)), ValueError, "absurd"),
     ("path_norm.input_shape.empty", lambda: lifting.path_norm(_net(), ()), ValueError, "input_shape"),
     ("path_metric.input_shape.mismatch", lambda: lifting.path_metric(_net(), _net(), (3,)), ValueError, "input_shape"),
-    ("path_metric.type", lambda: lifting.path_metric(_net(), "other", (2,)), TypeError, "model"),
+    ("path_metric.type", lambda: lifting.path_metric(_net(), "other", (2,)), TypeError, "pruned_model"),
     ("path_metric_bound.arch", lambda: lifting.path_metric_bound(_net(), fc.mlp([2, 4, 1], bias=False), (2,)), ValueError, "same architecture"),
     ("path_magnitude_scores.input_shape.mismatch", lambda: lifting.path_magnitude_scores(_net(), (3,)), ValueError, "input_shape"),
     ("path_magnitude_scores.module", lambda: lifting.path_magnitude_scores(nn.Sequential(nn.Linear(2, 2), nn.Tanh()), (2,)), TypeError, "Tanh"),
@@ -375,6 +411,48 @@ CASES = [
     ("random_rescaling.factors.empty", lambda: lifting.random_rescaling(_net(), 0, factors=()), ValueError, "factors"),
     ("random_rescaling.factors.nan", lambda: lifting.random_rescaling(_net(), 0, factors=(NAN,)), ValueError, "factors"),
     ("random_rescaling.seed", lambda: lifting.random_rescaling(_net(), 0.5), TypeError, "seed"),
+    # ------------------------------------------------------------ paths.lifting: what torch.fx reads in forward
+    ("support_report.type", lambda: lifting.support_report("net"), TypeError, "model"),
+    ("lifted_output.max_pools", lambda: lifting.lifted_output(_net(), (2,), max_pools="min"), ValueError, "max_pools"),
+    ("lifted_output.q", lambda: lifting.lifted_output(_net(), (2,), q=-1), ValueError, r"^q must be > 0"),
+    ("lifted_output.input_shape", lambda: lifting.lifted_output(_net(), (2, 0)), ValueError, "input_shape"),
+    ("path_norm.gelu.functional", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.nn.functional.gelu(s.fc(x)), fc=nn.Linear(2, 2)), (2,)), TypeError, r"^node 'gelu' \(gelu\): GELU is not positively homogeneous$"),
+    ("path_norm.leaky.functional", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.nn.functional.leaky_relu(s.fc(x)), fc=nn.Linear(2, 2)), (2,)), TypeError, r"node 'leaky_relu'.*leaky slopes"),
+    ("path_norm.layernorm", lambda: lifting.path_norm(_Fwd(lambda s, x: s.ln(s.fc(x)), fc=nn.Linear(2, 2), ln=nn.LayerNorm(2)), (2,)), TypeError, r"module 'ln' \(LayerNorm\)"),
+    ("path_norm.attention", lambda: lifting.path_norm(_Fwd(lambda s, x: s.att(x, x, x)[0], att=nn.MultiheadAttention(2, 1, batch_first=True)), (3, 2)), TypeError, r"module 'att' \(MultiheadAttention\): attention multiplies"),
+    ("path_norm.sdpa", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.nn.functional.scaled_dot_product_attention(x, x, x)), (3, 2)), TypeError, r"node 'scaled_dot_product_attention'.*attention"),
+    ("path_norm.product", lambda: lifting.path_norm(_Fwd(lambda s, x: s.fc(x) * x, fc=nn.Linear(2, 2)), (2,)), TypeError, r"node 'mul'.*two signals"),
+    ("path_norm.get_attr", lambda: lifting.path_norm(_Scaled(), (2,)), TypeError, r"^node 'scale' \(scale\): reads parameter or buffer 'scale' directly in forward"),
+    ("path_norm.bn_train", lambda: lifting.path_norm(_Fwd(lambda s, x: s.bn(x), bn=nn.BatchNorm1d(2)), (2,)), ValueError, r"module 'bn' \(BatchNorm1d\): BatchNorm must be frozen"),
+    ("path_norm.control_flow", lambda: lifting.path_norm(_Branchy(), (2,)), ValueError, r"\(_Branchy\) at test_bad_input.py:\d+: data-dependent control flow"),
+    ("path_norm.two_inputs", lambda: lifting.path_norm(_TwoInputs(), (2,)), ValueError, "takes 2 required inputs"),
+    ("path_norm.dropout_train", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.nn.functional.dropout(x, 0.5)), (2,)), ValueError, r"node 'dropout'.*training mode"),
+    ("path_norm.reflect_padding", lambda: lifting.path_norm(nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")), (1, 4, 4)), ValueError, "padding_mode='reflect'"),
+    ("path_norm.batch_mean", lambda: lifting.path_norm(_Fwd(lambda s, x: x.mean(0)), (2,)), ValueError, r"node 'mean'.*batch dimension"),
+    ("path_norm.mean_all", lambda: lifting.path_norm(_Fwd(lambda s, x: x.mean()), (2,)), ValueError, r"node 'mean'.*every dimension"),
+    ("path_norm.broadcast_add", lambda: lifting.path_norm(_Fwd(lambda s, x: x + x.sum(1, keepdim=True)), (2,)), ValueError, r"node 'add'.*broadcasting"),
+    ("path_norm.batch_cat", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.cat([x, x], 0)), (2,)), ValueError, r"node 'cat'.*batch dimension"),
+    ("path_norm.constant_output", lambda: lifting.path_norm(_Fwd(lambda s, x: torch.ones(2)), (2,)), TypeError, r"tensor built in forward(.|\n)*does not depend on its input"),
+    ("path_norm.clamp_max", lambda: lifting.path_norm(_Fwd(lambda s, x: x.clamp(0, 1)), (2,)), TypeError, r"node 'clamp'.*clips"),
+    ("path_norm.problems_listed", lambda: lifting.path_norm(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Sigmoid()), (2,)), TypeError, r"^model is not a supported ReLU DAG \(2 problems\):\n- module '1' \(Tanh\).*\n- module '2' \(Sigmoid\)"),
+    # ------------------------------------------------------------ nets.classic (torchvision-shaped nets)
+    ("resnet.depth", lambda: classic.resnet(19), ValueError, "depth"),
+    ("resnet.width", lambda: classic.resnet(18, width=0), ValueError, "width"),
+    ("vgg.cfg", lambda: classic.vgg("M64"), TypeError, "cfg"),
+    ("vgg.cfg.entry", lambda: classic.vgg((8, "M", -1)), ValueError, r"cfg\[2\]"),
+    ("alexnet.hidden", lambda: classic.alexnet(hidden=0), ValueError, "hidden"),
+    ("alexnet.seed", lambda: classic.alexnet(seed=-1), ValueError, "seed"),
+    ("BasicBlock.cin", lambda: classic.BasicBlock(0, 2), ValueError, "cin"),
+    ("Bottleneck.stride", lambda: classic.Bottleneck(2, 2, stride=1.5), TypeError, "stride"),
+    ("ResNet.block", lambda: classic.ResNet(nn.Linear, (1, 1)), TypeError, "block"),
+    ("ResNet.layers", lambda: classic.ResNet(classic.BasicBlock, (1, 1, 1, 1, 1)), ValueError, "layers"),
+    ("VGG.pool", lambda: classic.VGG((4, "M"), pool=0), ValueError, "pool"),
+    ("AlexNet.width", lambda: classic.AlexNet(width=0), ValueError, "width"),
+    ("BasicBlock.forward.channels", lambda: classic.BasicBlock(3, 2)(torch.ones(1, 2, 4, 4)), ValueError, "channels"),
+    ("Bottleneck.forward.ndim", lambda: classic.Bottleneck(2, 1)(torch.ones(2, 4, 4)), ValueError, r"\bx must have 4 dimensions"),
+    ("ResNet.forward.type", lambda: classic.ResNet(classic.BasicBlock, (1,), width=2)(np.ones((1, 3, 8, 8))), TypeError, r"\bx must be a torch.Tensor"),
+    ("VGG.forward.nan", lambda: classic.VGG((2, "M"), hidden=2, pool=1)(torch.full((1, 3, 4, 4), NAN)), ValueError, "NaN"),
+    ("AlexNet.forward.channels", lambda: classic.AlexNet(width=1, hidden=2)(torch.ones(1, 1, 64, 64)), ValueError, "channels"),
     # ------------------------------------------------------------ paths.dag
     ("DAG.add.kind", lambda: pdag.DAG().add("sigmoid", None, []), ValueError, "kind"),
     ("DAG.add.parent", lambda: pdag.DAG().add("relu", None, [(0, 1.0)]), ValueError, "parents"),
@@ -423,7 +501,7 @@ CASES = [
     ("exact_erm.X.nan", lambda: erm.exact_erm(np.array([[0.0], [NAN]]), np.zeros(2), 1), ValueError, r"^X\b"),
     ("path_metric.not_shrink", lambda: lifting.path_metric(_net(), fc.mlp([2, 3, 1], bias=False, seed=0).apply(lambda m: m.weight.data.mul_(2) if isinstance(m, nn.Linear) else None), (2,)), ValueError, r"^'0.weight': pruned_model is not a shrink.*use path_metric_bound$"),
     ("check_supported.bn_train", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))), ValueError, "not a ReLU-DAG neuron"),
-    ("check_supported.avgpool_divisor", lambda: lifting.check_supported(nn.Sequential(nn.AvgPool2d(2, divisor_override=3))), ValueError, r"divisor_override\) are not supported"),
+    ("check_supported.maxpool_indices", lambda: lifting.check_supported(nn.Sequential(nn.MaxPool2d(2, return_indices=True))), ValueError, r"^module '0' \(MaxPool2d\): return_indices=True is not supported$"),
     ("check_supported.unknown", lambda: lifting.check_supported(nn.Sequential(nn.Linear(2, 2), nn.Hardswish())), TypeError, "not a module path_norm knows how to read as a ReLU DAG"),
     ("check_supported.no_weight", lambda: lifting.check_supported(_no_weight()), ValueError, r"\(Linear\): no weight$"),
     ("random_rescaling.factors.zero", lambda: lifting.random_rescaling(_net(), 0, factors=(1.0, 0.0)), ValueError, "factors"),
@@ -827,7 +905,7 @@ def test_bad_input_is_refused(call, exc, match):
 # that have no case here.
 CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit", "Cell",
               "RegionsND", "ZonotopeCounts", "LatticeFormula", "WangSunForm", "NTKSplit", "BetaExpansion",
-              "Conditions", "EdgeStatistics", "StudentTables"}
+              "Conditions", "EdgeStatistics", "StudentTables", "Step", "Plan", "SupportReport"}
 
 
 def test_every_public_function_has_a_case():

@@ -8,6 +8,7 @@ from torch import nn
 from relulab.nets import mlp
 from relulab.nets.dag import Concat, Residual, randomize_batchnorm, resnet_like, unet_like, upsample2x, vgg_like
 from relulab.paths import dag as D
+from user_models import USER_NETS
 
 # R(x) is a sum of at most ~1e5 path terms of size O(10): float64 rounding stays < 1e-12; 1e-10 leaves margin.
 REL = 1e-10
@@ -19,6 +20,7 @@ NETS = {
     "unet": lambda: (unet_like(1, 1, 1, seed=1), (1, 4, 4)),
     "avgpool-overlap": lambda: (nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 1, padding=1),
                                               nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, 2)), (1, 4, 4)),
+    **USER_NETS,  # own forward: functional ReLU/pools/mean/flatten/cat, Conv1d, groups, ceil mode, constants
 }
 
 
@@ -59,6 +61,22 @@ def test_sequences_are_paths():
             assert u in [p for p, _ in g.parents[v]]
 
 
+def test_residual_add_is_an_identity_neuron_with_two_in_edges():
+    model, shape = USER_NETS["custom-resnet"]()
+    g = D.to_dag(model, shape)
+    adds = [v for v in range(len(g.kind)) if g.kind[v] == "id" and g.bias[v] is None and len(g.parents[v]) == 2
+            and all(w == 1.0 for _, w in g.parents[v])]
+    assert len(adds) == 2 * 2 * 2 + 1 * 2 * 2  # block 2 (2 channels, 2x2) + block 1 (1 channel, 2x2)
+
+
+def test_uneven_adaptive_pooling_reads_torch_windows():
+    # 5 -> 3 positions: torch's windows are [0, 2), [1, 4), [3, 5), so the 3x3 outputs read 4, 6, 4, 6, 9, ... inputs
+    g = D.to_dag(nn.Sequential(nn.AdaptiveAvgPool2d(3)), (1, 5, 5))
+    fan_in = [len(g.parents[o]) for o in g.outputs]
+    assert fan_in == [4, 6, 4, 6, 9, 6, 4, 6, 4]
+    assert all(w == pytest.approx(1 / n) for o, n in zip(g.outputs, fan_in) for _, w in g.parents[o])
+
+
 def test_bad_inputs():
     with pytest.raises(TypeError, match="GELU"):
         D.to_dag(nn.Sequential(nn.Linear(2, 2), nn.GELU()), (2,))
@@ -69,8 +87,6 @@ def test_bad_inputs():
         D.evaluate(g, np.zeros((2, 4)))
     with pytest.raises(ValueError, match="max_paths"):
         D.enumerate_paths(D.to_dag(mlp([8, 30, 30, 30, 2], seed=0), (8,)), max_paths=1000)
-    with pytest.raises(ValueError, match="not divisible"):
-        D.to_dag(nn.Sequential(nn.AdaptiveAvgPool2d(2)), (1, 5, 5))
     with pytest.raises(TypeError):
         Residual("not a module")
     with pytest.raises(ValueError):

@@ -1,6 +1,10 @@
-"""Path-norms by one forward pass against explicit enumeration; rescaling invariance; path-metrics; bad input."""
+"""Path-norms by one forward pass against explicit enumeration and against the authors' code, on models written the
+way users write them; the tiled pass against the plain one; rescaling invariance; path-metrics; support reports."""
 
 import copy
+import functools
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,45 +12,184 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
+import torch.nn.functional as F
 
-from relulab.nets import mlp
-from relulab.nets.dag import randomize_batchnorm, resnet_like, unet_like, vgg_like
+from relulab.nets import classic, mlp
+from relulab.nets.dag import randomize_batchnorm, resnet18
+from relulab.paths import abs_pass, graph
 from relulab.paths import dag as D
-from relulab.paths.lifting import (global_prune, magnitude_scores, path_magnitude_scores, path_metric,
-                                   path_metric_bound, path_norm, random_rescaling)
+from relulab.paths import tiles
+from relulab.paths.lifting import (check_supported, global_prune, lifted_output, magnitude_scores,
+                                   path_magnitude_scores, path_metric, path_metric_bound, path_norm,
+                                   random_rescaling, support_report)
 from test_dag import NETS
+from user_models import AUTHORS_OK, USER_NETS, Block, TinyResNet, _bn
 
-# Sums of <= 1e5 nonnegative products: float64 relative rounding < 1e-13; 1e-10 relative leaves margin.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import authors  # noqa: E402  (bench/authors.py: loads the authors' pathnorm.py from outside the repository)
+
+# Sums of <= 1e6 nonnegative products: float64 relative rounding < 1e-12; 1e-10 relative leaves margin.
 REL = 1e-10
+
+
+@functools.lru_cache(maxsize=None)
+def _net(name: str):
+    """NETS[name](), built once (some builders draw unseeded weights): tests read it and never change it."""
+    return NETS[name]()
+
+
+@functools.lru_cache(maxsize=None)
+def _phi(name: str) -> np.ndarray:
+    model, shape = _net(name)
+    return D.phi(model, shape, max_paths=400_000)
 
 
 @pytest.mark.parametrize("name", sorted(NETS))
 @pytest.mark.parametrize("q", [1, 2, 4])
 def test_path_norm_equals_enumeration(name, q):
-    model, shape = NETS[name]()
-    ref = np.sum(np.abs(D.phi(model, shape)) ** q) ** (1 / q)
+    model, shape = _net(name)
+    ref = np.sum(np.abs(_phi(name)) ** q) ** (1 / q)
     assert abs(path_norm(model, shape, q) - ref) <= REL * ref
 
 
+@pytest.mark.parametrize("name", ["mlp", "vgg", "custom-resnet", "inception", "grouped"])
+def test_lifted_output_sums_paths_per_output(name):
+    model, shape = NETS[name]()
+    P = D.enumerate_paths(D.to_dag(model, shape), max_paths=400_000)
+    ref = np.bincount(P.output, weights=np.abs(P.phi) ** 2)
+    got = lifted_output(model, shape, 2).reshape(-1).numpy()
+    assert np.abs(got - ref).max() <= REL * ref.max()
+
+
+def test_max_pools_kept_as_max_miss_paths():
+    model, shape = NETS["inception"]()
+    exact, naive = lifted_output(model, shape).sum().item(), lifted_output(model, shape, max_pools="max").sum().item()
+    assert naive < exact * (1 - 1e-3)  # a max keeps one path per window: the sum over paths is larger
+
+
+def _big_nets():
+    torch.manual_seed(0)
+    return {
+        "custom-resnet 40x37": (_bn(TinyResNet, 0), (1, 40, 37)),
+        "resnet18 narrow": (randomize_batchnorm(classic.resnet(18, width=4, n_classes=5), 3), (3, 64, 48)),
+        "resnet50 narrow": (randomize_batchnorm(classic.resnet(50, width=2, n_classes=5), 3), (3, 64, 64)),
+        "conv1d long": (USER_NETS["conv1d"]()[0], (2, 57)),
+        "relulab resnet18": (randomize_batchnorm(resnet18(5, 3, 4, seed=0), 1), (3, 40, 40)),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_big_nets()))
+def test_tiled_pass_equals_plain_pass(name, monkeypatch):
+    model, shape = _big_nets()[name]
+    plan = graph._read(model)
+    used = []
+    real = tiles._windowed
+    monkeypatch.setattr(tiles, "_windowed", lambda *a, **k: used.append(real(*a, **k)) or used[-1])
+    for q in (1, 3):
+        params = abs_pass._abs_params(plan, q)
+        a = sum(o.sum() for o in abs_pass._run(plan, params, shape, q, tiled=True)).item()
+        b = sum(o.sum() for o in abs_pass._run(plan, params, shape, q, tiled=False)).item()
+        assert abs(a - b) <= REL * b
+    assert any(u is not None for u in used)  # the tiles were really used
+
+
+def _authors():
+    mod = authors.load()
+    if mod is None:
+        pytest.skip(authors.WHY_MISSING)
+    return mod
+
+
+def _classic(name):
+    return {
+        "resnet18": lambda: (randomize_batchnorm(classic.resnet(18, width=8, n_classes=10), 3), (3, 32, 32)),
+        "resnet50": lambda: (randomize_batchnorm(classic.resnet(50, width=4, n_classes=10), 4), (3, 64, 64)),
+        "vgg11-bn": lambda: (randomize_batchnorm(classic.vgg((8, "M", 16, "M", 16, 16, "M", 16, 16, "M", 16, 16, "M"),
+                                                             batch_norm=True, hidden=32, n_classes=10), 5), (3, 224, 224)),
+        "alexnet": lambda: (classic.alexnet(width=4, hidden=32, n_classes=10), (3, 224, 224)),
+    }[name]()
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "vgg11-bn", "alexnet", *AUTHORS_OK])
+@pytest.mark.parametrize("q", [1, 2, 4])
+def test_path_norm_equals_authors_compute_path_norm(name, q):
+    pn = _authors()
+    model, shape = USER_NETS[name]() if name in USER_NETS else _classic(name)
+    ref = pn.compute_path_norm(model, shape, exponent=q)
+    assert abs(path_norm(model, shape, q) - ref) <= REL * ref
+
+
+def test_authors_rewrite_of_uneven_adaptive_pooling_is_not_the_path_norm():
+    # 5 -> 3 adaptive average pooling: torch's windows have 2, 3, 2 rows; the authors' rewrite uses 3, 3, 3.
+    # relulab follows torch (and the enumeration); the authors' value differs although their report says supported.
+    pn = _authors()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(3), nn.Flatten(),
+                          nn.Linear(18, 1)).eval()
+    ref = np.abs(D.phi(model, (1, 5, 5))).sum()
+    assert abs(path_norm(model, (1, 5, 5)) - ref) <= REL * ref
+    assert pn.validate_path_norm_support(model, (1, 5, 5)).supported
+    assert abs(pn.compute_path_norm(model, (1, 5, 5)) - ref) > 1e-3 * ref
+
+
 def test_model_left_unchanged():
-    model, shape = NETS["vgg"]()
-    before = copy.deepcopy(model.state_dict())
-    path_norm(model, shape)
-    path_magnitude_scores(model, shape)
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
-    assert not model.training
+    for name in ("vgg", "custom-resnet", "grouped"):
+        model, shape = NETS[name]()
+        before = copy.deepcopy(model.state_dict())
+        modules_before = list(model.named_modules())
+        path_norm(model, shape, 2)
+        path_magnitude_scores(model, shape)
+        path_metric_bound(model, model, shape)
+        support_report(model)
+        assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+        assert list(model.named_modules()) == modules_before
+        assert not model.training
+        assert all(p.grad is None for p in model.parameters())
 
 
-def test_maxpool_kept_as_max_underestimates():
-    model, shape = NETS["vgg"]()
-    ref = np.abs(D.phi(model, shape)).sum()
-    absm = copy.deepcopy(model)
-    for m in absm.modules():  # naive: |theta| but the max-pool left as max, BN left unfolded
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            m.weight.data.abs_(); m.bias is not None and m.bias.data.abs_()
-    with torch.no_grad():
-        naive = absm(torch.ones(1, *shape)).sum().item()
-    assert abs(naive - ref) > 1e-3 * ref
+def test_float32_model_is_read_in_float64():
+    model, shape = NETS["custom-resnet"]()
+    ref = path_norm(model, shape)
+    m32 = copy.deepcopy(model).float()
+    got = path_norm(m32, shape)
+    assert abs(got - ref) <= 1e-6 * ref  # the weights were rounded to float32 once; the pass itself is float64
+    assert next(m32.parameters()).dtype == torch.float32
+
+
+def test_support_report_lists_every_problem_with_its_place():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.norm = nn.LayerNorm(4)
+
+        def forward(self, x):
+            return self.norm(F.gelu(self.fc(x)) * x)
+
+    r = support_report(Net())
+    assert not r.supported and len(r.problems) == 3
+    text = str(r)
+    assert "node 'gelu'" in text and "module 'norm' (LayerNorm)" in text and "node 'mul'" in text
+    assert support_report(NETS["custom-resnet"]()[0]).supported
+
+
+def test_control_flow_is_refused_at_its_line():
+    class Gate(nn.Module):
+        def forward(self, x):
+            if x.sum() > 0:
+                return F.relu(x)
+            return x
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate = Gate()
+
+        def forward(self, x):
+            return self.gate(x)
+
+    with pytest.raises(ValueError, match=r"module 'gate' \(Gate\) at test_lifting.py:\d+: data-dependent control flow"):
+        check_supported(Net())
 
 
 @given(st.integers(0, 10_000), st.sampled_from(["mlp", "vgg", "resnet", "unet"]))
@@ -72,41 +215,66 @@ def test_rescaling_keeps_phi_and_scores(seed):
     assert all(torch.allclose(s0[k], s1[k], rtol=1e-10, atol=0) for k in s0)
 
 
-def test_path_magnitude_is_single_weight_path_metric():
-    model, shape = NETS["vgg"]()
+@pytest.mark.parametrize("name", ["vgg", "custom-resnet", "conv1d"])
+def test_path_magnitude_is_single_weight_path_metric(name):
+    model, shape = NETS[name]()
     scores = path_magnitude_scores(model, shape)
     base = path_norm(model, shape)
-    for name, s in scores.items():
+    for key, s in scores.items():
         for flat in [0, s.numel() - 1]:
             m2 = copy.deepcopy(model)
             with torch.no_grad():
-                dict(m2.named_parameters())[name].view(-1)[flat] = 0
+                dict(m2.named_parameters())[key].view(-1)[flat] = 0
             assert abs((base - path_norm(m2, shape)) - s.view(-1)[flat].item()) <= REL * base
 
 
-@given(st.integers(0, 10_000), st.floats(0.1, 0.9))
+def test_path_magnitude_scores_cover_unused_layers_with_zero():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.spare = nn.Linear(3, 2), nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.used(x)
+
+    s = path_magnitude_scores(Net(), (3,))
+    assert set(s) == {"used.weight", "spare.weight"} and not s["spare.weight"].any() and s["used.weight"].all()
+
+
+@given(st.integers(0, 10_000), st.floats(0.1, 0.9), st.sampled_from(["unet", "custom-resnet", "grouped"]))
 @settings(max_examples=10)  # each example enumerates paths twice
-def test_two_pass_metric_equals_enumeration(seed, frac):
-    model, shape = NETS["unet"]()
+def test_two_pass_metric_equals_enumeration(seed, frac, name):
+    model, shape = _net(name)
     scores = {k: torch.rand(v.shape, generator=torch.Generator().manual_seed(seed)) for k, v in magnitude_scores(model).items()}
     pruned, _ = global_prune(model, scores, frac)
-    ref = np.abs(D.phi(model, shape) - D.phi(pruned, shape)).sum()
+    ref = np.abs(_phi(name) - D.phi(pruned, shape, max_paths=400_000)).sum()
     assert abs(path_metric(model, pruned, shape) - ref) <= REL * max(1, ref)
 
 
-@given(st.integers(0, 10_000))
+@given(st.integers(0, 10_000), st.sampled_from(["mlp", "inception"]))
 @settings(max_examples=15)
-def test_same_sign_bound_dominates(seed):
-    model, shape = NETS["mlp"]()
+def test_same_sign_bound_dominates(seed, name):
+    model, shape = _net(name)
     other = copy.deepcopy(model)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in other.parameters():
             p.mul_(torch.exp(0.5 * torch.randn(p.shape, generator=g)))
-    ref = np.abs(D.phi(model, shape) - D.phi(other, shape)).sum()
+    ref = np.abs(_phi(name) - D.phi(other, shape)).sum()
     assert path_metric_bound(model, other, shape) >= ref * (1 - REL)
     with pytest.raises(ValueError, match="not a shrink"):
         path_metric(model, other, shape)
+
+
+def test_custom_block_end_to_end():
+    # the README example: a user's block, its own forward, no relulab container anywhere
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), Block(2, 2), Block(2, 3, stride=2), nn.AdaptiveAvgPool2d(1),
+                        nn.Flatten(), nn.Linear(3, 2)).eval()
+    randomize_batchnorm(net, 0)
+    assert support_report(net).supported
+    ref = np.abs(D.phi(net, (1, 2, 2), max_paths=2_000_000)).sum()
+    assert abs(path_norm(net, (1, 2, 2)) - ref) <= REL * ref
 
 
 def test_bad_inputs():
@@ -119,17 +287,13 @@ def test_bad_inputs():
         path_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2)), (2,))
     with pytest.raises(ValueError, match="training mode"):
         path_norm(copy.deepcopy(model).train(), shape)
-    with pytest.raises(ValueError, match="ceil_mode"):
-        path_norm(nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), (1, 4, 4))
-    with pytest.raises(ValueError, match="not divisible"):
-        path_norm(nn.Sequential(nn.AdaptiveAvgPool2d(2)), (1, 5, 5))
     with pytest.raises(ValueError, match="q must be"):
         path_norm(model, shape, q=0)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="input_shape"):
         path_norm(model, (1, 0, 4))
     with pytest.raises(TypeError, match="input_shape"):
         path_norm(model, 16)
-    with pytest.raises(TypeError, match="torch.nn.Module"):
+    with pytest.raises(TypeError, match="model must be a Module"):
         path_norm("model", shape)
     with pytest.raises(ValueError, match="factors"):
         random_rescaling(model, 0, factors=(-1.0, 2.0))

@@ -380,12 +380,15 @@ def test_beta_expansion_gate_is_closed_at_zero_preactivation():
     assert out["D"].tolist() == [0.0, 1.0]
 
 
-def test_avgpool_without_padding_is_supported_even_without_count_include_pad():
-    from relulab.paths.lifting import check_supported
+def test_avgpool_without_count_include_pad_is_supported_with_and_without_padding():
+    # since the fx path-lifting (issue 15): position-dependent divisors are read per window, checked by enumeration
+    from relulab.paths import dag as D
+    from relulab.paths.lifting import path_norm
 
-    check_supported(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.AvgPool2d(2, count_include_pad=False)))
-    with pytest.raises(ValueError, match="count_include_pad=False with padding"):
-        check_supported(nn.Sequential(nn.AvgPool2d(2, padding=1, count_include_pad=False)))
+    for pad in (0, 1):
+        net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2, padding=pad, count_include_pad=False))
+        ref = np.abs(D.phi(net, (1, 4, 4))).sum()
+        assert abs(path_norm(net, (1, 4, 4)) - ref) <= 1e-12 * ref
 
 
 def test_global_prune_fraction_one_prunes_every_weight():
@@ -396,12 +399,15 @@ def test_global_prune_fraction_one_prunes_every_weight():
     assert all((p == 0).all() for p in pruned.parameters())
 
 
-def test_adaptive_pool_message_gives_the_input_size():
+def test_uneven_adaptive_pool_equals_enumeration():
+    # since the fx path-lifting (issue 15): uneven adaptive windows are supported, with torch's window lengths
+    from relulab.paths import dag as D
     from relulab.paths.lifting import path_norm
 
-    net = nn.Sequential(nn.Conv2d(1, 1, 1, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(4, 1))
-    with pytest.raises(ValueError, match=r"input size \(5, 7\) not divisible"):
-        path_norm(net, (1, 5, 7))
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, bias=False), nn.ReLU(), nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(),
+                        nn.Linear(4, 1))
+    ref = np.abs(D.phi(net, (1, 5, 7))).sum()
+    assert abs(path_norm(net, (1, 5, 7)) - ref) <= 1e-12 * ref
 
 
 # ---------------------------------------------------------------- survivors of the seed-5 draw (run G)

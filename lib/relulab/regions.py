@@ -2,8 +2,10 @@
 
 Nothing here samples a grid.  In 1-D the breakpoints are propagated layer by layer: on each current interval every
 pre-activation is affine, so a unit adds at most its one zero crossing.  In 2-D the input box is cut into convex
-polygons by every unit's zero line inside the current cell.  Pieces in the sense of Arora et al.'s Def. 3 (maximal
-connected sets on which the function is affine) are obtained by merging *adjacent* cells whose affine maps agree.
+polygons by every unit's zero line (:mod:`relulab.partition`, vectorised over the whole partition, 10^5 regions in
+seconds; :mod:`relulab.regions_reference`, cell by cell, is the reference).  Pieces in the sense of Arora et al.'s Def. 3
+(maximal connected sets on which the function is affine) are obtained by merging *adjacent* cells whose affine maps
+agree.
 
 Two arithmetics: float64 with tolerances derived from a rounding bound (the default), and exact rationals
 (``exact=True``, :class:`fractions.Fraction`; every float64 weight is a rational number, so the result is the exact
@@ -21,7 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import check
+from . import check, partition
+from .partition import Regions2D
 
 EPS = float(np.finfo(np.float64).eps)
 MAX_CELLS = 2_000_000  # refuse enumerations beyond this many intervals / polygons (memory and time explode)
@@ -193,194 +196,27 @@ def max_pieces_1d_bound(widths: Sequence[int]) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# 2-D: cell enumeration
+# 2-D: cell enumeration (relulab.partition at scale; relulab.regions_reference, exact rationals, as the reference)
 # ----------------------------------------------------------------------------------------------------------------
-@dataclass
-class Regions2D:
-    """Convex cells of an R^2->R net in a box, each with its affine map, and the piece label of each cell."""
-
-    polygons: list[np.ndarray]   # each (k, 2), counter-clockwise
-    grads: np.ndarray            # (n_cells, 2)
-    offsets: np.ndarray          # (n_cells,)
-    piece: np.ndarray            # (n_cells,) label of the maximal affine piece (adjacent equal maps merged)
-
-    @property
-    def n_activation_regions(self) -> int:
-        """Connected regions of constant activation pattern (before merging)."""
-        return len(self.polygons)
-
-    @property
-    def n_pieces(self) -> int:
-        """Maximal connected sets on which the function is affine (Arora's Def. 3)."""
-        return int(len(np.unique(self.piece))) if len(self.piece) else 0
-
-
-def _area2(P: np.ndarray) -> Any:
-    x, y = P[:, 0], P[:, 1]
-    return (x * np.roll(y, -1) - np.roll(x, -1) * y).sum()
-
-
-def _clip(P: np.ndarray, v: np.ndarray, sign: int, tol: float) -> np.ndarray:
-    """The part of convex polygon P where sign*v >= 0 (v = the affine function's values at P's vertices)."""
-    out = []
-    k = len(P)
-    sv = v * sign
-    for i in range(k):
-        j = (i + 1) % k
-        if sv[i] >= -tol:
-            out.append(P[i])
-        if (sv[i] > tol and sv[j] < -tol) or (sv[i] < -tol and sv[j] > tol):
-            t = v[i] / (v[i] - v[j])
-            out.append(P[i] + (P[j] - P[i]) * t)
-    if len(out) < 3:
-        return np.zeros((0, 2), dtype=P.dtype)
-    return np.array(out, dtype=P.dtype)
-
-
-def _share_edge(P: np.ndarray, Q: np.ndarray, tol: float) -> bool:
-    """Whether two convex polygons with disjoint interiors share a boundary segment of positive length."""
-    if P.dtype != object:
-        return _share_edge_float(P, Q, tol)
-    for i in range(len(P)):
-        a, b = P[i], P[(i + 1) % len(P)]
-        d = b - a
-        dd = d @ d
-        # signed areas of Q's vertices against the line through a, b (squared test avoids sqrt, works for Fractions)
-        cr = d[0] * (Q[:, 1] - a[1]) - d[1] * (Q[:, 0] - a[0])
-        on = cr * cr <= (tol * tol) * dd
-        if on.sum() < 2:
-            continue
-        t = ((Q[on] - a) @ d) / dd
-        lo_t, hi_t = max(min(t), 0), min(max(t), 1)
-        if hi_t > lo_t and (hi_t - lo_t) * (hi_t - lo_t) * dd > tol * tol:
-            return True
-    return False
-
-
-def _share_edge_float(P: np.ndarray, Q: np.ndarray, tol: float) -> bool:
-    """Vectorised float64 version of :func:`_share_edge` (same test, all edges of P at once)."""
-    if (P.min(0) > Q.max(0) + tol).any() or (Q.min(0) > P.max(0) + tol).any():
-        return False  # bounding boxes apart
-    a = P
-    d = np.roll(P, -1, axis=0) - P                                  # (k1, 2) edge vectors
-    dd = (d * d).sum(1)                                             # (k1,)
-    rel = Q[None, :, :] - a[:, None, :]                             # (k1, k2, 2)
-    cr = d[:, None, 0] * rel[..., 1] - d[:, None, 1] * rel[..., 0]  # (k1, k2)
-    on = cr * cr <= (tol * tol) * dd[:, None]
-    ok = on.sum(1) >= 2
-    if not ok.any():
-        return False
-    t = (rel * d[:, None, :]).sum(-1) / dd[:, None]
-    lo_t = np.maximum(np.where(on, t, np.inf).min(1), 0.0)
-    hi_t = np.minimum(np.where(on, t, -np.inf).max(1), 1.0)
-    return bool((ok & ((hi_t - lo_t) ** 2 * dd > tol * tol) & (hi_t > lo_t)).any())
-
-
 def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, max_cells: int = MAX_CELLS) -> Regions2D:
-    """Exact cells and affine pieces of an R^2->R ReLU net inside ``box = (x0, x1, y0, y1)`` (no sampling)."""
+    """Exact cells, affine maps and pieces of an R^2->R ReLU net inside ``box = (x0, x1, y0, y1)`` (no sampling).
+
+    float64 (default): :mod:`relulab.partition`, vectorised, 10^5 regions in seconds.  ``exact=True``: the reference
+    counter of :mod:`relulab.regions_reference` in rational arithmetic (small nets).
+    """
     if isinstance(box, (str, bytes)) or not hasattr(box, "__len__") or len(box) != 4:
         raise ValueError(f"box must be (x0, x1, y0, y1), got {box!r}")
     x0, x1, y0, y1 = (_real(f"box[{i}]", v) for i, v in enumerate(box))
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"box must have x0 < x1 and y0 < y1, got {box!r}")
+    max_cells = check.integer("max_cells", max_cells, low=1)
     layers = affine_layers(model, what="regions_2d")
     _check_model_io(layers, 2, "regions_2d")
-    conv = _as_exact if exact else (lambda a: a)
-    L = max(x1 - x0, y1 - y0, abs(x0), abs(x1), abs(y0), abs(y1), 1.0)
-    # Adjacency tolerance: clipped vertices carry a few ulps of L of error per cut; two cells share an edge when two
-    # vertices of one lie within 1e-10 * L of an edge line of the other, over a length > 1e-10 * L.
-    tol_geo = 0 if exact else 1e-10 * L
-    boxP = conv(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=float))
-    # cell state: polygon, A (2 x u) gradients of current coordinates, c (u,) offsets, mag bound, neighbour ids
-    polys = {0: boxP}
-    A = {0: conv(np.eye(2))}
-    c = {0: conv(np.zeros(2))}
-    mag = {0: np.ones(2)}
-    nbrs: dict[int, set[int]] = {0: set()}
-    next_id = 1
-    n_ops = 0
-    for W, b, relu in layers:
-        Wc, bc = conv(W), conv(b)
-        for i in polys:
-            A[i], c[i] = A[i] @ Wc.T, c[i] @ Wc.T + bc
-            mag[i] = mag[i] @ np.abs(W).T + np.abs(b)
-        n_ops += W.shape[1] + 1
-        if not relu:
-            continue
-        for u in range(W.shape[0]):
-            for i in list(polys):
-                P = polys[i]
-                v = P @ A[i][:, u] + c[i][u]
-                # A vertex value within tol_v of 0 counts as 0 (a cut through a vertex).  Rounding bound: the unit's
-                # affine map carries <= 16 * n_ops * eps * mag relative error (mag = the same sums in absolute values),
-                # clipped vertices a few ulps of L; 64x covers both.  A split happens only if both sides reach beyond it.
-                tol_v = 0 if exact else 64 * n_ops * EPS * float(mag[i][u]) * L
-                if not ((v > tol_v).any() and (v < -tol_v).any()):
-                    continue
-                kids = []
-                for sgn in (1, -1):
-                    Q = _clip(P, v, sgn, tol_v)
-                    if len(Q) >= 3 and _area2(Q) != 0:
-                        kids.append(Q)
-                if len(kids) < 2:
-                    continue
-                ids = []
-                for Q in kids:
-                    j = next_id
-                    next_id += 1
-                    polys[j], A[j], c[j], mag[j], nbrs[j] = Q, A[i], c[i], mag[i], set()
-                    ids.append(j)
-                nbrs[ids[0]].add(ids[1])
-                nbrs[ids[1]].add(ids[0])
-                for q in nbrs[i]:
-                    nbrs[q].discard(i)
-                    for j in ids:
-                        if _share_edge(polys[j], polys[q], tol_geo):
-                            nbrs[j].add(q)
-                            nbrs[q].add(j)
-                for d in (polys, A, c, mag, nbrs):
-                    del d[i]
-                if len(polys) > max_cells:
-                    raise ValueError(f"regions_2d: {len(polys)} cells exceed max_cells={max_cells}")
-        # gates: a unit is on in a cell iff its pre-activation is positive at the cell's centroid
-        for i, P in polys.items():
-            ctr = P.sum(axis=0) / len(P)
-            on = (ctr @ A[i] + c[i]) > 0
-            zero = conv(np.zeros(1))[0] if exact else 0.0
-            A[i] = np.where(on[None, :], A[i], zero)
-            c[i] = np.where(on, c[i], zero)
-            mag[i] = np.where(on, mag[i], 0.0)
-    ids = list(polys)
-    index = {i: n for n, i in enumerate(ids)}
-    g = [A[i][:, 0] for i in ids]
-    off = [c[i][0] for i in ids]
-    # union-find over adjacent cells with equal affine maps; float tolerance from the rounding bound, as in 1-D
-    parent = list(range(len(ids)))
+    if exact:
+        from .regions_reference import _cells
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i in ids:
-        for q in nbrs[i]:
-            if q < i:
-                continue
-            a, bq = index[i], index[q]
-            tol = 0 if exact else 16 * n_ops * EPS * float(max(mag[i][0], mag[q][0]))
-            same = all(abs(g[a][t] - g[bq][t]) <= tol for t in range(2)) and abs(off[a] - off[bq]) <= tol
-            if same:
-                parent[find(a)] = find(bq)
-    labels = np.array([find(n) for n in range(len(ids))])
-    _, labels = np.unique(labels, return_inverse=True)
-    f = (lambda x: float(x))
-    return Regions2D(
-        polygons=[np.array([[f(p[0]), f(p[1])] for p in polys[i]]) for i in ids],
-        grads=np.array([[f(v) for v in gi] for gi in g]).reshape(-1, 2),
-        offsets=np.array([f(v) for v in off]),
-        piece=labels,
-    )
+        return _cells(layers, (x0, x1, y0, y1), exact=True, max_cells=max_cells)
+    return partition._regions(layers, (x0, x1, y0, y1), max_cells)
 
 
 def count_regions_2d(model: nn.Module, box: Sequence[float], *, mode: str = "pieces", exact: bool = False) -> int:

@@ -4,6 +4,7 @@
 - ``local``: locally connected layers (:class:`LocallyConnected1d`).
 - ``teacher``: Tian's locally connected teacher/student trees (:class:`TreeNet`).
 - ``dag``: small DAG nets with skips and pooling (VGG-, ResNet-, U-Net-like, a torch.nn ResNet-18).
+- ``classic``: ResNet, VGG and AlexNet written like torchvision's (own ``forward``), without torchvision.
 - ``gated``: deep gated networks, a gating net feeding a value net (Part IV).
 """
 

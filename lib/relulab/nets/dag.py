@@ -1,8 +1,9 @@
 """Small ReLU DAG nets built from torch.nn: residual blocks, concatenation, VGG/ResNet/U-Net-like nets, a ResNet-18.
 
 Every net here is a tree of ``nn.Sequential``, :class:`Residual` and :class:`Concat` around standard leaves
-(Linear, Conv2d, BatchNorm, ReLU, pooling, Flatten), so that :mod:`relulab.paths.lifting` and
-:mod:`relulab.paths.dag` can read its DAG without tracing.
+(Linear, Conv2d, BatchNorm, ReLU, pooling, Flatten).  :mod:`relulab.paths.lifting` reads them, like any model,
+through their ``forward`` with torch.fx; the input checks of the two containers step aside while tracing (a
+symbolic value has no shape to check).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import numbers
 from typing import Sequence
 
 import torch
+import torch.fx
 from torch import nn
 
 
 def _check_tensor(x: object) -> None:
     """A block's input must be a floating-point batch tensor (N, C, ...)."""
+    if isinstance(x, torch.fx.Proxy):  # traced by torch.fx: nothing to check on a symbolic value
+        return
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
     if x.dim() < 2 or x.shape[0] == 0:
@@ -36,7 +40,7 @@ class Residual(nn.Module):
         """body(x) + shortcut(x)."""
         _check_tensor(x)
         a, b = self.body(x), self.shortcut(x)
-        if a.shape != b.shape:  # broadcasting would add them silently
+        if not isinstance(a, torch.fx.Proxy) and a.shape != b.shape:  # broadcasting would add them silently
             raise ValueError(f"Residual: body and shortcut outputs differ in shape, {tuple(a.shape)} vs {tuple(b.shape)}")
         return a + b
 
@@ -54,7 +58,7 @@ class Concat(nn.Module):
         """The branches' outputs concatenated along dim 1."""
         _check_tensor(x)
         outs = [b(x) for b in self.branches]
-        if any(o.dim() < 2 or o.shape[0] != outs[0].shape[0] or o.shape[2:] != outs[0].shape[2:] for o in outs):
+        if not isinstance(x, torch.fx.Proxy) and any(o.dim() < 2 or o.shape[0] != outs[0].shape[0] or o.shape[2:] != outs[0].shape[2:] for o in outs):
             raise ValueError(f"Concat: the branches' outputs must agree except in dim 1, got {[tuple(o.shape) for o in outs]}")
         return torch.cat(outs, dim=1)
 

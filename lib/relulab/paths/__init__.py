@@ -5,20 +5,25 @@
 - ``gated``: kernels of deep gated networks — their NPK, the value/feature split of the NTK (soft gates), the
   expectation constant of the value NTK at random initialisation (Part IV).
 - ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
-  path-magnitude scores, rescaling symmetries (Part III).
+  path-magnitude scores, support reports, rescaling symmetries (Part III).  It reads any model through its
+  ``forward`` (``graph``: torch.fx tracing and classification), runs the |theta| pass (``abs_pass``) on maps stored
+  once per distinct window (``tiles``).
 - ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
 - ``pair_pass``: the NPK as one forward pass of the all-ones net on x*x' with gates G_x*G_x' (Part V).
 """
 
 from .lifting import (
+    SupportReport,
     check_supported,
     global_prune,
+    lifted_output,
     magnitude_scores,
     path_magnitude_scores,
     path_metric,
     path_metric_bound,
     path_norm,
     random_rescaling,
+    support_report,
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
 from .npk import npk, npk_from_gates, npk_regression
@@ -27,14 +32,17 @@ from .ntk import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
 
 __all__ = [
+    "SupportReport",
     "check_supported",
     "global_prune",
+    "lifted_output",
     "magnitude_scores",
     "path_magnitude_scores",
     "path_metric",
     "path_metric_bound",
     "path_norm",
     "random_rescaling",
+    "support_report",
     "as_input",
     "count_paths",
     "enumerate_paths",

@@ -1,7 +1,11 @@
 """Explicit ReLU DAGs of small torch nets and their paths: the exponential reference for the path-lifting.
 
-A supported net (see :mod:`relulab.paths.lifting`) is unrolled into neurons (one per channel and position) with
-weighted in-edges, an optional bias and a kind ('input', 'relu', 'id', 'max').  Paths ending at an output start at an
+A supported net (see :mod:`relulab.paths.lifting`; any ``forward``, read with torch.fx by
+:mod:`relulab.paths.graph`) is unrolled into neurons (one per channel and position) with weighted in-edges, an
+optional bias and a kind ('input', 'relu', 'id', 'max').  Independence from the |theta| pass it checks: every edge
+weight is read off the Jacobian of the model's own (signed, float64) operation on basis vectors, and the windows
+of a max-pool off the real max-pool of those basis vectors -- nothing of :mod:`relulab.paths.abs_pass`'s
+arithmetic (|.|^q, window sums, folding) is used.  Paths ending at an output start at an
 input or at a neuron with a bias; Phi_p is the product of the edge weights (times the bias for bias paths), and
 a_p(theta, x) the product of the activation indicators along the path (:func:`enumerate_paths`).
 """
@@ -16,9 +20,9 @@ from typing import Sequence
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
 
-from relulab.nets.dag import Concat, Residual
+from relulab.paths import abs_pass as A
+from relulab.paths import graph as G
 from relulab.paths import lifting
 
 MAX_NEURONS = 20_000
@@ -51,107 +55,147 @@ class DAG:
         return len(self.kind) - 1
 
 
-def _edges(fn, in_shape: tuple[int, ...]) -> np.ndarray:
-    """Dense edge matrix (out x in) of a linear map, from its Jacobian at 0."""
+def _flat_ids(t: torch.Tensor) -> list[int]:
+    return [int(v) for v in t.reshape(-1)]
+
+
+def _double_call(m: nn.Module, x: torch.Tensor, replace: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """The module's own forward in float64 (its parameters and buffers cast, or replaced by `replace`)."""
+    state = {n: t.detach().double() for n, t in list(m.named_parameters()) + list(m.named_buffers())
+             if t.is_floating_point()}
+    state.update(replace or {})
+    return torch.func.functional_call(m, state, (x,))
+
+
+def _call(step: G.Step, env: dict, x: torch.Tensor, **replace: torch.Tensor) -> torch.Tensor:
+    """Run one step as written on a float64 batch x in place of its signal (a module with `replace` parameters)."""
+    if step.module is not None:
+        return _double_call(step.module, x, replace)
+    sig = step.node.args[0] if step.node.args else next(iter(step.node.kwargs.values()))
+    return G._run_meta(step.node, {**env, sig: x})
+
+
+def _linear_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor, has_bias: bool,
+                 structure: str = "values", ones: dict | None = None, unbiased: dict | None = None) -> torch.Tensor:
+    """Neurons for a linear step: edges from the Jacobian of the real op on basis vectors, bias from its value at 0.
+
+    The Jacobian is read with the `unbiased` parameters (bias and BN mean set to 0), so that an edge weight is the
+    weight itself and not (w + b) - b.  ``structure`` says which edges exist: "values" (the non-zero Jacobian
+    entries), "ones" (the Jacobian with the `ones` parameters, so that a zero weight is still an edge) or "diagonal"
+    (one edge per neuron, for BN).
+    """
+    ones, unbiased = ones or {}, unbiased or {}
+    in_shape = tuple(x_ids.shape[1:])
     n = math.prod(in_shape)
-    eye = torch.eye(n, dtype=torch.float64).reshape((n,) + in_shape)
-    out = fn(eye)  # column j = image of the j-th basis vector
-    return out.reshape(n, -1).T.detach().numpy()
-
-
-def _linear_layer(dag: DAG, idx: np.ndarray, m: nn.Module) -> np.ndarray:
-    in_shape = idx.shape
     with torch.no_grad():
-        if isinstance(m, nn.Linear):
-            vals = _edges(lambda t: F.linear(t, m.weight.double()), in_shape)
-            struct = np.ones_like(vals)
-            out_shape = (m.out_features,)
+        zero = torch.zeros((1, *in_shape), dtype=torch.float64)
+        f0 = _call(step, env, zero)
+        if n * f0.numel() > 5 * 10**7:
+            raise ValueError(f"{step.where}: a {n} x {f0.numel()} edge matrix; explicit DAGs are for small nets")
+        E = torch.eye(n, dtype=torch.float64).reshape((n, *in_shape))
+        vals = _call(step, env, E, **unbiased)
+        if not unbiased:  # no bias (f0 = 0, subtracting it is exact) or a shift-free op (pools, means)
+            vals = vals - f0
+        vals = vals.reshape(n, -1).T                                    # (out, in)
+        if structure == "ones":
+            struct = _call(step, env, E, **ones).reshape(n, -1).T != 0
+        elif structure == "diagonal":
+            struct = torch.eye(n, dtype=torch.bool)
         else:
-            ones = torch.ones_like(m.weight, dtype=torch.float64)
-            conv = F.conv2d if isinstance(m, nn.Conv2d) else F.conv_transpose2d
-            kw = dict(stride=m.stride, padding=m.padding, dilation=m.dilation, groups=m.groups)
-            if isinstance(m, nn.ConvTranspose2d):
-                kw["output_padding"] = m.output_padding
-            vals = _edges(lambda t: conv(t, m.weight.double(), **kw), in_shape)
-            struct = _edges(lambda t: conv(t, ones, **kw), in_shape)  # which edges exist (zero padding = no edge)
-            out_shape = conv(torch.zeros((1,) + in_shape), ones, **kw).shape[1:]
-    flat_in = idx.reshape(-1)
-    bias = None if m.bias is None else m.bias.detach().double().numpy()
-    per_pos = math.prod(out_shape[1:]) if len(out_shape) > 1 else 1
-    out = []
-    for r in range(vals.shape[0]):
-        cols = np.nonzero(struct[r])[0]
-        b = None if bias is None else float(bias[r // per_pos])
-        out.append(dag.add("id", b, [(int(flat_in[j]), float(vals[r, j])) for j in cols]))
-    return np.array(out).reshape(out_shape)
+            struct = vals != 0
+    src = _flat_ids(x_ids)
+    bias = f0.reshape(-1)
+    out = [dag.add("id", float(bias[r]) if has_bias else None,
+                   [(src[j], float(vals[r, j])) for j in torch.nonzero(struct[r]).reshape(-1).tolist()])
+           for r in range(vals.shape[0])]
+    return torch.tensor(out, dtype=torch.long).reshape(f0.shape)
 
 
-def _pool(dag: DAG, idx: np.ndarray, m: nn.Module) -> np.ndarray:
-    in_shape = idx.shape
-    if isinstance(m, nn.AdaptiveAvgPool2d):
-        o = lifting._pair(m.output_size)
-        o = tuple(in_shape[1 + i] if v is None else v for i, v in enumerate(o))
-        if in_shape[1] % o[0] or in_shape[2] % o[1]:
-            raise ValueError(f"AdaptiveAvgPool2d: input {in_shape[1:]} not divisible by output {o}")
-        k = (in_shape[1] // o[0], in_shape[2] // o[1])
-        m = nn.AvgPool2d(k, k)
-    kh, kw = lifting._pair(m.kernel_size)
-    dil = 1 if isinstance(m, nn.AvgPool2d) else m.dilation
-    w = 1.0 if isinstance(m, nn.MaxPool2d) else 1.0 / (kh * kw)
-    ws = lifting._WindowSum(m.kernel_size, m.stride, m.padding, dil, 1.0, 1.0)
-    struct = _edges(lambda t: ws(t), in_shape)
-    out_shape = ws(torch.zeros((1,) + in_shape)).shape[1:]
-    flat_in = idx.reshape(-1)
-    kind = "max" if isinstance(m, nn.MaxPool2d) else "id"
-    out = [dag.add(kind, None, [(int(flat_in[j]), w) for j in np.nonzero(struct[r])[0]]) for r in range(struct.shape[0])]
-    return np.array(out).reshape(out_shape)
+def _max_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor) -> torch.Tensor:
+    """Max neurons: output o reads input j iff the real max-pool of the basis vector e_j is 1 at o (j in window o)."""
+    in_shape = tuple(x_ids.shape[1:])
+    n = math.prod(in_shape)
+    with torch.no_grad():
+        E = torch.eye(n, dtype=torch.float64).reshape((n, *in_shape))
+        hit = _call(step, env, E)
+        out_shape = hit.shape[1:]
+        hit = hit.reshape(n, -1).T > 0
+    src = _flat_ids(x_ids)
+    out = [dag.add("max", None, [(src[j], 1.0) for j in torch.nonzero(hit[r]).reshape(-1).tolist()])
+           for r in range(hit.shape[0])]
+    return torch.tensor(out, dtype=torch.long).reshape((1, *out_shape))
 
 
-def _build(dag: DAG, idx: np.ndarray, m: nn.Module) -> np.ndarray:
-    if isinstance(m, nn.Sequential):
-        for child in m:
-            idx = _build(dag, idx, child)
-        return idx
-    if isinstance(m, Residual):
-        a, b = _build(dag, idx, m.body), _build(dag, idx, m.shortcut)
-        if a.shape != b.shape:
-            raise ValueError(f"Residual: body output {a.shape} != shortcut output {b.shape}")
-        return np.array([dag.add("id", None, [(int(u), 1.0), (int(v), 1.0)])
-                         for u, v in zip(a.reshape(-1), b.reshape(-1))]).reshape(a.shape)
-    if isinstance(m, Concat):
-        return np.concatenate([_build(dag, idx, br) for br in m.branches], axis=0)
-    if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-        return _linear_layer(dag, idx, m)
-    if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)):
-        return _pool(dag, idx, m)
-    if type(m) is nn.ReLU:  # a ReLU neuron fed by one edge of weight 1 (same paths, same products)
-        return np.array([dag.add("relu", None, [(int(u), 1.0)]) for u in idx.reshape(-1)]).reshape(idx.shape)
-    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-        a, c = (t.detach().double().numpy() for t in lifting._bn_fold(m))
-        return np.array([dag.add("id", float(c[i[0]]), [(int(u), float(a[i[0]]))])
-                         for i, u in np.ndenumerate(idx)]).reshape(idx.shape)
-    if isinstance(m, nn.Flatten):
-        return idx.reshape(-1)
-    if isinstance(m, (nn.Identity, nn.Dropout)):
-        return idx
-    raise TypeError(f"{type(m).__name__} is not supported")  # unreachable after check_supported
+def _elementwise(dag: DAG, kind: str, parents: list[list[tuple[int, float]]], bias: float | None,
+                 shape: torch.Size) -> torch.Tensor:
+    return torch.tensor([dag.add(kind, bias, p) for p in parents], dtype=torch.long).reshape(shape)
+
+
+def _build(dag: DAG, plan: G.Plan, shape: tuple[int, ...]) -> list[torch.Tensor]:
+    """Unroll the plan into neurons; env holds neuron-id tensors (batch of one) for signals, values for the rest."""
+    env: dict = {}
+    for s in plan.steps:
+        node, kind = s.node, s.kind
+        if kind == "input":
+            ids = [dag.add("input", None, []) for _ in range(math.prod(shape))]
+            dag.inputs = ids
+            env[node] = torch.tensor(ids, dtype=torch.long).reshape((1, *shape))
+        elif kind == "layer":
+            m = s.module
+            ones = {"weight": torch.ones_like(m.weight, dtype=torch.float64)}
+            unbiased = {}
+            if m.bias is not None:
+                ones["bias"] = unbiased["bias"] = torch.zeros_like(m.bias, dtype=torch.float64)
+            env[node] = _linear_step(dag, s, env, A._first_input(s, env), m.bias is not None, "ones", ones, unbiased)
+        elif kind == "bn":
+            m = s.module
+            unbiased = {"running_mean": torch.zeros_like(m.running_mean, dtype=torch.float64)}
+            if m.bias is not None:
+                unbiased["bias"] = torch.zeros_like(m.bias, dtype=torch.float64)
+            env[node] = _linear_step(dag, s, env, A._first_input(s, env), True, "diagonal", unbiased=unbiased)
+        elif kind in ("avgpool", "adaptive_avg", "reduce"):
+            if kind == "reduce":
+                G._reduce_dims(s, env)  # refuses reductions over the batch dimension
+            env[node] = _linear_step(dag, s, env, A._first_input(s, env), False)
+        elif kind in ("maxpool", "adaptive_max"):
+            env[node] = _max_step(dag, s, env, A._first_input(s, env))
+        elif kind == "relu":
+            x = A._first_input(s, env)
+            env[node] = _elementwise(dag, "relu", [[(u, 1.0)] for u in _flat_ids(x)], None, x.shape)
+        elif kind == "add":
+            a, b = G._add_operands(s, env)
+            sign = float(s.info["sign"])
+            pairs = [[(u, 1.0), (v, sign)] for u, v in zip(_flat_ids(a), _flat_ids(b))]
+            env[node] = _elementwise(dag, "id", pairs, None, a.shape)
+        elif kind == "shift":
+            x, w, c = G._shift_operands(s, env)
+            env[node] = torch.tensor([dag.add("id", c, [(u, w)]) for u in _flat_ids(x)]).reshape(x.shape)
+        elif kind == "scale":
+            x, c = G._scale_operands(s, env)
+            env[node] = _elementwise(dag, "id", [[(u, c)] for u in _flat_ids(x)], None, x.shape)
+        elif kind == "reindex":
+            G._check_cat(s, env)
+            x = A._first_input(s, env)
+            env[node] = x if s.info.get("identity") else (s.module(x) if s.module is not None else G._run_meta(node, env))
+        elif kind == "meta":
+            env[node] = G._run_meta(node, env)
+        elif kind == "output":
+            return G._output_tensors(s, env)
+    raise AssertionError("a traced graph ends with its output node")
 
 
 def to_dag(model: nn.Module, input_shape: Sequence[int]) -> DAG:
     """Unroll a supported net (eval mode) into an explicit DAG of neurons, for one input of shape `input_shape`."""
-    lifting.check_supported(model)
+    plan = lifting._plan(model)
     shape = lifting._shape(input_shape)
     if math.prod(shape) > 4096:
         raise ValueError(f"input of {math.prod(shape)} entries: explicit DAGs are for small inputs (<= 4096)")
     dag = DAG()
-    idx = np.array([dag.add("input", None, []) for _ in range(math.prod(shape))]).reshape(shape)
-    dag.inputs = list(idx.reshape(-1))
-    with torch.no_grad():
-        try:
-            out = _build(dag, idx, model)
-        except RuntimeError as exc:  # a layer that cannot take this shape: name the argument
-            raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
-    dag.outputs = [int(v) for v in out.reshape(-1)]
+    try:
+        outs = _build(dag, plan, shape)
+    except RuntimeError as exc:  # a layer that cannot take this shape: name the argument
+        raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
+    dag.outputs = [int(v) for o in outs for v in o.reshape(-1)]
     return dag
 
 

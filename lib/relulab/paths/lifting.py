@@ -1,229 +1,144 @@
-"""Path-norms, path-metrics and path-magnitude scores of ReLU DAG nets by forward passes (Gonon et al. 2024/25).
+"""Path-norms, path-metrics and path-magnitude scores of any supported torch model by forward passes (Gonon et al.).
 
-The trick (toolkit paper, Thm A.1 there): replace every weight and bias by |.|^q, every max-pool by a sum over its
-window, every average pool by a sum with weights (1/K)^q, frozen BN by its folded affine map with |.|^q, and feed an
-all-ones input.  All pre-activations are then >= 0, ReLUs act as the identity and each output is the sum over the
-paths ending there of the path products: sum of outputs = ||Phi(theta)||_q^q.
+The model is read through its ``forward`` with ``torch.fx`` (:mod:`relulab.paths.graph`), so custom blocks,
+functional ReLU/pooling/mean/flatten, residual additions and concatenations written in ``forward`` are all
+readable; anything that is not a ReLU DAG is refused with a report naming the module or graph node and why
+(:func:`support_report`).  The quantities come from the |theta| forward pass of :mod:`relulab.paths.abs_pass`: one
+pass for ||Phi(theta)||_q, two for a path-metric, one forward and one backward pass for the path-magnitude scores.
+The model is never modified (no copy is made either: only |theta| tensors are allocated).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
+from relulab import check
 from relulab.nets.dag import Concat, Residual
 
-_CONTAINERS = (nn.Sequential, nn.ModuleList, Residual, Concat)
-_LINEAR = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
-_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
-_INERT = (nn.Flatten, nn.Identity, nn.Dropout)
-_BN = (nn.BatchNorm1d, nn.BatchNorm2d)
-_WHY = {  # why a module is not a ReLU-DAG neuron (shown in the error)
-    nn.GELU: "GELU is not positively homogeneous: it is not a ReLU-DAG neuron",
-    nn.ReLU6: "ReLU6 clips at 6 (ReLU6(z) = ReLU(z) - ReLU(z - 6)); the |theta| network would clip the path sums",
-    nn.LeakyReLU: "LeakyReLU has slopes other than 0/1: path activations would not be 0/1",
-    nn.LayerNorm: "LayerNorm divides by statistics of its own input: not a fixed DAG",
-    nn.MultiheadAttention: "attention multiplies inputs together: not a ReLU DAG",
-    nn.Softmax: "softmax is not piecewise linear",
-    nn.Tanh: "tanh is not positively homogeneous",
-    nn.Sigmoid: "sigmoid is not positively homogeneous",
-}
+from . import abs_pass as A
+from . import graph as G
+
+__all__ = ["SupportReport", "check_supported", "global_prune", "lifted_output", "magnitude_scores",
+           "path_magnitude_scores", "path_metric", "path_metric_bound", "path_norm", "random_rescaling",
+           "support_report"]
+
+
+@dataclass(frozen=True)
+class SupportReport:
+    """Whether a model is a ReLU DAG that the path-lifting can read, and every problem found (where and why)."""
+
+    supported: bool
+    problems: tuple[str, ...]
+    n_nodes: int
+
+    def __str__(self) -> str:
+        if self.supported:
+            return f"supported: a ReLU DAG of {self.n_nodes} traced nodes"
+        return "not a supported ReLU DAG:\n" + "\n".join(f"- {p}" for p in self.problems)
+
+
+def support_report(model: nn.Module) -> SupportReport:
+    """Trace ``model.forward`` with torch.fx and list every module or graph node that is not a ReLU-DAG piece."""
+    check.model("model", model)
+    plan = G._read(model)
+    return SupportReport(not plan.problems, plan.problems, len(plan.steps))
+
+
+def _plan(model: nn.Module, name: str = "model") -> G.Plan:
+    """The classified graph of a supported model; raises TypeError/ValueError with the support report otherwise."""
+    check.model(name, model)
+    plan = G._read(model)
+    if plan.problems:
+        msg = plan.problems[0] if len(plan.problems) == 1 else \
+            f"{name} is not a supported ReLU DAG ({len(plan.problems)} problems):\n- " + "\n- ".join(plan.problems)
+        raise (TypeError if plan.type_problem else ValueError)(msg)
+    return plan
+
+
+def check_supported(model: nn.Module) -> None:
+    """Raise TypeError (an unsupported operation) or ValueError (a bad setting) naming every module or node at fault."""
+    _plan(model)
 
 
 def _shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     if isinstance(input_shape, (int, str, bytes)) or not hasattr(input_shape, "__len__"):
         raise TypeError(f"input_shape must be a tuple of positive ints (one input, no batch dim), got {input_shape!r}")
-    shp = tuple(input_shape)
-    if not shp:
-        raise ValueError("input_shape is empty")
-    for s in shp:
-        if isinstance(s, bool) or not isinstance(s, int):
-            raise TypeError(f"input_shape entries must be ints, got {shp}")
-        if s <= 0:
-            raise ValueError(f"input_shape entries must be positive, got {shp}")
+    shp = tuple(check.integers("input_shape", input_shape, low=1))
     if math.prod(shp) > 10**8:
         raise ValueError(f"input_shape {shp} has {math.prod(shp)} entries (> 1e8): refusing an absurd size")
     return shp
 
 
-def check_supported(model: nn.Module) -> None:
-    """Raise TypeError/ValueError naming the first module that is not a supported ReLU-DAG piece."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    for name, m in model.named_modules():
-        where = f"module '{name or '<root>'}' ({type(m).__name__})"
-        if isinstance(m, _CONTAINERS) or isinstance(m, _LINEAR) or isinstance(m, _INERT) or type(m) is nn.ReLU:
-            if isinstance(m, _LINEAR) and m.weight is None:
-                raise ValueError(f"{where}: no weight")
-            if isinstance(m, nn.Dropout) and m.training:
-                raise ValueError(f"{where}: Dropout in training mode is random; call model.eval()")
-            continue
-        if isinstance(m, _BN):
-            if m.training or not m.track_running_stats or m.running_mean is None:
-                raise ValueError(f"{where}: BatchNorm must be frozen (eval mode, running statistics); in training "
-                                 "mode it depends on the batch and is not a ReLU-DAG neuron -- call model.eval()")
-            continue
-        if isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-            if m.ceil_mode:
-                raise ValueError(f"{where}: ceil_mode=True has no fixed-window equivalent; not supported")
-            if isinstance(m, nn.MaxPool2d) and m.return_indices:
-                raise ValueError(f"{where}: return_indices=True is not supported")
-            if isinstance(m, nn.AvgPool2d):
-                if m.divisor_override is not None or (not m.count_include_pad and _pair(m.padding) != (0, 0)):
-                    raise ValueError(f"{where}: position-dependent averaging weights (count_include_pad=False with "
-                                     "padding, or divisor_override) are not supported")
-            continue
-        if isinstance(m, nn.AdaptiveAvgPool2d):
-            continue  # divisibility is checked on the actual input size in the forward pass
-        why = next((w for t, w in _WHY.items() if isinstance(m, t)), "not a module path_norm knows how to read as a ReLU DAG")
-        raise TypeError(f"{where} is not supported: {why}")
+def _q(q: float) -> float:
+    return check.real("q", q, low=0, open_low=True)
 
 
-def _pair(v) -> tuple[int, int]:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
-def _bn_fold(m: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
-    """Frozen BN as y = a*x + c per channel: a = gamma/sqrt(var+eps), c = beta - mean*a."""
-    a = 1.0 / torch.sqrt(m.running_var + m.eps)
-    if m.weight is not None:
-        a = a * m.weight
-    c = -m.running_mean * a
-    if m.bias is not None:
-        c = c + m.bias
-    return a, c
-
-
-class _Affine(nn.Module):
-    """Per-channel y = a*x + c (channel dim 1): frozen BN after folding."""
-
-    def __init__(self, a: torch.Tensor, c: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("a", a)
-        self.register_buffer("c", c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        view = (1, -1) + (1,) * (x.dim() - 2)
-        return x * self.a.view(view) + self.c.view(view)
-
-
-class _WindowSum(nn.Module):
-    """Depthwise sum over pooling windows with a fixed edge weight (max-pool: 1, avg-pool: (1/K)^q); zero padding."""
-
-    def __init__(self, kernel, stride, padding, dilation, weight: float | None, q: float, adaptive_out=None) -> None:
-        super().__init__()
-        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
-        self.weight, self.q, self.adaptive_out = weight, q, adaptive_out
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kernel, stride, weight = self.kernel, self.stride, self.weight
-        if self.adaptive_out is not None:  # adaptive average pooling = plain pooling when sizes divide
-            out = _pair(self.adaptive_out)
-            out = tuple(x.shape[-2 + i] if o is None else o for i, o in enumerate(out))
-            for s, o in zip(x.shape[-2:], out):
-                if s % o:
-                    raise ValueError(f"AdaptiveAvgPool2d: input size {tuple(x.shape[-2:])} not divisible by output "
-                                     f"size {out}: its windows overlap unevenly, not supported")
-            kernel = stride = tuple(s // o for s, o in zip(x.shape[-2:], out))
-            weight = (1.0 / (kernel[0] * kernel[1])) ** self.q
-        c = x.shape[1]
-        kh, kw = _pair(kernel)
-        w = torch.full((c, 1, kh, kw), weight, dtype=x.dtype)
-        return F.conv2d(x, w, stride=stride, padding=self.padding, dilation=self.dilation, groups=c)
-
-
-def _abs_net(model: nn.Module, q: float) -> nn.Module:
-    """A float64 copy of `model` with |theta|^q, pools as window sums and BN folded: its output on ones sums the path products."""
-    check_supported(model)
-    # Pre-fill deepcopy's memo with |W|^q so the big weight tensors are copied once, not copied then overwritten.
-    memo: dict[int, object] = {}
-    for mod in model.modules():
-        if isinstance(mod, _LINEAR):
-            for p in (mod.weight, mod.bias):
-                if p is not None:
-                    t = p.detach().double().abs()
-                    memo[id(p)] = nn.Parameter(t if q == 1 else t**q, requires_grad=p.requires_grad)
-    m = copy.deepcopy(model, memo).double().eval()
-
-    def convert(mod: nn.Module) -> nn.Module:
-        if isinstance(mod, _LINEAR):
-            return mod  # weights already |.|^q through the memo
-        if isinstance(mod, _BN):
-            a, c = _bn_fold(mod)
-            return _Affine(a.detach().abs() ** q, c.detach().abs() ** q)
-        if isinstance(mod, nn.MaxPool2d):
-            return _WindowSum(mod.kernel_size, mod.stride, mod.padding, mod.dilation, 1.0, q)
-        if isinstance(mod, nn.AvgPool2d):
-            kh, kw = _pair(mod.kernel_size)
-            return _WindowSum(mod.kernel_size, mod.stride, mod.padding, 1, (1.0 / (kh * kw)) ** q, q)
-        if isinstance(mod, nn.AdaptiveAvgPool2d):
-            return _WindowSum(None, None, 0, 1, None, q, adaptive_out=mod.output_size)
-        for name, child in list(mod.named_children()):
-            setattr(mod, name, convert(child))
-        return mod
-
-    return convert(m)
-
-
-def _check_q(q: float) -> float:
-    if isinstance(q, bool) or not isinstance(q, (int, float)):
-        raise TypeError(f"q must be a number, got {type(q).__name__}")
-    if not (0 < q < math.inf):
-        raise ValueError(f"q must be in (0, inf), got {q}")
-    return float(q)
-
-
-def _sum_on_ones(net: nn.Module, shape: tuple[int, ...]) -> torch.Tensor:
-    try:
-        out = net(torch.ones((1,) + shape, dtype=torch.float64))
-    except RuntimeError as exc:  # a shape mismatch inside a layer: say which argument is wrong
-        raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
-    total = out.sum()
+def _total(outs: list[torch.Tensor]) -> torch.Tensor:
+    total = sum(o.sum() for o in outs)
     if not torch.isfinite(total) or total.item() > 1e300:
         raise OverflowError(f"path-norm sum {total.item():.3g} overflows float64 (> 1e300)")
     return total
 
 
+def _run(plan: G.Plan, params: A.Params, shape: tuple[int, ...], q: float, max_pool: str = "sum") -> list:
+    try:
+        return A._run(plan, params, shape, q, max_pool=max_pool)
+    except RuntimeError as exc:  # a shape mismatch inside a layer: say which argument is wrong
+        raise ValueError(f"input_shape {shape} does not fit the model: {exc}") from exc
+
+
+def lifted_output(model: nn.Module, input_shape: Sequence[int], q: float = 1, *, max_pools: str = "sum") -> torch.Tensor:
+    """Output of the |theta|^q net on an all-ones input (batch of one): entry o sums |Phi_p|^q over paths ending at o.
+
+    Several returned tensors are flattened and concatenated.  ``max_pools="max"`` keeps max-pools as maxima -- a
+    wrong transform, for negative controls: the sum over paths needs every path through a window.
+    """
+    q = _q(q)
+    shape = _shape(input_shape)
+    check.choice("max_pools", max_pools, ("sum", "max"))
+    plan = _plan(model)
+    with torch.no_grad():
+        outs = _run(plan, A._abs_params(plan, q), shape, q, max_pool=max_pools)
+    return outs[0][0] if len(outs) == 1 else torch.cat([o[0].reshape(-1) for o in outs])
+
+
 def path_norm(model: nn.Module, input_shape: Sequence[int], q: float = 1) -> float:
     """||Phi(theta)||_q of a supported ReLU DAG net, biases counted as paths, in one forward pass (model unchanged)."""
-    q = _check_q(q)
+    q = _q(q)
     shape = _shape(input_shape)
+    plan = _plan(model)
     with torch.no_grad():
-        return _sum_on_ones(_abs_net(model, q), shape).item() ** (1.0 / q)
+        return _total(_run(plan, A._abs_params(plan, q), shape, q)).item() ** (1.0 / q)
 
 
-def _dag_tensors(model: nn.Module) -> dict[str, torch.Tensor]:
-    """The signed DAG parameters (weights, biases, folded BN a and c) by name, float64."""
-    out: dict[str, torch.Tensor] = {}
-    for name, m in model.named_modules():
-        if isinstance(m, _LINEAR):
-            out[name + ".weight"] = m.weight.detach().double()
-            if m.bias is not None:
-                out[name + ".bias"] = m.bias.detach().double()
-        elif isinstance(m, _BN):
-            a, c = _bn_fold(m)
-            out[name + ".a"], out[name + ".c"] = a.detach().double(), c.detach().double()
-    return out
+def _signature(plan: G.Plan) -> list:
+    return [(s.kind, str(s.node.target) if s.node.op != "call_function" else s.node.target) for s in plan.steps]
 
 
-def _pair_check(model: nn.Module, other: nn.Module) -> tuple[dict, dict]:
-    check_supported(model)
-    check_supported(other)
-    ta, tb = _dag_tensors(model), _dag_tensors(other)
-    if list(ta) != list(tb) or any(ta[k].shape != tb[k].shape for k in ta) or \
-            [type(m) for m in model.modules()] != [type(m) for m in other.modules()]:
-        raise ValueError("model and other must have the same architecture (same modules and parameter shapes)")
+def _pair(model: nn.Module, other: nn.Module, other_name: str) -> tuple[G.Plan, G.Plan, A.Params, A.Params]:
+    pa, pb = _plan(model), _plan(other, other_name)
+    ta, tb = A._signed_params(pa), A._signed_params(pb)
+    shapes = lambda t: {k: tuple(x.shape for x in v if x is not None) for k, v in t.items()}  # noqa: E731
+    if _signature(pa) != _signature(pb) or shapes(ta) != shapes(tb) or \
+            [type(m) for m in pa.layers.values()] != [type(m) for m in pb.layers.values()]:
+        raise ValueError(f"model and {other_name} must have the same architecture (same graph and parameter shapes)")
     for k in ta:
-        bad = (ta[k] * tb[k] < 0)
-        if bad.any():
-            raise ValueError(f"parameters '{k}' have opposite signs at {int(bad.sum())} entries: no path-metric "
-                             "formula by forward passes (and no Lipschitz bound) for pairs with different signs")
-    return ta, tb
+        for part, x, y in zip(("weight", "bias"), ta[k], tb[k]):
+            if x is None:
+                continue
+            bad = x * y < 0
+            if bad.any():
+                label = f"{k}.{part}" if not isinstance(pa.layers[k], G.BATCHNORMS) else f"{k} (folded BN {part})"
+                raise ValueError(f"parameters '{label}' have opposite signs at {int(bad.sum())} entries: no "
+                                 "path-metric formula by forward passes (and no Lipschitz bound) for pairs with "
+                                 "different signs")
+    return pa, pb, ta, tb
 
 
 def path_metric(model: nn.Module, pruned_model: nn.Module, input_shape: Sequence[int]) -> float:
@@ -232,47 +147,55 @@ def path_metric(model: nn.Module, pruned_model: nn.Module, input_shape: Sequence
     Requires same signs and |theta'_i| <= |theta_i| (pruning, shrinking towards 0); raises ValueError otherwise
     (use :func:`path_metric_bound` for other same-sign pairs).
     """
-    ta, tb = _pair_check(model, pruned_model)
+    shape = _shape(input_shape)
+    pa, pb, ta, tb = _pair(model, pruned_model, "pruned_model")
     for k in ta:
-        if (tb[k].abs() > ta[k].abs()).any():
-            raise ValueError(f"'{k}': pruned_model is not a shrink of model (|theta'_i| > |theta_i| somewhere); "
-                             "the two-pass difference is then not the path-metric -- use path_metric_bound")
-    return path_norm(model, input_shape) - path_norm(pruned_model, input_shape)
+        for part, x, y in zip(("weight", "bias"), ta[k], tb[k]):
+            if x is not None and (y.abs() > x.abs()).any():
+                label = f"{k}.{part}" if not isinstance(pa.layers[k], G.BATCHNORMS) else f"{k} (folded BN {part})"
+                raise ValueError(f"'{label}': pruned_model is not a shrink of model (|theta'_i| > |theta_i| "
+                                 "somewhere); the two-pass difference is then not the path-metric -- use "
+                                 "path_metric_bound")
+    with torch.no_grad():
+        return (_total(_run(pa, A._abs_params(pa, 1.0), shape, 1.0))
+                - _total(_run(pb, A._abs_params(pb, 1.0), shape, 1.0))).item()
 
 
 def path_metric_bound(model: nn.Module, other: nn.Module, input_shape: Sequence[int]) -> float:
     """Upper bound ||Phi(max|theta|,|theta'|)||_1 - ||Phi(min)||_1 >= ||Phi(theta) - Phi(theta')||_1 for same-sign pairs."""
-    _pair_check(model, other)
     shape = _shape(input_shape)
-    a, b = _abs_net(model, 1.0), _abs_net(other, 1.0)
-    hi, lo = copy.deepcopy(a), copy.deepcopy(a)
+    pa, pb, _, _ = _pair(model, other, "other")
+    a, b = A._abs_params(pa, 1.0), A._abs_params(pb, 1.0)
+    pick = lambda f: {k: tuple(None if x is None else f(x, y) for x, y in zip(a[k], b[k])) for k in a}  # noqa: E731
     with torch.no_grad():
-        sa, sb, sh, sl = a.state_dict(), b.state_dict(), hi.state_dict(), lo.state_dict()
-        for k in sa:
-            sh[k].copy_(torch.maximum(sa[k], sb[k]))
-            sl[k].copy_(torch.minimum(sa[k], sb[k]))
-        # state_dict tensors share storage with the modules: hi/lo are now the coordinate-wise max/min networks
-        return (_sum_on_ones(hi, shape) - _sum_on_ones(lo, shape)).item()
+        return (_total(_run(pa, pick(torch.maximum), shape, 1.0))
+                - _total(_run(pa, pick(torch.minimum), shape, 1.0))).item()
+
+
+_LINEAR = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
 
 
 def _prunable(model: nn.Module) -> dict[str, nn.Module]:
-    return {n: m for n, m in model.named_modules() if isinstance(m, _LINEAR) and m.weight.requires_grad}
+    return {n: m for n, m in model.named_modules() if isinstance(m, _LINEAR) and m.weight is not None
+            and m.weight.requires_grad}
 
 
 def path_magnitude_scores(model: nn.Module, input_shape: Sequence[int]) -> dict[str, torch.Tensor]:
     """score_i = |theta_i| d||Phi||_1/d|theta_i| = sum of |Phi_p| over paths through weight i, for every trainable
     Linear/Conv weight, in one forward and one backward pass (exact: ||Phi||_1 is affine in each |theta_i|)."""
     shape = _shape(input_shape)
-    net = _abs_net(model, 1.0)
-    mods = _prunable(net)
-    for p in net.parameters():
-        p.requires_grad_(False)
-    for m in mods.values():
-        m.weight.requires_grad_(True)
-    total = _sum_on_ones(net, shape)
-    total.backward()
-    return {name + ".weight": (m.weight.detach() * m.weight.grad).to(_prunable(model)[name].weight.dtype)
-            for name, m in mods.items()}
+    plan = _plan(model)
+    params = A._abs_params(plan, 1.0, grad_weights=True)
+    with torch.enable_grad():
+        _total(_run(plan, params, shape, 1.0)).backward()
+    out = {}
+    for name, m in _prunable(model).items():
+        w = params.get(name, (None,))[0]
+        if w is None or w.grad is None:  # a layer that forward never calls carries no path
+            out[name + ".weight"] = torch.zeros_like(m.weight, dtype=m.weight.dtype).detach()
+        else:
+            out[name + ".weight"] = (w.detach() * w.grad).to(m.weight.dtype)
+    return out
 
 
 def magnitude_scores(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -283,10 +206,8 @@ def magnitude_scores(model: nn.Module) -> dict[str, torch.Tensor]:
 
 def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: float) -> tuple[nn.Module, dict[str, torch.Tensor]]:
     """A copy of `model` with the globally smallest `fraction` of scored weights set to 0, and the 0/1 masks."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    check.model("model", model)
+    fraction = check.real("fraction", fraction, low=0, high=1)
     if not isinstance(scores, dict) or not scores:
         raise ValueError("scores must be a non-empty dict {parameter name: score tensor}")
     named = dict(model.named_parameters())
@@ -314,6 +235,11 @@ def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: fl
     return out, masks
 
 
+_BN = (nn.BatchNorm1d, nn.BatchNorm2d)
+_POOLS = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+_INERT = (nn.Flatten, nn.Identity, nn.Dropout)
+
+
 def _rescalable_triples(seq: nn.Sequential):
     """Yield (layer, bn or None, next_layer, group) for layer-[BN]-ReLU-[pool/flatten]*-next patterns in a Sequential."""
     kids = list(seq.children())
@@ -326,9 +252,7 @@ def _rescalable_triples(seq: nn.Sequential):
         if j >= len(kids) or type(kids[j]) is not nn.ReLU:
             continue
         j += 1
-        flat = False
         while j < len(kids) and isinstance(kids[j], _POOLS + _INERT):  # positive per-channel scaling commutes with these
-            flat = flat or isinstance(kids[j], nn.Flatten)
             j += 1
         if j >= len(kids) or not isinstance(kids[j], (nn.Linear, nn.Conv2d)):
             continue
@@ -342,14 +266,12 @@ def _rescalable_triples(seq: nn.Sequential):
 
 
 def random_rescaling(model: nn.Module, seed: int, factors: Sequence[float] = (1.0, 2.0**7, 2.0**12)) -> nn.Module:
-    """A copy of `model` where every hidden channel of each layer-[BN]-ReLU-next pattern is rescaled by a random
-    lambda from `factors` (in-weights, bias, BN mean and beta times lambda; next layer's in-weights / lambda).
-
-    The function is unchanged (exactly, for powers of two) and Phi(theta) is unchanged.
+    """A copy of `model` where every hidden channel of each layer-[BN]-ReLU-next pattern of an ``nn.Sequential`` is
+    rescaled by a random lambda from `factors` (in-weights, bias, BN mean and beta times lambda; next layer's
+    in-weights / lambda).  The function is unchanged (exactly, for powers of two) and Phi(theta) is unchanged.
     """
     check_supported(model)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check.seed(seed)
     fs = torch.as_tensor(list(factors), dtype=torch.float64)
     if fs.numel() == 0 or not torch.isfinite(fs).all() or (fs <= 0).any():
         raise ValueError(f"factors must be finite and > 0 (a negative factor changes the function), got {list(factors)}")
@@ -370,3 +292,61 @@ def random_rescaling(model: nn.Module, seed: int, factors: Sequence[float] = (1.
                 cols = lam.repeat_interleave(group)
                 nxt.weight.div_(cols.view(1, -1, *([1] * (nxt.weight.dim() - 2))))
     return out
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Legacy: the |theta| net as a module-swapped copy (relulab containers only), kept because Part III's first chapter
+# swaps its max-pool modules back for a negative control.  New code: lifted_output(..., max_pools="max").
+# ------------------------------------------------------------------------------------------------------------------
+class _Affine(nn.Module):
+    def __init__(self, a: torch.Tensor, c: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("a", a)
+        self.register_buffer("c", c)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        view = (1, -1) + (1,) * (x.dim() - 2)
+        return x * self.a.view(view) + self.c.view(view)
+
+
+class _Pool(nn.Module):
+    def __init__(self, mod: nn.Module, q: float) -> None:
+        super().__init__()
+        self.mod, self.q = mod, q
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        m = self.mod
+        spec = {k: getattr(m, k) for k in ("kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                                           "count_include_pad", "divisor_override", "output_size") if hasattr(m, k)}
+        spec["dims"] = 2
+        if isinstance(m, nn.MaxPool2d):
+            return A._window_sum(x, spec, "MaxPool2d")
+        if isinstance(m, nn.AvgPool2d):
+            return A._average(x, spec, self.q)
+        return A._adaptive(x, spec, self.q, as_sum=False)
+
+
+def _abs_net(model: nn.Module, q: float) -> nn.Module:
+    """A float64 copy of a module-tree `model` with |theta|^q, pools as window sums and BN folded (legacy)."""
+    if not isinstance(model, (nn.Sequential, Residual, Concat)):
+        raise TypeError("_abs_net reads relulab's containers only; use lifted_output for any model")
+    check_supported(model)
+    m = copy.deepcopy(model).double().eval()
+
+    def convert(mod: nn.Module) -> nn.Module:
+        if isinstance(mod, _LINEAR):
+            with torch.no_grad():
+                mod.weight.copy_(mod.weight.abs() ** q)
+                if mod.bias is not None:
+                    mod.bias.copy_(mod.bias.abs() ** q)
+            return mod
+        if isinstance(mod, _BN):
+            a, c = A._bn_fold(mod)
+            return _Affine(a.abs() ** q, c.abs() ** q)
+        if isinstance(mod, _POOLS):
+            return _Pool(mod, q)
+        for name, child in list(mod.named_children()):
+            setattr(mod, name, convert(child))
+        return mod
+
+    return convert(m)
