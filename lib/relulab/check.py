@@ -57,8 +57,11 @@ def real(
     open_low: bool = False,
     open_high: bool = False,
 ) -> float:
-    """A finite real number (bool refused) with optional bounds, closed unless ``open_*`` is set."""
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+    """A finite real number (bool refused; a 0-d array or tensor counts) with optional bounds, closed unless
+    ``open_*`` is set."""
+    if isinstance(v, (np.ndarray, torch.Tensor)) and v.ndim == 0 and v.dtype not in (np.bool_, torch.bool):
+        v = v.item()
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
     v = float(v)
     if not math.isfinite(v):

@@ -28,6 +28,8 @@ import torch
 from scipy.optimize import linprog, nnls
 from torch import nn
 
+from . import check
+
 LOSSES = ("squared", "absolute")
 # Default ceiling on the number of convex programs: ~10^6 programs at ~60 us each is about a minute.
 MAX_PROGRAMS = 1_000_000
@@ -87,23 +89,15 @@ def _as_matrix(X, name: str, n: int | None = None) -> np.ndarray:
     return X
 
 
-def _check_count(name: str, v: object, low: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v < low:
-        raise ValueError(f"{name} must be >= {low}, got {v}")
-    return int(v)
-
-
 def count_dichotomies_bound(D: int, n: int) -> int:
     """Cover's bound 2 sum_{i<=n} C(D-1, i) on the dichotomies of D points cut by affine hyperplanes of R^n."""
-    D, n = _check_count("D", D, 1), _check_count("n", n, 0)
+    D, n = check.integer("D", D, low=1), check.integer("n", n, low=0)
     return 2 * sum(math.comb(D - 1, i) for i in range(n + 1))
 
 
 def program_count(D: int, n: int, width: int) -> int:
     """Upper bound on the convex programs exact_erm solves: C(2 x dichotomies, width) (signs included)."""
-    width = _check_count("width", width, 1)
+    width = check.integer("width", width, low=1)
     return math.comb(2 * count_dichotomies_bound(D, n), width)
 
 
@@ -220,10 +214,7 @@ def exact_erm(
     yv = yv.astype(np.float64)
     if not np.isfinite(yv).all():
         raise ValueError("y contains NaN or infinite values")
-    if isinstance(width, bool) or not isinstance(width, int):
-        raise TypeError(f"width must be an int, got {type(width).__name__}")
-    if width < 1:
-        raise ValueError(f"width must be >= 1, got {width}")
+    width = check.integer("width", width, low=1)
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if not signs or any(s not in (-1, 1) for s in signs):

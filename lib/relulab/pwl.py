@@ -18,6 +18,8 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from . import check
+
 Layer = tuple[np.ndarray, np.ndarray]
 # Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
 MAX_ENTRIES = 10**8
@@ -25,29 +27,6 @@ EPS = float(np.finfo(np.float64).eps)
 # Block-diagonal layers (sums of many nets, Lemma D.2) above this many entries are kept sparse: a Wang-Sun net of
 # 10^4 small max trees has a 10^4 x 10^4 second layer that is almost all zeros.
 SPARSE_ABOVE = 4 * 10**6
-
-
-def _real(name: str, v: object) -> float:
-    """A single finite real number (Python, numpy or 0-d tensor); strings and booleans are refused."""
-    if isinstance(v, (bool, np.bool_, str, bytes)):
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-    try:
-        arr = np.asarray(v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__}") from exc
-    if arr.ndim != 0:
-        raise TypeError(f"{name} must be a single real number, got shape {arr.shape}")
-    if not np.isfinite(arr):
-        raise ValueError(f"{name} must be finite, got {float(arr)}")
-    return float(arr)
-
-
-def _count(name: str, v: object, low: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v < low:
-        raise ValueError(f"{name} must be >= {low}, got {v}")
-    return int(v)
 
 
 def _net(name: str, net: object) -> "PWLNet":
@@ -190,7 +169,7 @@ def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
 
 def identity(d: int, hidden_layers: int) -> PWLNet:
     """x -> x on R^d through `hidden_layers` layers of 2d units, using u = ReLU(u) - ReLU(-u)."""
-    d, hidden_layers = _count("d", d, 1), _count("hidden_layers", hidden_layers, 0)
+    d, hidden_layers = check.integer("d", d, low=1), check.integer("hidden_layers", hidden_layers, low=0)
     if 4 * d * d > MAX_ENTRIES:
         raise ValueError(f"d = {d}: each layer of the identity net would hold 4 d^2 = {4 * d * d:,} weights (> {MAX_ENTRIES:,})")
     if hidden_layers > MAX_ENTRIES // max(4 * d * d, 1):
@@ -205,7 +184,7 @@ def identity(d: int, hidden_layers: int) -> PWLNet:
 
 def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
     """The same function with exactly `hidden_layers` hidden layers (identity layers appended at the output)."""
-    net, hidden_layers = _net("net", net), _count("hidden_layers", hidden_layers, 0)
+    net, hidden_layers = _net("net", net), check.integer("hidden_layers", hidden_layers, low=0)
     extra = hidden_layers - net.hidden_layers
     if extra < 0:
         raise ValueError(f"net already has {net.hidden_layers} hidden layers > {hidden_layers}")
@@ -278,8 +257,7 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     `levels` < ceil(log2 q) truncates the tree (the result then has several outputs, of which the first is kept):
     the deliberately wrong variant used as a negative control.
     """
-    if isinstance(q, bool) or not isinstance(q, int) or q < 1:
-        raise ValueError(f"q must be a positive int, got {q!r}")
+    q = check.integer("q", q, low=1)
     if 3 * q * q // 2 > MAX_ENTRIES:
         raise ValueError(f"q = {q}: the first level of the max tree would hold {3 * q * q // 2:,} weights (> {MAX_ENTRIES:,})")
     full = math.ceil(math.log2(q)) if q > 1 else 0
@@ -312,10 +290,10 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     terms = list(terms)
     if not terms:
         raise ValueError("terms is empty")
-    levels_cut = _count("levels_cut", levels_cut, 0)
+    levels_cut = check.integer("levels_cut", levels_cut, low=0)
     checked = []
     for j, (s, A, c) in enumerate(terms):
-        s = _real(f"terms[{j}] sign s", s)
+        s = check.real(f"terms[{j}] sign s", s)
         A = _array(A, f"terms[{j}] A", 2)
         c = _array(c, f"terms[{j}] c", 1)
         if c.shape != (A.shape[0],):
@@ -368,7 +346,7 @@ def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bi
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
     if np.any(np.diff(t) <= 0):
         raise ValueError("breakpoints must be strictly increasing")
-    _real("value", value)
+    check.real("value", value)
     w, b, a = [], [], []
     if len(t) == 0:
         # p = 1 (f(0) = value): a non-constant affine map on all of R needs two units, s ReLU(x) - s ReLU(-x).
@@ -416,7 +394,7 @@ def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, ou
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
     if len(t) > 16:
         raise ValueError(f"pwl_1d_fewest searches the 2^(p-1) sets of breakpoints; p - 1 = {len(t)} > 16 is refused")
-    value = _real("value", value)
+    value = check.real("value", value)
     if len(t) == 0:
         return pwl_1d(t, s, value, output_bias=output_bias)
     delta = np.diff(s)
@@ -446,7 +424,7 @@ def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLi
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
     if np.any(np.diff(t) <= 0):
         raise ValueError("breakpoints must be strictly increasing")
-    _real("value", value)
+    check.real("value", value)
     if len(t) == 0:
         return value + s[0] * x
     # values at the breakpoints by walking from t_1 with the segment slopes
@@ -463,7 +441,7 @@ def pwl_from_points(xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right
         raise ValueError("xs and ys need the same length >= 2")
     if np.any(np.diff(xs) <= 0):
         raise ValueError("xs must be strictly increasing")
-    _real("left_slope", left_slope)
-    _real("right_slope", right_slope)
+    check.real("left_slope", left_slope)
+    check.real("right_slope", right_slope)
     inner = np.diff(ys) / np.diff(xs)
     return xs, np.concatenate([[left_slope], inner, [right_slope]]), float(ys[0])

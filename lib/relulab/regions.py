@@ -72,15 +72,6 @@ def _check_model_io(layers: list, d_in: int, what: str) -> None:
         raise ValueError(f"{what} needs a net with one output, got {layers[-1][0].shape[0]}")
 
 
-def _real(name: str, x: Any) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # 1-D: exact breakpoint propagation
 # ----------------------------------------------------------------------------------------------------------------
@@ -105,7 +96,7 @@ class Pieces1D:
 
 def pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False, max_pieces: int = MAX_CELLS) -> Pieces1D:
     """The maximal affine pieces of an R->R ReLU net on [lo, hi] by exact breakpoint propagation (no sampling)."""
-    lo, hi = _real("lo", lo), _real("hi", hi)
+    lo, hi = check.real("lo", lo), check.real("hi", hi)
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
     layers = affine_layers(model, what="pieces_1d")
@@ -186,11 +177,7 @@ def max_pieces_1d_bound(widths: Sequence[int]) -> dict[str, int]:
     """Upper bounds on the pieces on R of an R->R net with hidden widths w_1..w_k: Arora's Lemma D.5 and prod(w_i+1)."""
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
         raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
-    if any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) for w in widths):
-        raise TypeError(f"widths must hold ints, got {list(widths)}")
-    ws = [int(w) for w in widths]
-    if not ws or any(w <= 0 for w in ws):
-        raise ValueError(f"widths must be a non-empty list of positive ints, got {list(widths)}")
+    ws = check.integers("widths", widths, low=1)
     lemma = 2 ** (len(ws) - 1) * (ws[0] + 1) * math.prod(ws[1:])
     return {"lemma_D5": lemma, "prod_w_plus_1": math.prod(w + 1 for w in ws)}
 
@@ -206,7 +193,7 @@ def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, m
     """
     if isinstance(box, (str, bytes)) or not hasattr(box, "__len__") or len(box) != 4:
         raise ValueError(f"box must be (x0, x1, y0, y1), got {box!r}")
-    x0, x1, y0, y1 = (_real(f"box[{i}]", v) for i, v in enumerate(box))
+    x0, x1, y0, y1 = (check.real(f"box[{i}]", v) for i, v in enumerate(box))
     if not (x0 < x1 and y0 < y1):
         raise ValueError(f"box must have x0 < x1 and y0 < y1, got {box!r}")
     max_cells = check.integer("max_cells", max_cells, low=1)
@@ -415,9 +402,5 @@ def zonotope_vertices(B: Any) -> np.ndarray:
 
 def zonotope_vertex_count(n: int, m: int) -> int:
     """2 * sum_{i<n} C(m-1, i): the vertex count of a zonotope of m generators in general position in R^n."""
-    for name, v in (("n", n), ("m", m)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if n < 1 or m < 1:
-        raise ValueError(f"n and m must be positive, got n={n}, m={m}")
+    n, m = check.integer("n", n, low=1), check.integer("m", m, low=1)
     return 2 * sum(math.comb(m - 1, i) for i in range(n))

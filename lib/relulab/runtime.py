@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 import os
 import random
 
 import numpy as np
 import torch
+
+from . import check
 
 SCALES = ("book", "paper")
 
@@ -19,19 +20,13 @@ def setup(seed: int, *, scale: str = "book", dtype: torch.dtype = torch.float64,
     (a different thread count changes reductions in the last bits), and ``make test`` runs two chapters
     side by side on the two cores instead.  ``scale="paper"`` uses every core (and a GPU where a chapter asks).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    check.seed(seed)
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
         raise TypeError(f"dtype must be a real floating torch.dtype (torch.float64 or torch.float32), got {dtype!r}")
     if threads is not None:
-        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-            raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
+        check.integer("threads", threads, low=1)
     if threads is None:
         threads = 1 if scale == "book" else (os.cpu_count() or 1)
     torch.set_num_threads(threads)

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import check
+
 
 @dataclass
 class Split:
@@ -23,16 +25,8 @@ class Split:
 MAX_ENTRIES = 10**8
 
 
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    return int(seed)
-
-
 def _check_split_args(seed: object, test_fraction: float, dtype: object) -> None:
-    _check_seed(seed)
+    check.seed(seed)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
         raise TypeError(f"dtype must be a real floating torch.dtype, got {dtype!r}")
     if not 0 < test_fraction < 1:
@@ -83,14 +77,10 @@ def mnist(*, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype = tor
 
 def gaussian_inputs(n: int, d: int, *, seed: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     """n standard Gaussian inputs in R^d from a generator seeded with `seed`."""
-    for name, v in (("n", n), ("d", d)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-        if v <= 0:
-            raise ValueError(f"{name} must be positive, got {v}")
+    n, d = check.integer("n", n, low=1), check.integer("d", d, low=1)
     if n * d > MAX_ENTRIES:
         raise ValueError(f"n * d = {n * d:,} entries is above the limit of {MAX_ENTRIES:,}: refusing an absurd size")
-    _check_seed(seed)
+    check.seed(seed)
     if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
         raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
     gen = torch.Generator().manual_seed(seed)

@@ -8,12 +8,13 @@ symbolic value has no shape to check).
 
 from __future__ import annotations
 
-import numbers
 from typing import Sequence
 
 import torch
 import torch.fx
 from torch import nn
+
+from .. import check
 
 
 def _check_tensor(x: object) -> None:
@@ -74,10 +75,7 @@ def upsample2x(channels: int) -> nn.ConvTranspose2d:
 
 
 def _positive(v: int, name: str) -> None:
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v <= 0:
-        raise ValueError(f"{name} must be positive, got {v}")
+    check.integer(name, v, low=1)
 
 
 def _budget(count: int, what: str) -> None:
@@ -98,8 +96,7 @@ def randomize_batchnorm(model: nn.Module, seed: int, *, spread: float = 0.5) -> 
     """Give every BatchNorm random gamma, beta, running mean and variance (in place) so frozen BN is non-trivial."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check.seed(seed)
     if not 0 <= spread < float("inf"):
         raise ValueError(f"spread must be finite and >= 0, got {spread}")
     gen = torch.Generator().manual_seed(seed)
@@ -127,8 +124,9 @@ def _cbr(cin: int, cout: int, k: int = 3, stride: int = 1, bn: bool = True) -> l
 def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: int = 3, image: int = 8,
              *, seed: int | None = None) -> nn.Sequential:
     """(conv 3x3 - BN(eval) - ReLU - maxpool 2) per width, then flatten and a linear head."""
-    for i, v in enumerate([in_channels, n_classes, image, *widths]):
-        _positive(v, f"size[{i}]")
+    for name, v in (("in_channels", in_channels), ("n_classes", n_classes), ("image", image)):
+        _positive(v, name)
+    check.integers("widths", widths, low=1)
     if image % (2 ** len(widths)):
         raise ValueError(f"image={image} must be divisible by 2**len(widths)={2 ** len(widths)}")
     chans = [in_channels, *widths]
@@ -162,8 +160,8 @@ def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, seed: int | None = None) -> nn.Sequential:
     """Stem conv-BN-ReLU, a block with identity shortcut, a strided block with a 1x1-conv shortcut, global avg-pool, linear."""
-    for i, v in enumerate([in_channels, width, n_classes]):
-        _positive(v, f"size[{i}]")
+    for name, v in (("in_channels", in_channels), ("width", width), ("n_classes", n_classes)):
+        _positive(v, name)
     _budget(9 * in_channels * width + 18 * width * width + 54 * width * width + 2 * width * width
             + (2 * width + 1) * n_classes, "resnet_like")
 
@@ -176,8 +174,8 @@ def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, see
 
 def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, seed: int | None = None) -> nn.Sequential:
     """conv-ReLU, then [identity ‖ maxpool-conv-ReLU-upsample2x] concatenated, conv-ReLU, 1x1 conv: a map-to-map net."""
-    for i, v in enumerate([in_channels, width, out_channels]):
-        _positive(v, f"size[{i}]")
+    for name, v in (("in_channels", in_channels), ("width", width), ("out_channels", out_channels)):
+        _positive(v, name)
     _budget(9 * in_channels * width + 18 * width * width + 27 * width * width + (width + 1) * out_channels, "unet_like")
 
     def build() -> nn.Sequential:
@@ -190,8 +188,8 @@ def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, se
 
 def resnet18(n_classes: int = 1000, in_channels: int = 3, width: int = 64, *, seed: int | None = None) -> nn.Sequential:
     """A ResNet-18-sized net (He et al. layout: 7x7 stem, maxpool, 4 stages of 2 basic blocks) from torch.nn only."""
-    for i, v in enumerate([n_classes, in_channels, width]):
-        _positive(v, f"size[{i}]")
+    for name, v in (("n_classes", n_classes), ("in_channels", in_channels), ("width", width)):
+        _positive(v, name)
     # 7x7 stem, then per stage two blocks of two 3x3 convs (the first block of stages 2-4 also a 1x1 shortcut), the head
     _budget(49 * in_channels * width + 36 * width * width * (1 + 4 + 16 + 64) + (8 * width + 1) * n_classes, "resnet18")
 

@@ -7,12 +7,12 @@ the library (and of PyTorch) can read them without a wrapper class.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Sequence
 
 import torch
 from torch import nn
 
+from .. import check
 
 # Refuse nets beyond 1e9 parameters (8 GB in float64, a third of this machine): a typo, never a book experiment.
 MAX_PARAMETERS = 10**9
@@ -20,10 +20,7 @@ MAX_PARAMETERS = 10**9
 
 def check_parameter_budget(count: int, what: str) -> None:
     """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
-    if isinstance(count, bool) or not isinstance(count, int):
-        raise TypeError(f"count must be an int (a number of parameters), got {type(count).__name__}")
-    if count < 0:
-        raise ValueError(f"count must be >= 0, got {count}")
+    check.integer("count", count, low=0)
     if not isinstance(what, str):
         raise TypeError(f"what must be a str naming the thing being built, got {type(what).__name__}")
     if count > MAX_PARAMETERS:
@@ -36,12 +33,7 @@ def _check_widths(widths: Sequence[int]) -> list[int]:
     ws = list(widths)
     if len(ws) < 2:
         raise ValueError(f"widths needs at least an input and an output size, got {ws}")
-    for i, w in enumerate(ws):
-        if isinstance(w, bool) or not isinstance(w, int):
-            raise TypeError(f"widths[{i}] must be an int, got {type(w).__name__}")
-        if w <= 0:
-            raise ValueError(f"widths[{i}] must be positive, got {w}")
-    return ws
+    return check.integers("widths", ws, low=1)
 
 
 def mlp(
@@ -61,8 +53,8 @@ def mlp(
     ws = _check_widths(widths)
     if init not in ("kaiming", "torch"):
         raise ValueError(f"init must be 'kaiming' or 'torch', got {init!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    if seed is not None:
+        check.seed(seed)
     if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
         raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
     check_parameter_budget(sum(a * b + b for a, b in zip(ws[:-1], ws[1:])), f"mlp(widths={ws})")

@@ -13,7 +13,6 @@ a_p(theta, x) the product of the activation indicators along the path (:func:`en
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -24,6 +23,8 @@ from torch import nn
 from relulab.paths import abs_pass as A
 from relulab.paths import graph as G
 from relulab.paths import lifting
+
+from .. import check
 
 MAX_NEURONS = 20_000
 KINDS = ("input", "relu", "id", "max")
@@ -341,8 +342,7 @@ def output_from_paths(paths: Paths, n_outputs: int) -> np.ndarray:
     """R(x)_o = sum over paths ending at o of Phi_p a_p x-bar_p, for every input (B x n_outputs)."""
     if paths.act is None:
         raise ValueError("paths were enumerated without inputs X")
-    if isinstance(n_outputs, bool) or not isinstance(n_outputs, numbers.Integral) or n_outputs < 1:
-        raise ValueError(f"n_outputs must be a positive int, got {n_outputs!r}")
+    check.integer("n_outputs", n_outputs, low=1)
     if len(paths.output) and paths.output.max() >= n_outputs:
         raise ValueError(f"n_outputs={n_outputs} but the paths end at output {int(paths.output.max())}")
     contrib = paths.phi[:, None] * paths.act * paths.xbar  # P x B

@@ -15,7 +15,6 @@ K^f is the price of gates that learn; it vanishes as the soft gates harden (beta
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -92,11 +91,8 @@ def bernoulli_weights(
         raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
     if any(not 0 < float(x) < math.inf for x in sigmas):
         raise ValueError(f"every sigma must be finite and positive, got {list(sigmas)}")
-    if isinstance(draws, bool) or not isinstance(draws, numbers.Integral):
-        raise TypeError(f"draws must be an int, got {type(draws).__name__}")
+    check.integer("draws", draws, low=1)
     generator = torch.Generator().manual_seed(check.seed(seed))
-    if draws <= 0:
-        raise ValueError(f"draws must be positive, got {draws}")
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
     if n > 2e8:
         raise ValueError(f"{draws} draws of these widths hold {n:,.0f} weights (> 2e8): use fewer draws or smaller widths")

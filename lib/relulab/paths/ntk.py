@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Iterable
 
 import torch
 from torch import nn
 from torch.func import functional_call, jacrev, vmap
+
+from .. import check
 
 
 def ntk(
@@ -25,8 +26,8 @@ def ntk(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if output is not None and (isinstance(output, bool) or not isinstance(output, numbers.Integral)):
-        raise TypeError(f"output must be an int index or None, got {type(output).__name__}")
+    if output is not None:
+        check.integer("output", output)
     for name, X in (("X1", X1), ("X2", X2)):
         if X is None:
             continue
