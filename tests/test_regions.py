@@ -38,7 +38,7 @@ def _patterns(net, X):
 @pytest.mark.parametrize("w,k", [(2, 1), (2, 5), (3, 4), (4, 3), (5, 2)])
 def test_zigzag_composition_has_w_pow_k_pieces(w, k):
     rng = np.random.default_rng(w * 10 + k)
-    a = [R.random_simplex_point(w - 1, gen=rng) for _ in range(k)]
+    a = [R.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
     net = R.zigzag_composition_net(a)
     assert R.count_pieces_1d(net, 0.0, 1.0) == w**k
     assert w**k <= R.count_pieces_1d(net, -1.0, 2.0) <= w**k + 2  # Lemma B.1: at most 2 more on R
@@ -105,7 +105,7 @@ def test_l1_zonotope_example_has_17_pieces():
 def test_zonotope_family_count(m, w, k):
     rng = np.random.default_rng(m + 7 * w + 31 * k)
     B = rng.normal(size=(m, 2))
-    a = [R.random_simplex_point(w - 1, gen=rng) for _ in range(k)]
+    a = [R.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
     net = R.zonotope_net(B, a)
     # {gamma <= 1} lies in the box when gamma(r) >= |r|_inf * min over box-boundary directions: use R = 3/min gamma
     th = np.linspace(0, 2 * np.pi, 4001)
@@ -171,7 +171,7 @@ def test_partition_equals_exact_counter_where_kinks_meet(seed):
     # exact rationals see slivers of area ~1e-17 there, below what any float counter resolves).
     rng = np.random.default_rng(seed)
     B = rng.normal(size=(3, 2))
-    net = R.zonotope_net(B, [R.random_simplex_point(2, gen=rng, min_gap=0.2) for _ in range(2)]).float().double()
+    net = R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
     fast, exact = R.regions_2d(net, (-1, 1, -1, 1)), R.regions_2d(net, (-1, 1, -1, 1), exact=True)
     assert (fast.n_activation_regions, fast.n_pieces) == (exact.n_activation_regions, exact.n_pieces)
 
@@ -225,7 +225,7 @@ def test_regioncam_float32_miscounts_where_kinks_meet():
     nets = []
     for _ in range(6):
         B = rng.normal(size=(3, 2))
-        nets.append(R.zonotope_net(B, [R.random_simplex_point(2, gen=rng, min_gap=0.2) for _ in range(2)]).float().double())
+        nets.append(R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double())
     off = 0
     for net in nets:
         rc = regioncam.Regioncam(1.0)

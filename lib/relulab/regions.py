@@ -301,28 +301,13 @@ def zigzag_parameters_from_breakpoints(breakpoints: Any, w: int, k: int, M: floa
     return [M * ext[j * w ** (i - 1)] / ext[w**i] for i in range(1, k + 1)]
 
 
-def random_simplex_point(
-    p: int,
-    M: float = 1.0,
-    *,
-    seed: int | None = None,
-    gen: np.random.Generator | None = None,
-    min_gap: float = 0.05,
-) -> np.ndarray:
-    """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1).
-
-    Give ``seed`` (the library's convention); ``gen`` (a numpy Generator) is still accepted for older callers.
-    """
+def random_simplex_point(p: int, M: float = 1.0, *, seed: int, min_gap: float = 0.05) -> np.ndarray:
+    """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1)."""
     p = check.integer("p", p, low=1)
     if p > MAX_CELLS:
         raise ValueError(f"p = {p} breakpoints is above the limit {MAX_CELLS:,}")
     M = check.real("M", M, low=0, open_low=True)
-    if (seed is None) == (gen is None):
-        raise TypeError("give exactly one of seed (an int) and gen (a numpy.random.Generator)")
-    if gen is None:
-        gen = np.random.default_rng(check.seed(seed))
-    elif not isinstance(gen, np.random.Generator):
-        raise TypeError(f"gen must be a numpy.random.Generator, got {type(gen).__name__}")
+    gen = np.random.default_rng(check.seed(seed))
     min_gap = check.real("min_gap", min_gap, low=0, high=1, open_high=True)
     g = gen.dirichlet(np.ones(p + 1))
     g = min_gap / (p + 1) + (1 - min_gap) * g  # floor each gap, keep the sum 1
