@@ -29,9 +29,9 @@ from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
-# relulab.paths re-exports the functions npk and ntk under the names of their modules: import the modules themselves
-npk = importlib.import_module("relulab.paths.npk")
-ntk = importlib.import_module("relulab.paths.ntk")
+# the modules of the functions relulab.paths.npk and relulab.paths.ntk
+npk = importlib.import_module("relulab.paths.path_kernel")
+ntk = importlib.import_module("relulab.paths.tangent_kernel")
 
 NAN, INF = float("nan"), float("inf")
 

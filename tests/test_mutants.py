@@ -18,7 +18,7 @@ from relulab import claims, erm, projection as pj, regions as R
 from relulab.nets import mlp
 from relulab.paths import enumeration
 from relulab.paths.lifting import global_prune, random_rescaling
-from relulab.paths.npk import npk_from_gates
+from relulab.paths.path_kernel import npk_from_gates
 
 REL = 1e-10
 

@@ -31,7 +31,7 @@ from relulab import regions as R
 from relulab.nets import mlp
 from relulab.paths import dag as D
 from relulab.paths.lifting import path_norm, random_rescaling
-from relulab.paths.npk import npk
+from relulab.paths.path_kernel import npk
 from test_dag import NETS
 
 # Sums of <= 1e5 products and path-norms of rescaled nets: float64 rounding is < 1e-13 relative; 1e-10 leaves margin.

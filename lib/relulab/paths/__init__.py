@@ -1,6 +1,6 @@
 """Paths of ReLU networks, one file per idea.
 
-- ``sequential``/``enumeration``/``npk``/``ntk``: fully connected nets — gates, NPF/NPV by explicit enumeration (the
+- ``sequential``/``enumeration``/``path_kernel``/``tangent_kernel``: fully connected nets — gates, NPF/NPV by explicit enumeration (the
   reference), the NPK from gate overlaps and kernel regression with it, empirical and path NTKs (Part IV).
 - ``gated``: kernels of deep gated networks — their NPK, the value/feature split of the NTK (soft gates), the
   expectation constant of the value NTK at random initialisation (Part IV).
@@ -26,9 +26,9 @@ from .lifting import (
     support_report,
 )
 from .enumeration import count_paths, enumerate_paths, npf, npv, npv_from_weights, output_from_paths
-from .npk import npk, npk_from_gates, npk_regression
+from .path_kernel import npk, npk_from_gates, npk_regression
 from .pair_pass import npk_pair_gram, npk_pair_pass, pair_forward
-from .ntk import ntk, path_ntk
+from .tangent_kernel import ntk, path_ntk
 from .sequential import as_input, gates, linear_layers, preactivations
 
 __all__ = [

@@ -23,8 +23,8 @@ from torch import nn
 
 from .. import check
 from ..nets.gated import DeepGatedNet
-from .npk import npk_from_gates
-from .ntk import ntk
+from .path_kernel import npk_from_gates
+from .tangent_kernel import ntk
 
 
 def _check_dgn(dgn: DeepGatedNet, what: str) -> None:
