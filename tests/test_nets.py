@@ -44,3 +44,21 @@ def test_locally_connected_bad_input():
     layer = LocallyConnected1d(2, 3, 6, 2)
     with pytest.raises(ValueError, match="shape"):
         layer(torch.randn(4, 3, 6))
+
+
+def test_nets_never_import_paths_so_there_is_no_import_cycle():
+    # paths reads nets (lifting knows Residual/Concat, gated kernels know DeepGatedNet); the reverse would be a cycle
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "lib" / "relulab" / "nets"
+    offenders = []
+    for f in sorted(root.glob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                mod = ("." * node.level) + (node.module or "")
+                if "paths" in mod.split("."):
+                    offenders.append(f"{f.name}: from {mod}")
+            elif isinstance(node, ast.Import):
+                offenders += [f"{f.name}: import {a.name}" for a in node.names if "relulab.paths" in a.name]
+    assert not offenders, offenders

@@ -79,9 +79,45 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+def linear_layers(model: nn.Module, *, allow_bias: bool = True, what: str = "this function") -> list[nn.Linear]:
+    """The Linear layers of an ``nn.Sequential`` of alternating ``Linear`` and ``ReLU``, validated."""
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(
+            f"{what} needs an nn.Sequential of Linear and ReLU layers (see relulab.nets.mlp), "
+            f"got {type(model).__name__}"
+        )
+    mods = list(model.children())
+    if not mods:
+        raise ValueError(f"{what}: the model has no layers")
+    lins: list[nn.Linear] = []
+    for i, m in enumerate(mods):
+        expect_linear = i % 2 == 0
+        if expect_linear and not isinstance(m, nn.Linear):
+            raise TypeError(
+                f"{what}: layer {i} is {type(m).__name__}; expected Linear (supported: Linear and ReLU alternating, "
+                "starting and ending with Linear)"
+            )
+        if not expect_linear and not isinstance(m, nn.ReLU):
+            raise TypeError(
+                f"{what}: layer {i} is {type(m).__name__}, which is not supported: the path formulas assume ReLU gates "
+                "between Linear layers"
+            )
+        if isinstance(m, nn.Linear):
+            if m.bias is not None and not allow_bias:
+                raise ValueError(
+                    f"{what}: layer {i} (Linear) has a bias, but the formula assumes a bias-free net "
+                    "(build it with relulab.nets.mlp(..., bias=False); bias paths are Part III's path-lifting)"
+                )
+            lins.append(m)
+    if not isinstance(mods[-1], nn.Linear):
+        raise TypeError(f"{what}: the last layer must be Linear, got {type(mods[-1]).__name__}")
+    for a, b in zip(lins[:-1], lins[1:]):
+        if a.out_features != b.in_features:
+            raise ValueError(f"{what}: a Linear with {a.out_features} outputs feeds one with {b.in_features} inputs")
+    return lins
+
+
 def mlp_widths(model: nn.Module) -> list[int]:
     """The layer sizes ``[d_in, w_1, ..., d_out]`` of a net built like :func:`mlp`."""
-    from ..paths.sequential import linear_layers
-
     lins = linear_layers(model)
     return [lins[0].in_features] + [lin.out_features for lin in lins]

@@ -19,15 +19,13 @@ from typing import Callable, Sequence
 import torch
 from torch import nn
 
-from .fc import mlp
+from .fc import linear_layers, mlp
 
 GATES = ("hard", "soft")
 VARIANTS = ("frnpf-ii", "frnpf-di", "flnpf", "dlnpf")
 
 
 def _linears(net: nn.Module, name: str) -> list[nn.Linear]:
-    from ..paths.sequential import linear_layers
-
     return linear_layers(net, what=f"DeepGatedNet ({name})")
 
 
