@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from relulab.erm import exact_erm, program_count
+from relulab.erm import exact_erm, count_programs
 
 from timing import best_time  # bench/timing.py (bench/ is on sys.path when a bench runs)
 
@@ -26,7 +26,7 @@ def sweep(n: int, w: int, Ds: list[int], seed: int = 0) -> None:
         y += 0.1 * rng.normal(size=D)
         ts.append(best_time(lambda: exact_erm(X, y, w)))
     slope = np.polyfit(np.log(Ds[-3:]), np.log(ts[-3:]), 1)[0]
-    cnt = math.log(program_count(Ds[-1], n, w) / program_count(Ds[-2], n, w)) / math.log(Ds[-1] / Ds[-2])
+    cnt = math.log(count_programs(Ds[-1], n, w) / count_programs(Ds[-2], n, w)) / math.log(Ds[-1] / Ds[-2])
     print(f"n={n}, w={w}: D={Ds} -> " + ", ".join(f"{t * 1e3:.1f} ms" for t in ts)
           + f"; time ratio last/previous {ts[-1] / ts[-2]:.2f}x for D x{Ds[-1] / Ds[-2]:.2f}; "
           f"fitted time exponent {slope:.2f}, program-count exponent {cnt:.2f}, n*w = {n * w}")

@@ -68,10 +68,10 @@ def test_records_skip_cells_without_outputs(tmp_path):
 def test_program_and_dichotomy_counts_closed_form():
     assert erm.count_dichotomies_bound(3, 0) == 2  # R^0: only the two constant dichotomies
     assert erm.count_dichotomies_bound(5, 2) == 2 * (1 + 4 + 6)
-    assert erm.program_count(5, 2, 2) == math.comb(2 * 22, 2)
+    assert erm.count_programs(5, 2, 2) == math.comb(2 * 22, 2)
 
 
-def test_exact_erm_reports_its_program_count_and_accepts_a_column_y():
+def test_exact_erm_reports_its_count_programs_and_accepts_a_column_y():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(5, 1)), rng.normal(size=5)
     r = erm.exact_erm(X, y, 2)
@@ -247,7 +247,7 @@ def test_disentanglement_residual_accepts_a_factor_of_size_one():
 
 
 def test_random_simplex_point_allows_min_gap_zero():
-    a = R.random_simplex_point(3, 2.0, gen=np.random.default_rng(0), min_gap=0.0)
+    a = R.random_simplex_point(3, 2.0, seed=0, min_gap=0.0)
     assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
 
 
@@ -305,7 +305,7 @@ def test_summary_line_marks_a_failed_record():
 
 def test_piece_and_vertex_count_closed_forms():
     assert R.max_pieces_1d_bound([3, 2]) == {"lemma_D5": 2 * 4 * 2, "prod_w_plus_1": 4 * 3}
-    assert R.zonotope_vertex_count(2, 1) == 2 and R.zonotope_vertex_count(3, 4) == 2 * (1 + 3 + 3)
+    assert R.count_zonotope_vertices(2, 1) == 2 and R.count_zonotope_vertices(3, 4) == 2 * (1 + 3 + 3)
 
 
 def test_scores_keep_the_model_dtype_and_beta_expansion_keys():

@@ -114,7 +114,7 @@ def test_zonotope_family_count(m, w, k):
     # every cell lies in one cone of the first layer, where gamma is linear: it meets {gamma < 1} iff a vertex does
     meets = {lab for P, lab in zip(reg.polygons, reg.piece) if R.zonotope_support(B, P).min() < 1 - 1e-9}
     inside = len(meets)
-    cones = R.zonotope_vertex_count(2, m)
+    cones = R.count_zonotope_vertices(2, m)
     assert cones == 2 * m
     assert inside == cones * w**k
     assert len(list(net.children())) == 2 * (k + 2) - 1
@@ -247,7 +247,7 @@ def test_zonotope_vertices_and_support():
     for n, m in [(2, 5), (3, 6)]:
         B = rng.normal(size=(m, n))
         V = R.zonotope_vertices(B)
-        assert len(V) == R.zonotope_vertex_count(n, m)
+        assert len(V) == R.count_zonotope_vertices(n, m)
         r = rng.normal(size=(50, n))
         assert np.allclose((r @ V.T).max(1), R.zonotope_support(B, r))
         net = R.zonotope_support_net(B)

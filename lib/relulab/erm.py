@@ -95,7 +95,7 @@ def count_dichotomies_bound(D: int, n: int) -> int:
     return 2 * sum(math.comb(D - 1, i) for i in range(n + 1))
 
 
-def program_count(D: int, n: int, width: int) -> int:
+def count_programs(D: int, n: int, width: int) -> int:
     """Upper bound on the convex programs exact_erm solves: C(2 x dichotomies, width) (signs included)."""
     width = check.integer("width", width, low=1)
     return math.comb(2 * count_dichotomies_bound(D, n), width)
@@ -104,7 +104,7 @@ def program_count(D: int, n: int, width: int) -> int:
 def arrangement(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Rays, dichotomies and ray-region incidence of the hyperplanes {theta : (x_k, 1) . theta = 0}.
 
-    Returns ``(rays, regions, incidence)``: ``rays`` (R, n+1) unit vectors spanning the one-dimensional faces (both
+    Returns ``(rays, regions, incidence, side)``: ``rays`` (R, n+1) unit vectors spanning the one-dimensional faces (both
     orientations; directions in the null space of the data are dropped since they do not change any output);
     ``regions`` (N, D) bool, row = the points on the closed active side of a full-dimensional region;
     ``incidence`` (N, R) bool, the rays lying in each closed region (they generate it modulo the null space);

@@ -385,7 +385,7 @@ def zonotope_vertices(B: Any) -> np.ndarray:
     return P[hull.vertices]
 
 
-def zonotope_vertex_count(n: int, m: int) -> int:
+def count_zonotope_vertices(n: int, m: int) -> int:
     """2 * sum_{i<n} C(m-1, i): the vertex count of a zonotope of m generators in general position in R^n."""
     n, m = check.integer("n", n, low=1), check.integer("m", m, low=1)
     return 2 * sum(math.comb(m - 1, i) for i in range(n))

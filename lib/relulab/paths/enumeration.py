@@ -85,7 +85,7 @@ def npv(model: nn.Module, paths: torch.Tensor | None = None) -> torch.Tensor:
 def npf(model: nn.Module, X: torch.Tensor, paths: torch.Tensor | None = None) -> torch.Tensor:
     """Neural path features: an (N, P) matrix, phi_x(p) = x[i_0] * prod_l G_l(x)[i_l]."""
     linear_layers(model, allow_bias=False, what="npf")
-    X = as_input(X, model)
+    X = as_input(model, X)
     lins = linear_layers(model)
     p = enumerate_paths(model) if paths is None else _check_paths(
         paths, [lins[0].in_features] + [lin.out_features for lin in lins[:-1]])

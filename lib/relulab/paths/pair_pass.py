@@ -28,13 +28,13 @@ def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torc
     single = x1.dim() == 1
     if single:
         x1, x2 = x1.unsqueeze(0), x2.unsqueeze(0)
-    return as_input(x1, model, name="x1"), as_input(x2, model, name="x2"), single
+    return as_input(model, x1, name="x1"), as_input(model, x2, name="x2"), single
 
 
 def pair_forward(model: nn.Module, h: torch.Tensor, G1: list[torch.Tensor], G2: list[torch.Tensor]) -> torch.Tensor:
     """The pair network's pass: h <- (1 h) * G1_l * G2_l through every hidden layer (weights all 1, no bias); (N, w_k)."""
     lins = linear_layers(model, allow_bias=False, what="pair_forward")
-    h = as_input(h, model, name="h")  # x * x' may be negative but must be finite, (N, d_in), the model's dtype
+    h = as_input(model, h, name="h")  # x * x' may be negative but must be finite, (N, d_in), the model's dtype
     for name, G in (("G1", G1), ("G2", G2)):
         if not isinstance(G, (list, tuple)) or len(G) != len(lins) - 1:
             n = len(G) if isinstance(G, (list, tuple)) else type(G).__name__
@@ -64,8 +64,8 @@ def npk_pair_pass(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor) -> torch
 def npk_pair_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram (N1, N2) by one pair pass per pair (all pairs at once): the reference-style route to relulab.paths.npk."""
     linear_layers(model, allow_bias=False, what="npk_pair_gram")
-    X1 = as_input(X1, model, name="X1")
-    X2 = X1 if X2 is None else as_input(X2, model, name="X2")
+    X1 = as_input(model, X1, name="X1")
+    X2 = X1 if X2 is None else as_input(model, X2, name="X2")
     n1, n2 = X1.shape[0], X2.shape[0]
     if n1 * n2 > 10**7:
         raise ValueError(f"npk_pair_gram: {n1} x {n2} = {n1 * n2:,} pairs (> 1e7); use relulab.paths.npk for big Grams")

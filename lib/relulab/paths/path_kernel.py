@@ -50,14 +50,14 @@ def npk_from_gates(X1: torch.Tensor, X2: torch.Tensor, G1: list[torch.Tensor], G
 def npk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram matrix (N1, N2) of a bias-free fully connected ReLU net."""
     linear_layers(model, allow_bias=False, what="npk")
-    X1 = as_input(X1, model, name="X1")
+    X1 = as_input(model, X1, name="X1")
     if X2 is None or X2 is X1:
         G = gates(model, X1)
         K = npk_from_gates(X1, X1, G, G)
         # A Gram of one batch is symmetric; X X^T from a blocked GEMM need not be, bit for bit (the blocking depends
         # on the CPU).  (K + K^T) / 2 is exactly symmetric and differs from K by at most one rounding.
         return (K + K.T) / 2
-    X2 = as_input(X2, model, name="X2")
+    X2 = as_input(model, X2, name="X2")
     return npk_from_gates(X1, X2, gates(model, X1), gates(model, X2))
 
 
@@ -78,8 +78,8 @@ def npk_regression(
     K = constant * NPK (the linearised training of a net whose tangent kernel is K).  y: (N,) or (N, k).
     """
     linear_layers(model, allow_bias=False, what="npk_regression")
-    X = as_input(X, model, name="X")
-    X_test = as_input(X_test, model, name="X_test")
+    X = as_input(model, X, name="X")
+    X_test = as_input(model, X_test, name="X_test")
     check.tensor("y", y, ndim=(1, 2), dtype=X.dtype)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")

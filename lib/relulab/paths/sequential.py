@@ -15,7 +15,7 @@ from torch import nn
 from ..nets.fc import linear_layers  # re-exported: paths.linear_layers reads the nets nets.mlp builds
 
 
-def as_input(X: Any, model: nn.Module, *, name: str = "X") -> torch.Tensor:
+def as_input(model: nn.Module, X: Any, *, name: str = "X") -> torch.Tensor:
     """Validate a batch of inputs for a fully connected net: 2-D, floating, finite, non-empty, right width."""
     lins = linear_layers(model)
     if isinstance(X, np.ndarray):
@@ -44,7 +44,7 @@ def as_input(X: Any, model: nn.Module, *, name: str = "X") -> torch.Tensor:
 def preactivations(model: nn.Module, X: torch.Tensor) -> list[torch.Tensor]:
     """Pre-activations q_l(x) of every hidden layer, each of shape (N, w_l)."""
     lins = linear_layers(model, what="preactivations")
-    h = as_input(X, model)
+    h = as_input(model, X)
     qs = []
     for lin in lins[:-1]:
         q = lin(h)

@@ -81,8 +81,8 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     if lins[-1].out_features != 1:
         raise ValueError(f"path_ntk needs one output, the model has {lins[-1].out_features}")
     # validate the inputs before the (exponential) path Jacobian is built
-    X1 = as_input(X1, model, name="X1")
-    X2 = None if X2 is None else as_input(X2, model, name="X2")
+    X1 = as_input(model, X1, name="X1")
+    X2 = None if X2 is None else as_input(model, X2, name="X2")
     paths = enumerate_paths(model)
     weights = tuple(lin.weight.detach() for lin in lins)
     J = jacrev(lambda *ws: npv_from_weights(list(ws), paths)[:, 0], argnums=tuple(range(len(weights))))(*weights)
