@@ -81,7 +81,7 @@ def degenerate(n_nets: int = 6) -> None:
     off_relulab, off_rc, counts = 0, 0, []
     for _ in range(n_nets):
         B = rng.normal(size=(3, 2))
-        a = [R.random_simplex_point(2, gen=rng, min_gap=0.2) for _ in range(2)]
+        a = [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]
         net = R.zonotope_net(B, a).float().double()  # float32-valued weights: the kinks meet exactly in the net
         exact = R.count_regions_2d(net, box, mode="activation", exact=True)
         fast, rc = R.count_regions_2d(net, box, mode="activation"), regioncam_count(net, 1.0)

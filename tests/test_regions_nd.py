@@ -132,7 +132,7 @@ def test_one_hidden_layer_in_general_position_gives_the_arrangement_count(N, see
 def test_zonotope_family_in_3d_matches_the_closed_form(m, w, k):
     rng = np.random.default_rng(100 * m + 10 * w + k)
     B = rng.normal(size=(m, 3))
-    a = [R.random_simplex_point(w - 1, 1.0, gen=rng, min_gap=0.2) for _ in range(k)]
+    a = [R.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
     r = regions_nd(R.zonotope_net(B, a, 1.0), (-40, 40) * 3)
     counts = pc.zonotope_counts(3, m, w, k)
     assert pc.zonotope_pieces_inside(r, B, 1.0) == counts.inside
