@@ -27,6 +27,7 @@ from relulab.nets import fc, local, teacher, zoo
 from relulab.nets import classic, fc, local, teacher
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
+from relulab.nets import gated_stack as gstack
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
 # the modules of the functions relulab.paths.npk and relulab.paths.ntk
@@ -82,9 +83,9 @@ def _dgn():
     return DeepGatedNet(fc.mlp([2, 3, 1], bias=False, seed=0), fc.mlp([2, 3, 1], bias=False, seed=1))
 
 
-def _stack(modes=("relu", "hard"), bias: bool = True) -> ngated.GatedStack:
+def _stack(modes=("relu", "hard"), bias: bool = True) -> gstack.GatedStack:
     w = [2, 3, 2]
-    return ngated.GatedStack(list(modes), [fc.mlp(w, bias=bias, seed=s) for s in range(len(modes))],
+    return gstack.GatedStack(list(modes), [fc.mlp(w, bias=bias, seed=s) for s in range(len(modes))],
                              [None if m == "relu" else fc.mlp(w, bias=bias, seed=9) for m in modes], [False] * len(modes))
 
 
@@ -129,7 +130,7 @@ def _labels(M: int = 2, n: int = 4) -> torch.Tensor:
 def _train(**kw):
     args = dict(stack=_stack(), X=_X(), Y=_labels(), epochs=1)
     args.update(kw)
-    return ngated.train_stack(args.pop("stack"), args.pop("X"), args.pop("Y"), **args)
+    return gstack.train_stack(args.pop("stack"), args.pop("X"), args.pop("Y"), **args)
 
 
 def _pair(**kw):
@@ -546,19 +547,19 @@ CASES = [
     ("gated_variant.seed.type", lambda: ngated.gated_variant("frnpf-ii", [2, 3, 1], seed=0.5), TypeError, "seed"),
     ("gated_variant.widths.neg", lambda: ngated.gated_variant("frnpf-ii", [2, -3, 1], seed=0), ValueError, "widths"),
     ("gated_variant.eps.nan", lambda: ngated.gated_variant("dlnpf", [2, 3, 1], seed=0, eps=NAN), ValueError, "eps"),
-    ("GatedStack.empty", lambda: ngated.GatedStack([], [], [], []), ValueError, "one entry per member"),
-    ("GatedStack.lengths", lambda: ngated.GatedStack(["relu"], [_net(), _net()], [None], [False]), ValueError, "one entry per member"),
-    ("GatedStack.modes", lambda: ngated.GatedStack(["gelu"], [_net()], [None], [False]), ValueError, "modes"),
-    ("GatedStack.feature.missing", lambda: ngated.GatedStack(["hard"], [_net()], [None], [False]), ValueError, "feature net"),
-    ("GatedStack.feature.sizes", lambda: ngated.GatedStack(["hard"], [_net()], [fc.mlp([2, 4, 1], seed=0)], [False]), ValueError, r"features\[0\]"),
-    ("GatedStack.feature.bias", lambda: ngated.GatedStack(["hard"], [_net()], [_net(bias=True)], [False]), ValueError, r"features\[0\].*biases"),
-    ("GatedStack.sizes", lambda: ngated.GatedStack(["relu", "relu"], [_net(), fc.mlp([2, 4, 1], seed=0)], [None, None], [False, False]), ValueError, "same layer sizes"),
-    ("GatedStack.bias.mixed", lambda: ngated.GatedStack(["relu", "relu"], [_net(), _net(bias=True)], [None, None], [False, False]), ValueError, "biases"),
-    ("GatedStack.dtype", lambda: ngated.GatedStack(["relu", "relu"], [_net(), _net().float()], [None, None], [False, False]), TypeError, "dtype"),
-    ("GatedStack.train_feature.type", lambda: ngated.GatedStack(["hard"], [_net()], [_net()], ["yes"]), TypeError, "train_feature"),
-    ("GatedStack.beta.inf", lambda: ngated.GatedStack(["soft"], [_net()], [_net()], [True], beta=INF), ValueError, "beta"),
-    ("GatedStack.eps.nan", lambda: ngated.GatedStack(["soft"], [_net()], [_net()], [True], eps=NAN), ValueError, "eps"),
-    ("GatedStack.unsupported", lambda: ngated.GatedStack(["relu"], [nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))], [None], [False]), TypeError, "Sigmoid"),
+    ("GatedStack.empty", lambda: gstack.GatedStack([], [], [], []), ValueError, "one entry per member"),
+    ("GatedStack.lengths", lambda: gstack.GatedStack(["relu"], [_net(), _net()], [None], [False]), ValueError, "one entry per member"),
+    ("GatedStack.modes", lambda: gstack.GatedStack(["gelu"], [_net()], [None], [False]), ValueError, "modes"),
+    ("GatedStack.feature.missing", lambda: gstack.GatedStack(["hard"], [_net()], [None], [False]), ValueError, "feature net"),
+    ("GatedStack.feature.sizes", lambda: gstack.GatedStack(["hard"], [_net()], [fc.mlp([2, 4, 1], seed=0)], [False]), ValueError, r"features\[0\]"),
+    ("GatedStack.feature.bias", lambda: gstack.GatedStack(["hard"], [_net()], [_net(bias=True)], [False]), ValueError, r"features\[0\].*biases"),
+    ("GatedStack.sizes", lambda: gstack.GatedStack(["relu", "relu"], [_net(), fc.mlp([2, 4, 1], seed=0)], [None, None], [False, False]), ValueError, "same layer sizes"),
+    ("GatedStack.bias.mixed", lambda: gstack.GatedStack(["relu", "relu"], [_net(), _net(bias=True)], [None, None], [False, False]), ValueError, "biases"),
+    ("GatedStack.dtype", lambda: gstack.GatedStack(["relu", "relu"], [_net(), _net().float()], [None, None], [False, False]), TypeError, "dtype"),
+    ("GatedStack.train_feature.type", lambda: gstack.GatedStack(["hard"], [_net()], [_net()], ["yes"]), TypeError, "train_feature"),
+    ("GatedStack.beta.inf", lambda: gstack.GatedStack(["soft"], [_net()], [_net()], [True], beta=INF), ValueError, "beta"),
+    ("GatedStack.eps.nan", lambda: gstack.GatedStack(["soft"], [_net()], [_net()], [True], eps=NAN), ValueError, "eps"),
+    ("GatedStack.unsupported", lambda: gstack.GatedStack(["relu"], [nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1))], [None], [False]), TypeError, "Sigmoid"),
     ("GatedStack.forward.nan", lambda: _stack()(_nan_X()), ValueError, r"\bX\b.*NaN"),
     ("GatedStack.forward.empty", lambda: _stack()(_X(0)), ValueError, r"\bX\b.*empty"),
     ("GatedStack.forward.shape", lambda: _stack()(_X(4, 3)), ValueError, r"\bX\b"),
@@ -580,9 +581,9 @@ CASES = [
     ("train_stack.Y.range", lambda: _train(Y=torch.full((2, 4), 2)), ValueError, r"\bY\b.*outside \[0, 2\)"),
     ("train_stack.Y.negative", lambda: _train(Y=torch.full((2, 4), -1)), ValueError, r"\bY\b.*outside"),
     ("train_stack.epochs.neg", lambda: _train(epochs=-1), ValueError, "epochs"),
-    ("train_stack.epochs.float", lambda: _train(epochs=1.0), ValueError, "epochs"),
+    ("train_stack.epochs.float", lambda: _train(epochs=1.0), TypeError, "epochs"),
     ("train_stack.batch_size.zero", lambda: _train(batch_size=0), ValueError, "batch_size"),
-    ("train_stack.batch_size.float", lambda: _train(batch_size=2.5), ValueError, "batch_size"),
+    ("train_stack.batch_size.float", lambda: _train(batch_size=2.5), TypeError, "batch_size"),
     ("train_stack.lr.nan", lambda: _train(lr=NAN), ValueError, r"\blr\b"),
     ("train_stack.lr.inf", lambda: _train(lr=INF), ValueError, r"\blr\b"),
     ("train_stack.lr.neg", lambda: _train(lr=-0.1), ValueError, r"\blr\b"),

@@ -257,7 +257,7 @@ def test_kernel_helpers_refuse_bad_input():
 # --- the batched stack used by the experiments --------------------------------------------------------------------
 
 def test_stack_members_equal_their_modules_and_train_independently():
-    from relulab.nets.gated import GatedStack, train_stack
+    from relulab.nets.gated_stack import GatedStack, train_stack
     from relulab.train import train
 
     w = [4, 5, 5, 3]
@@ -284,7 +284,7 @@ def test_stack_members_equal_their_modules_and_train_independently():
 
 
 def test_stack_bad_arguments():
-    from relulab.nets.gated import GatedStack, train_stack
+    from relulab.nets.gated_stack import GatedStack, train_stack
 
     v = mlp([3, 4, 2], seed=0)
     with pytest.raises(ValueError, match="one entry per member"):
@@ -303,7 +303,7 @@ def test_stack_bad_arguments():
 
 
 def test_stack_frozen_gates_cache_and_step_callback():
-    from relulab.nets.gated import GatedStack, train_stack
+    from relulab.nets.gated_stack import GatedStack, train_stack
 
     w = [4, 6, 5, 3]
     g = torch.Generator().manual_seed(1)
@@ -336,7 +336,7 @@ def test_stack_frozen_gates_cache_and_step_callback():
 
 
 def test_stack_all_relu_has_no_feature_nets():
-    from relulab.nets.gated import GatedStack
+    from relulab.nets.gated_stack import GatedStack
 
     v = [mlp([3, 4, 4, 2], seed=s, bias=False) for s in (0, 1)]
     stack = GatedStack(["relu", "relu"], v, [None, None], [False, False])

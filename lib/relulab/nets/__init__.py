@@ -6,6 +6,7 @@
 - ``dag``: small DAG nets with skips and pooling (VGG-, ResNet-, U-Net-like, a torch.nn ResNet-18).
 - ``classic``: ResNet, VGG and AlexNet written like torchvision's (own ``forward``), without torchvision.
 - ``gated``: deep gated networks, a gating net feeding a value net (Part IV).
+- ``gated_stack``: many such nets (or ReLU nets) trained side by side in one batched pass (Part IV).
 """
 
 from .fc import mlp, mlp_widths

@@ -1,0 +1,335 @@
+"""M fully connected nets (ReLU nets or deep gated nets) trained side by side in one batched pass.
+
+A whole experiment of Part IV (seeds x variants: ReLU, FRNPF, FLNPF, DLNPF, shuffled-label controls) costs
+about one training run on a 2-core CPU: weights are stacked as (M, out, in) and applied with batched matrix
+products; members never interact (the loss is a sum of per-member losses and the optimisers act coordinate-wise).
+:func:`relulab.train.train` trains one model; :func:`train_stack` is the same loop for a stack.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from .. import check
+from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
+
+MODES = ("relu", "hard", "soft")
+
+
+class GatedStack(nn.Module):
+    """M independent fully connected nets (ReLU nets or DGNs) trained in one batched pass.
+
+    Weights are stacked as (M, out, in) and applied with batched matrix products, so a whole experiment (seeds x
+    variants) costs about one training run on a 2-core CPU.  Member m is a plain ReLU net (``mode "relu"``: gates
+    from its own pre-activations) or a DGN with ``"hard"`` / ``"soft"`` gates from its own feature net, which is
+    trained only where ``train_feature[m]``.  Members never interact: the loss is a sum of per-member losses and
+    Adam / SGD / RMSprop act coordinate-wise, so each member follows exactly the path it would follow alone.
+    Only the feature nets that exist are computed: trainable ones are parameters (``Wf``, ``bf``; members listed in
+    ``trained_idx``), frozen ones are buffers ``Wf_frozen<l>``, ``bf_frozen<l>`` evaluated without autograd (members
+    in ``frozen_idx``), so a ReLU member or a frozen gate costs no optimiser work, and :func:`train_stack` computes
+    frozen gates once per data set (:meth:`frozen_gates`).
+    """
+
+    def __init__(
+        self,
+        modes: Sequence[str],
+        values: Sequence[nn.Sequential],
+        features: Sequence[nn.Sequential | None],
+        train_feature: Sequence[bool],
+        *,
+        beta: float = 4.0,
+        eps: float = 0.1,
+    ) -> None:
+        super().__init__()
+        M = len(modes)
+        if M == 0 or not (len(values) == len(features) == len(train_feature) == M):
+            raise ValueError(
+                f"modes, values, features and train_feature need one entry per member (got {len(modes)}, {len(values)}, "
+                f"{len(features)}, {len(train_feature)})"
+            )
+        bad = [m for m in modes if m not in MODES]
+        if bad:
+            raise ValueError(f"modes must be in {MODES}, got {bad}")
+        if not all(isinstance(t, bool) for t in train_feature):
+            raise TypeError(f"train_feature must hold one bool per member, got {list(train_feature)}")
+        _check_soft(beta, eps)
+        vls = [_linears(v, f"values[{i}]") for i, v in enumerate(values)]
+        sizes = [[ls[0].in_features] + [lin.out_features for lin in ls] for ls in vls]
+        if any(s != sizes[0] for s in sizes):
+            raise ValueError(f"all members need the same layer sizes, got {sizes}")
+        dtypes = {ls[0].weight.dtype for ls in vls} | {lin.weight.dtype for f in features if f is not None for lin in _linears(f, "features")}
+        if len(dtypes) != 1:
+            raise TypeError(f"values and features must share one dtype, got {sorted(map(str, dtypes))}")
+        biased = {all(lin.bias is not None for lin in ls) for ls in vls} | {any(lin.bias is not None for lin in ls) for ls in vls}
+        if len(biased) != 1:
+            raise ValueError("members must either all have biases in every layer or none")
+        self.bias = biased.pop()
+        fls: dict[int, list[nn.Linear]] = {}
+        for i, (mode, f) in enumerate(zip(modes, features)):
+            if mode == "relu":
+                continue  # a ReLU member's gates come from its own value pre-activations
+            if f is None:
+                raise ValueError(f"member {i} has mode {mode!r} and needs a feature net")
+            ls = _linears(f, f"features[{i}]")
+            if [ls[0].in_features] + [lin.out_features for lin in ls[:-1]] != sizes[0][:-1]:
+                raise ValueError(f"features[{i}] has other input/hidden sizes than the value nets {sizes[0][:-1]}")
+            if any((lin.bias is not None) != self.bias for lin in ls[:-1]):
+                raise ValueError(f"features[{i}] must have biases exactly when the value nets do")
+            fls[i] = ls[:-1]  # the feature net's output layer is never used
+        self.modes = list(modes)
+        self.beta, self.eps = float(beta), float(eps)
+        # members whose feature net is trained (gradient only through soft gates) / frozen
+        self._relu_idx = [i for i, m in enumerate(modes) if m == "relu"]
+        self.trained_idx = [i for i in fls if bool(train_feature[i])]
+        self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
+        n_hidden = len(vls[0]) - 1
+
+        def stacked(mats: list[torch.Tensor]) -> torch.Tensor:
+            return torch.stack([m.detach().clone() for m in mats])
+
+        self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
+        self.bv = nn.ParameterList(
+            [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
+        )
+        self.Wf = nn.ParameterList(
+            [nn.Parameter(stacked([fls[i][l].weight for i in self.trained_idx])) for l in range(n_hidden)]
+            if self.trained_idx else []
+        )
+        self.bf = nn.ParameterList(
+            [nn.Parameter(stacked([fls[i][l].bias for i in self.trained_idx])) for l in range(n_hidden)]
+            if self.trained_idx and self.bias else []
+        )
+        for l in range(n_hidden if self.frozen_idx else 0):
+            self.register_buffer(f"Wf_frozen{l}", stacked([fls[i][l].weight for i in self.frozen_idx]))
+            if self.bias:
+                self.register_buffer(f"bf_frozen{l}", stacked([fls[i][l].bias for i in self.frozen_idx]))
+        self._n_hidden = n_hidden
+
+    def __len__(self) -> int:
+        return len(self.modes)
+
+    def _affine(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        out = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
+        return out
+
+    def _gate(self, q: torch.Tensor, idx: list[int]) -> torch.Tensor:
+        soft = [self.modes[i] == "soft" for i in idx]
+        if all(soft):
+            return (1.0 + self.eps) * torch.sigmoid(self.beta * q)
+        hard = (q > 0).to(q.dtype)
+        if not any(soft):
+            return hard
+        mask = torch.tensor(soft, device=q.device).view(-1, 1, 1)
+        return torch.where(mask, (1.0 + self.eps) * torch.sigmoid(self.beta * q), hard)
+
+    def _frozen(self, l: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return getattr(self, f"Wf_frozen{l}"), getattr(self, f"bf_frozen{l}") if self.bias else None
+
+    def frozen_gates(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Gates of the frozen feature nets on shared inputs X (N, d_in): per hidden layer a (n_frozen, N, w_l) tensor.
+
+        Frozen gates never change, so :func:`train_stack` computes them once per data set instead of once per step;
+        hard gates are kept as bool (a quarter of the memory).
+        """
+        d_in = self.Wv[0].shape[2]
+        _check_batch(X, d_in, self.Wv[0].dtype)
+        if X.dim() != 2:
+            raise ValueError(f"X must be (N, {d_in}), got {tuple(X.shape)}")
+        Z, out = self.frozen_idx, []
+        if not Z:
+            return out
+        hard = all(self.modes[i] == "hard" for i in Z)
+        with torch.no_grad():
+            h = X.unsqueeze(0).expand(len(Z), -1, -1)
+            for l in range(self._n_hidden):
+                q = self._affine(h, *self._frozen(l))
+                out.append(q > 0 if hard else self._gate(q, Z))
+                h = torch.relu(q)
+        return out
+
+    def forward(self, X: torch.Tensor, frozen_gates: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """Outputs (M, B, d_out) for inputs X of shape (B, d_in) (shared) or (M, B, d_in) (one batch per member).
+
+        `frozen_gates` (optional): the frozen members' gates on these inputs, per hidden layer (n_frozen, B, w_l), as
+        returned by :meth:`frozen_gates` (rows gathered per member when the batches differ); they replace the
+        frozen feature nets' forward pass.
+        """
+        M, d_in = len(self), self.Wv[0].shape[2]
+        _check_batch(X, d_in, self.Wv[0].dtype)
+        if X.dim() == 2 and X.shape[1] == d_in:
+            X = X.unsqueeze(0).expand(M, -1, -1)
+        if X.dim() != 3 or X.shape[0] != M or X.shape[2] != d_in:
+            raise ValueError(f"X must be (B, {d_in}) or ({M}, B, {d_in}), got {tuple(X.shape)}")
+        T, Z = self.trained_idx, self.frozen_idx
+        if frozen_gates is not None:
+            shapes = [(len(Z), X.shape[1], W.shape[1]) for W in list(self.Wv)[:-1]] if Z else []
+            if [tuple(g.shape) for g in frozen_gates] != shapes:
+                raise ValueError(f"frozen_gates must have shapes {shapes}, got {[tuple(g.shape) for g in frozen_gates]}")
+        R = self._relu_idx
+        h = X
+        ht = X[T] if T else None
+        hz = X[Z] if Z and frozen_gates is None else None
+        for l in range(self._n_hidden):
+            a = self._affine(h, self.Wv[l], self.bv[l] if self.bias else None)
+            if not T and not Z:
+                h = torch.relu(a)
+                continue
+            G = torch.empty_like(a, requires_grad=False)  # filled row block by row block (autograd tracks the writes)
+            if R:
+                G[R] = (a[R] > 0).to(a.dtype)
+            if T:
+                q = self._affine(ht, self.Wf[l], self.bf[l] if self.bias else None)
+                G[T] = self._gate(q, T)
+                ht = torch.relu(q)
+            if Z:
+                if frozen_gates is not None:
+                    Gz = frozen_gates[l]
+                else:
+                    with torch.no_grad():  # frozen feature nets: no graph, exactly zero gradient
+                        q = self._affine(hz, *self._frozen(l))
+                        Gz = self._gate(q, Z)
+                        hz = torch.relu(q)
+                G[Z] = Gz.to(a.dtype)
+            h = a * G
+        return self._affine(h, self.Wv[-1], self.bv[-1] if self.bias else None)
+
+    def member(self, m: int) -> nn.Module:
+        """Member m as an ordinary module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
+        if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < len(self):
+            raise ValueError(f"member index {m!r} outside [0, {len(self)})")
+
+        def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
+            layers: list[nn.Module] = []
+            for l, W in enumerate(Ws):
+                lin = nn.Linear(W.shape[2], W.shape[1], bias=self.bias, dtype=W.dtype)
+                with torch.no_grad():
+                    lin.weight.copy_(W[k])
+                    if bs is not None:
+                        lin.bias.copy_(bs[l][k])
+                layers += [lin, nn.ReLU()]
+            if not last_linear:  # the feature net gets a dummy zero output layer (never used for the gates)
+                layers.append(nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype))
+                nn.init.zeros_(layers[-1].weight)
+                if self.bias:
+                    nn.init.zeros_(layers[-1].bias)
+                return nn.Sequential(*layers)
+            return nn.Sequential(*layers[:-1])
+
+        value = seq(list(self.Wv), list(self.bv) if self.bias else None, m, True)
+        if self.modes[m] == "relu":
+            return value
+        if m in self.trained_idx:
+            k, Ws, bs = self.trained_idx.index(m), list(self.Wf), list(self.bf) if self.bias else None
+        else:
+            k = self.frozen_idx.index(m)
+            Ws = [self._frozen(l)[0] for l in range(self._n_hidden)]
+            bs = [self._frozen(l)[1] for l in range(self._n_hidden)] if self.bias else None
+        feature = seq(Ws, bs, k, False)
+        return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
+
+
+def _check_labels(Y: object, M: int, n: int, d_out: int, name: str, shared_ok: bool = False) -> None:
+    """Integer class labels in [0, d_out): (M, n), one row per member, or (n,) shared where `shared_ok`."""
+    shapes = [(M, n), (n,)] if shared_ok else [(M, n)]
+    if not isinstance(Y, torch.Tensor) or Y.is_floating_point() or Y.is_complex() or Y.dtype == torch.bool:
+        raise TypeError(f"{name} must be an integer label tensor, got {type(Y).__name__}"
+                        + (f" of dtype {Y.dtype}" if isinstance(Y, torch.Tensor) else ""))
+    if tuple(Y.shape) not in shapes:
+        raise ValueError(f"{name} must be a {' or '.join(map(str, shapes))} label tensor (one row per member), got {tuple(Y.shape)}")
+    if Y.numel() and (int(Y.min()) < 0 or int(Y.max()) >= d_out):
+        raise ValueError(f"{name} holds labels outside [0, {d_out}) (the nets have {d_out} outputs)")
+
+
+def train_stack(
+    stack: GatedStack,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    batch_size: int = 32,
+    optimizer: str = "adam",
+    seed: int = 0,
+    evals: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    on_epoch: Callable[[int, GatedStack], None] | None = None,
+    on_step: Callable[[int, GatedStack], None] | None = None,
+    groups: Sequence[int] | None = None,
+) -> dict[str, torch.Tensor]:
+    """Train every member of `stack` on cross-entropy, member m on labels Y[m] with its own batch order.
+
+    X: (N, d_in) shared inputs; Y: (M, N) integer labels (e.g. a shuffled copy for a control member).
+    `evals` maps a name to (X_e, Y_e) with Y_e of shape (N_e,) or (M, N_e); returns name -> (epochs, M) accuracies
+    after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints) and
+    `on_step(step, stack)` after each optimiser step (steps counted from 1 over all epochs).
+    Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
+    by default every member has its own order.
+    """
+    if not isinstance(stack, GatedStack):
+        raise TypeError(f"stack must be a GatedStack, got {type(stack).__name__}")
+    M, d_in, d_out = len(stack), stack.Wv[0].shape[2], stack.Wv[-1].shape[1]
+    _check_batch(X, d_in, stack.Wv[0].dtype)
+    if X.dim() != 2:
+        raise ValueError(f"X must be a non-empty (N, {d_in}) floating-point tensor, got {tuple(X.shape)}")
+    _check_labels(Y, M, X.shape[0], d_out, "Y")
+    for k, XY in (evals or {}).items():
+        if not (isinstance(XY, tuple) and len(XY) == 2):
+            raise TypeError(f"evals[{k!r}] must be a pair (X_e, Y_e)")
+        _check_batch(XY[0], d_in, stack.Wv[0].dtype, f"evals[{k!r}] X_e")
+        if XY[0].dim() != 2:
+            raise ValueError(f"evals[{k!r}] X_e must be (N_e, {d_in}), got {tuple(XY[0].shape)}")
+        _check_labels(XY[1], M, XY[0].shape[0], d_out, f"evals[{k!r}] Y_e", shared_ok=True)
+    check.integer("epochs", epochs, low=0)
+    check.integer("batch_size", batch_size, low=1)
+    check.real("lr", lr, low=0, open_low=True)
+    check.seed(seed)
+    for name, fn in (("on_epoch", on_epoch), ("on_step", on_step)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
+    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+    check.choice("optimizer", optimizer, sorted(opts))
+    g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
+    if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"groups must list one integer per member ({M})")
+    _, g = torch.unique(g, return_inverse=True)
+    opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
+    gen = torch.Generator().manual_seed(seed)
+    evals = evals or {}
+    hist = {k: torch.zeros(epochs, M) for k in evals}
+    n, step = X.shape[0], 0
+    # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
+    # aid costs about a tenth of the training time here and changes no result, so it is off while training.
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    Z = stack.frozen_idx
+    try:
+        # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
+        cache = stack.frozen_gates(X)
+        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+        rows = torch.arange(len(Z)).unsqueeze(1)
+        for epoch in range(epochs):
+            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g]  # one batch order per group
+            for i in range(0, n, batch_size):
+                idx = perm[:, i : i + batch_size]
+                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+                # sum over members of each member's mean loss: members' gradients stay separate
+                loss = nn.functional.cross_entropy(
+                    out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
+                )
+                opt.zero_grad()
+                (loss / idx.shape[1]).backward()
+                opt.step()
+                step += 1
+                if on_step is not None:
+                    on_step(step, stack)
+            with torch.no_grad():
+                for k, (Xe, Ye) in evals.items():
+                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1)
+            if on_epoch is not None:
+                on_epoch(epoch, stack)
+    finally:
+        torch.utils.deterministic.fill_uninitialized_memory = fill
+    return hist
