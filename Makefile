@@ -79,7 +79,8 @@ check-pdf: ## page count, text, no missing-glyph boxes and page images of the PD
 test: install test-lib test-chapters test-nbval test-paper-smoke html check-html pdf check-pdf ## the whole test suite
 	@echo "make test: every step passed"
 
-test-lib: install ## the library's pytest suite (fast), the ledger completeness check, the build tools and the workflow lint
+test-lib: install ## chapter code formatted (ruff, 88 columns), the library's pytest suite, the ledger check, the build tools and the workflow lint
+	$(BIN)/ruff format --check chapters || { echo "chapter code is not formatted: run make format"; exit 1; }
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile tests
 
 test-chapters: install ## execute every chapter (copies in _build/papermill) with a non-default seed; tracked files must not change
