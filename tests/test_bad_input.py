@@ -24,6 +24,8 @@ from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
+from relulab.nets import gated_conv
+from relulab import infinite_width
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
 # relulab.paths re-exports the functions npk and ntk under the names of their modules: import the modules themselves
@@ -98,6 +100,16 @@ def _no_weight() -> nn.Sequential:
     lin = nn.Linear(2, 2)
     lin.register_parameter("weight", None)
     return nn.Sequential(lin)
+
+
+def _cnet(**kw) -> gated_conv.ConvNet:
+    args = dict(channels=(2,), dense=(3,), image=(1, 3, 3), seed=0, dtype=torch.float64)
+    args.update(kw)
+    return gated_conv.ConvNet(args.pop("channels"), args.pop("dense"), **args)
+
+
+def _img(n: int = 2) -> torch.Tensor:
+    return torch.zeros(n, 1, 3, 3, dtype=torch.float64)
 
 
 def _nan_X() -> torch.Tensor:
@@ -693,6 +705,42 @@ CASES = [
     ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
     ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
     ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
+    # ------------------------------------------------------------ train (early stopping)
+    ("train.patience.zero", lambda: train.train(fc.mlp([2, 3, 2]), _X(4), torch.zeros(4, dtype=torch.long), epochs=1,
+                                                val=(_X(4), torch.zeros(4, dtype=torch.long)), patience=0,
+                                                progress=False), ValueError, "patience"),
+    ("train.patience.no_val", lambda: train.train(fc.mlp([2, 3, 2]), _X(4), torch.zeros(4, dtype=torch.long), epochs=1,
+                                                  patience=2, progress=False), ValueError, "val"),
+    ("train.val.type", lambda: train.train(fc.mlp([2, 3, 2]), _X(4), torch.zeros(4, dtype=torch.long), epochs=1,
+                                           val=_X(4), progress=False), TypeError, "val"),
+    ("train.val.mse", lambda: train.train(_net(), _X(4), torch.zeros(4), epochs=1, loss="mse",
+                                          val=(_X(4), torch.zeros(4)), progress=False), ValueError, "val"),
+    # ------------------------------------------------------------ nets.gated_conv
+    ("ConvNet.channels", lambda: _cnet(channels=(0,)), ValueError, "channels"),
+    ("ConvNet.head", lambda: _cnet(head="max"), ValueError, "head"),
+    ("ConvNet.image", lambda: _cnet(image=(1, 3)), ValueError, "image"),
+    ("ConvNet.seed", lambda: _cnet(seed=1.5), TypeError, "seed"),
+    ("ConvNet.forward.shape", lambda: _cnet()(torch.zeros(2, 1, 4, 4, dtype=torch.float64)), ValueError, "X"),
+    ("ConvNet.forward.dtype", lambda: _cnet()(_img().float()), TypeError, "X"),
+    ("ConvNet.preactivations.nan", lambda: _cnet().preactivations(_img().fill_(NAN)), ValueError, "X"),
+    ("ConvNet.check_images.empty", lambda: _cnet().check_images(_img(0)), ValueError, "X"),
+    ("GatedConvNet.type", lambda: gated_conv.GatedConvNet(fc.mlp([9, 2]), _cnet()), TypeError, "feature"),
+    ("GatedConvNet.spec", lambda: gated_conv.GatedConvNet(_cnet(head="flatten"), _cnet()), ValueError, "architecture"),
+    ("GatedConvNet.dtype", lambda: gated_conv.GatedConvNet(_cnet(dtype=torch.float32), _cnet()), TypeError, "dtype"),
+    ("GatedConvNet.gate", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), gate="relu"), ValueError, "gate"),
+    ("GatedConvNet.beta", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), beta=0.0), ValueError, "beta"),
+    ("GatedConvNet.eps", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), eps=NAN), ValueError, "eps"),
+    ("GatedConvNet.gates.nan", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).gates(_img().fill_(NAN)), ValueError, "X"),
+    ("GatedConvNet.forward.shape", lambda: gated_conv.GatedConvNet(_cnet(), _cnet())(_X()), ValueError, "X"),
+    ("GatedConvNet.freeze.part", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).freeze("gates"), ValueError, "part"),
+    # ------------------------------------------------------------ infinite_width
+    ("relu_kernels.X1.type", lambda: infinite_width.relu_kernels([[1.0]], depth=2), TypeError, "X1"),
+    ("relu_kernels.X2.shape", lambda: infinite_width.relu_kernels(_X(3, 2), _X(3, 4), depth=2), ValueError, "X2"),
+    ("relu_kernels.depth", lambda: infinite_width.relu_kernels(_X(), depth=0), ValueError, "depth"),
+    ("relu_kernels.sigma_w2", lambda: infinite_width.relu_kernels(_X(), depth=2, sigma_w2=0.0), ValueError, "sigma_w2"),
+    ("relu_kernels.sigma_b2", lambda: infinite_width.relu_kernels(_X(), depth=2, sigma_b2=-1.0), ValueError, "sigma_b2"),
+    ("relu_kernels.empty", lambda: infinite_width.relu_kernels(_X(0), depth=2), ValueError, "X1"),
+    ("relu_kernels.nan", lambda: infinite_width.relu_kernels(_nan_X(), depth=2), ValueError, "X1"),
 ]
 
 
@@ -708,7 +756,8 @@ def test_bad_input_is_refused(call, exc, match):
 
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
-CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History"}
+CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History",
+              "InfiniteWidthKernels"}
 
 
 def test_every_public_function_has_a_case():

@@ -12,14 +12,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from . import check
+
 
 @dataclass
 class History:
-    """Per-epoch training loss, and test accuracy / loss when a test set was given."""
+    """Per-epoch training loss, test accuracy / loss when a test set was given, validation accuracy when a
+    validation set was given, and the epoch (0-based) whose weights early stopping kept."""
 
     loss: list[float] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
 
 def _check_model(model: object, name: str) -> None:
@@ -64,11 +69,16 @@ def train(
     on_epoch: Callable[[int, nn.Module], None] | None = None,
     progress: bool = True,
     desc: str = "training",
+    val: tuple[torch.Tensor, torch.Tensor] | None = None,
+    patience: int | None = None,
 ) -> History:
     """Train `model` in place with mini-batch `optimizer` ("adam", "sgd", "rmsprop") on `loss` ("cross_entropy", "mse").
 
     Batches are drawn from a generator seeded with `seed`, so a run is reproducible.  `params` restricts the
     trained parameters (e.g. only the value network of a gated net).  `on_epoch(epoch, model)` runs after each epoch.
+    Early stopping: with a validation set `val` = (X_val, y_val) and `patience`, training stops once the
+    validation accuracy has not improved (strictly) for `patience` epochs, and the model gets back the weights of
+    its best validation epoch (``History.best_epoch``); `epochs` is then the maximum.
     """
     _check_model(model, "train")
     _check_xy(X, y, "train")
@@ -86,6 +96,16 @@ def train(
         raise ValueError(f"lr must be positive and finite, got {lr}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if val is not None:
+        if not isinstance(val, (tuple, list)) or len(val) != 2:
+            raise TypeError(f"val must be an (X_val, y_val) pair, got {type(val).__name__}")
+        _check_xy(*val, "train(val=...)")
+        if loss != "cross_entropy":
+            raise ValueError("val= (validation accuracy) needs loss='cross_entropy'")
+    if patience is not None:
+        check.integer("patience", patience, low=1)
+        if val is None:
+            raise ValueError("patience= (early stopping) needs a validation set: pass val=(X_val, y_val)")
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
     if loss not in losses:
         raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")
@@ -99,6 +119,7 @@ def train(
     opt = opts[optimizer](ps, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     hist = History()
+    best_state: dict[str, torch.Tensor] = {}
     n = X.shape[0]
     bar = tqdm(range(epochs), desc=desc, disable=not progress, file=sys.stderr, leave=False, mininterval=0.5)
     for epoch in bar:
@@ -123,5 +144,19 @@ def train(
         if on_epoch is not None:
             on_epoch(epoch, model)
         bar.set_postfix(loss=f"{hist.loss[-1]:.4f}")
+        if val is not None:
+            hist.val_acc.append(accuracy(model, *val))
+            if patience is not None and _early_stop(hist, model, epoch, patience, best_state):
+                break
+    if patience is not None and hist.best_epoch is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return hist
+
+
+def _early_stop(hist: History, model: nn.Module, epoch: int, patience: int, best_state: dict) -> bool:
+    """Keep the weights of a new best validation epoch; True once `patience` epochs passed without one."""
+    if hist.best_epoch is None or hist.val_acc[-1] > hist.val_acc[hist.best_epoch]:
+        hist.best_epoch = epoch
+        best_state.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+    return epoch - hist.best_epoch >= patience

@@ -5,6 +5,7 @@
 - ``teacher``: Tian's locally connected teacher/student trees (:class:`TreeNet`).
 - ``dag``: small DAG nets with skips and pooling (VGG-, ResNet-, U-Net-like, a torch.nn ResNet-18).
 - ``gated``: deep gated networks, a gating net feeding a value net (Part IV).
+- ``gated_conv``: the paper's convolutional nets (VCONV, GCONV) as ReLU nets and deep gated networks (Part IV).
 """
 
 from .fc import mlp, mlp_widths
