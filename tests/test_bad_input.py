@@ -24,7 +24,7 @@ from relulab.nets import dag as ndag
 from relulab.nets import fc, local, teacher
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
-from relulab.nets import gated_conv
+from relulab.nets import conv_stack, gated_conv
 from relulab import infinite_width
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
@@ -733,6 +733,25 @@ CASES = [
     ("GatedConvNet.gates.nan", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).gates(_img().fill_(NAN)), ValueError, "X"),
     ("GatedConvNet.forward.shape", lambda: gated_conv.GatedConvNet(_cnet(), _cnet())(_X()), ValueError, "X"),
     ("GatedConvNet.freeze.part", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).freeze("gates"), ValueError, "part"),
+    # ------------------------------------------------------------ nets.conv_stack
+    ("ConvStack.empty", lambda: conv_stack.ConvStack([]), ValueError, "nets"),
+    ("ConvStack.type", lambda: conv_stack.ConvStack([fc.mlp([2, 3])]), TypeError, "nets"),
+    ("ConvStack.spec", lambda: conv_stack.ConvStack([_cnet(), _cnet(head="flatten")]), ValueError, "architecture"),
+    ("ConvStack.forward.shape", lambda: conv_stack.ConvStack([_cnet()])(torch.zeros(2, 1, 4, 4, dtype=torch.float64)),
+     ValueError, "X"),
+    ("ConvStack.forward.nan", lambda: conv_stack.ConvStack([_cnet()])(_img().fill_(NAN)), ValueError, "X"),
+    ("ConvStack.member.index", lambda: conv_stack.ConvStack([_cnet()]).member(1), ValueError, "m"),
+    ("fit_stack.Y.shape", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(), torch.zeros(2, dtype=torch.long),
+                                                       val=(_img(), torch.zeros(2, dtype=torch.long)), patience=1,
+                                                       max_epochs=1), ValueError, "Y"),
+    ("fit_stack.patience", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(),
+                                                        torch.zeros(1, 2, dtype=torch.long),
+                                                        val=(_img(), torch.zeros(2, dtype=torch.long)), patience=0,
+                                                        max_epochs=1), ValueError, "patience"),
+    ("fit_stack.groups", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(),
+                                                      torch.zeros(1, 2, dtype=torch.long),
+                                                      val=(_img(), torch.zeros(2, dtype=torch.long)), patience=1,
+                                                      max_epochs=1, groups=[0, 1]), ValueError, "groups"),
     # ------------------------------------------------------------ infinite_width
     ("relu_kernels.X1.type", lambda: infinite_width.relu_kernels([[1.0]], depth=2), TypeError, "X1"),
     ("relu_kernels.X2.shape", lambda: infinite_width.relu_kernels(_X(3, 2), _X(3, 4), depth=2), ValueError, "X2"),
@@ -757,7 +776,7 @@ def test_bad_input_is_refused(call, exc, match):
 # Dataclass constructors (result containers filled by relulab itself) are the only public callables with parameters
 # that have no case here.
 CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History",
-              "InfiniteWidthKernels"}
+              "InfiniteWidthKernels", "StackFit"}
 
 
 def test_every_public_function_has_a_case():

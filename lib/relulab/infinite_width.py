@@ -54,14 +54,18 @@ def relu_kernels(
     s12 = sw * (X1 @ X2.T) / d + sb
     s1 = sw * (X1 * X1).sum(1) / d + sb  # variances of the first pre-activation at x and at x'
     s2 = sw * (X2 * X2).sum(1) / d + sb
-    theta = s12
+    theta = s12.clone()
+    c = sw / (2 * math.pi)
     for _ in range(depth - 1):
-        norm = torch.sqrt(torch.outer(s1, s2))
-        # cos t can leave [-1, 1] by a rounding; a zero variance (x = 0, no bias) has t = pi / 2
-        cos = torch.where(norm > 0, s12 / torch.where(norm > 0, norm, 1.0), 0.0).clamp(-1.0, 1.0)
+        # correlation cos t of the pair; a zero variance (x = 0 without bias) gets cos t = 0, t = pi / 2
+        r1 = torch.where(s1 > 0, s1.rsqrt(), 0.0)
+        r2 = torch.where(s2 > 0, s2.rsqrt(), 0.0)
+        cos = (s12 * r1[:, None] * r2[None, :]).clamp_(-1.0, 1.0)
         t = torch.arccos(cos)
-        step = (math.pi - t) / (2 * math.pi)
-        s12 = sw * norm * (torch.sin(t) + (math.pi - t) * cos) / (2 * math.pi) + sb
-        theta = theta * (sw * step) + s12
+        kappa = torch.sin(t)
+        pi_t = t.neg_().add_(math.pi)  # pi - t, in place: these are the large (N1, N2) arrays
+        kappa.addcmul_(pi_t, cos)  # sin t + (pi - t) cos t
+        s12 = kappa.mul_(s1.sqrt()[:, None]).mul_(s2.sqrt()[None, :]).mul_(c).add_(sb)
+        theta.mul_(pi_t.mul_(c)).add_(s12)
         s1, s2 = sw * s1 / 2 + sb, sw * s2 / 2 + sb  # E[relu(u)^2] = s / 2
     return InfiniteWidthKernels(nngp=s12, ntk=theta)
