@@ -28,6 +28,9 @@ from relulab.nets import classic, fc, local, teacher
 from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
 from relulab.nets import gated_stack as gstack
+
+from relulab.nets import conv_stack, gated_conv
+from relulab import infinite_width
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
 # the modules of the functions relulab.paths.npk and relulab.paths.ntk
@@ -146,6 +149,16 @@ def _no_weight() -> nn.Sequential:
     lin = nn.Linear(2, 2)
     lin.register_parameter("weight", None)
     return nn.Sequential(lin)
+
+
+def _cnet(**kw) -> gated_conv.ConvNet:
+    args = dict(channels=(2,), dense=(3,), image=(1, 3, 3), seed=0, dtype=torch.float64)
+    args.update(kw)
+    return gated_conv.ConvNet(args.pop("channels"), args.pop("dense"), **args)
+
+
+def _img(n: int = 2) -> torch.Tensor:
+    return torch.zeros(n, 1, 3, 3, dtype=torch.float64)
 
 
 def _nan_X() -> torch.Tensor:
@@ -887,6 +900,55 @@ CASES = [
     ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
     ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
     ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
+    # ------------------------------------------------------------ train (early stopping)
+    ("train.patience.zero", lambda: train.train(fc.mlp([2, 3, 2]), _X(4), torch.zeros(4, dtype=torch.long), epochs=1,
+                                                val=(_X(4), torch.zeros(4, dtype=torch.long)), patience=0,
+                                                progress=False), ValueError, "patience"),
+    # ------------------------------------------------------------ nets.gated_conv
+    ("ConvNet.channels", lambda: _cnet(channels=(0,)), ValueError, "channels"),
+    ("ConvNet.head", lambda: _cnet(head="max"), ValueError, "head"),
+    ("ConvNet.image", lambda: _cnet(image=(1, 3)), ValueError, "image"),
+    ("ConvNet.seed", lambda: _cnet(seed=1.5), TypeError, "seed"),
+    ("ConvNet.forward.shape", lambda: _cnet()(torch.zeros(2, 1, 4, 4, dtype=torch.float64)), ValueError, "X"),
+    ("ConvNet.forward.dtype", lambda: _cnet()(_img().float()), TypeError, "X"),
+    ("ConvNet.preactivations.nan", lambda: _cnet().preactivations(_img().fill_(NAN)), ValueError, "X"),
+    ("ConvNet.check_images.empty", lambda: _cnet().check_images(_img(0)), ValueError, "X"),
+    ("GatedConvNet.type", lambda: gated_conv.GatedConvNet(fc.mlp([9, 2]), _cnet()), TypeError, "feature"),
+    ("GatedConvNet.spec", lambda: gated_conv.GatedConvNet(_cnet(head="flatten"), _cnet()), ValueError, "architecture"),
+    ("GatedConvNet.dtype", lambda: gated_conv.GatedConvNet(_cnet(dtype=torch.float32), _cnet()), TypeError, "dtype"),
+    ("GatedConvNet.gate", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), gate="relu"), ValueError, "gate"),
+    ("GatedConvNet.beta", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), beta=0.0), ValueError, "beta"),
+    ("GatedConvNet.eps", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), eps=NAN), ValueError, "eps"),
+    ("GatedConvNet.gates.nan", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).gates(_img().fill_(NAN)), ValueError, "X"),
+    ("GatedConvNet.forward.shape", lambda: gated_conv.GatedConvNet(_cnet(), _cnet())(_X()), ValueError, "X"),
+    ("GatedConvNet.freeze.part", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).freeze("gates"), ValueError, "part"),
+    # ------------------------------------------------------------ nets.conv_stack
+    ("ConvStack.empty", lambda: conv_stack.ConvStack([]), ValueError, "nets"),
+    ("ConvStack.type", lambda: conv_stack.ConvStack([fc.mlp([2, 3])]), TypeError, "nets"),
+    ("ConvStack.spec", lambda: conv_stack.ConvStack([_cnet(), _cnet(head="flatten")]), ValueError, "architecture"),
+    ("ConvStack.forward.shape", lambda: conv_stack.ConvStack([_cnet()])(torch.zeros(2, 1, 4, 4, dtype=torch.float64)),
+     ValueError, "X"),
+    ("ConvStack.forward.nan", lambda: conv_stack.ConvStack([_cnet()])(_img().fill_(NAN)), ValueError, "X"),
+    ("ConvStack.member.index", lambda: conv_stack.ConvStack([_cnet()]).member(1), ValueError, "m"),
+    ("fit_stack.Y.shape", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(), torch.zeros(2, dtype=torch.long),
+                                                       val=(_img(), torch.zeros(2, dtype=torch.long)), patience=1,
+                                                       max_epochs=1), ValueError, "Y"),
+    ("fit_stack.patience", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(),
+                                                        torch.zeros(1, 2, dtype=torch.long),
+                                                        val=(_img(), torch.zeros(2, dtype=torch.long)), patience=0,
+                                                        max_epochs=1), ValueError, "patience"),
+    ("fit_stack.groups", lambda: conv_stack.fit_stack(conv_stack.ConvStack([_cnet()]), _img(),
+                                                      torch.zeros(1, 2, dtype=torch.long),
+                                                      val=(_img(), torch.zeros(2, dtype=torch.long)), patience=1,
+                                                      max_epochs=1, groups=[0, 1]), ValueError, "groups"),
+    # ------------------------------------------------------------ infinite_width
+    ("relu_kernels.X1.type", lambda: infinite_width.relu_kernels([[1.0]], depth=2), TypeError, "X1"),
+    ("relu_kernels.X2.shape", lambda: infinite_width.relu_kernels(_X(3, 2), _X(3, 4), depth=2), ValueError, "X2"),
+    ("relu_kernels.depth", lambda: infinite_width.relu_kernels(_X(), depth=0), ValueError, "depth"),
+    ("relu_kernels.sigma_w2", lambda: infinite_width.relu_kernels(_X(), depth=2, sigma_w2=0.0), ValueError, "sigma_w2"),
+    ("relu_kernels.sigma_b2", lambda: infinite_width.relu_kernels(_X(), depth=2, sigma_b2=-1.0), ValueError, "sigma_b2"),
+    ("relu_kernels.empty", lambda: infinite_width.relu_kernels(_X(0), depth=2), ValueError, "X1"),
+    ("relu_kernels.nan", lambda: infinite_width.relu_kernels(_nan_X(), depth=2), ValueError, "X1"),
 ]
 
 
@@ -904,7 +966,8 @@ def test_bad_input_is_refused(call, exc, match):
 # that have no case here.
 CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Regions2D", "History", "Fit", "Cell",
               "RegionsND", "ZonotopeCounts", "LatticeFormula", "WangSunForm", "NTKSplit", "BetaExpansion",
-              "Conditions", "EdgeStatistics", "StudentTables", "Step", "Plan", "SupportReport"}
+              "Conditions", "EdgeStatistics", "StudentTables", "Step", "Plan", "SupportReport",
+              "InfiniteWidthKernels", "StackFit"}
 
 
 def test_every_public_function_has_a_case():

@@ -322,3 +322,14 @@ def test_the_pdf_check_finds_a_missing_glyph_box(scratch):
                         f"--user-data-dir={scratch / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
                         page.as_uri()], capture_output=True, timeout=120)
         assert len(missing_glyphs(Pdf(pdf))) == expected, name
+
+
+def test_the_bibliography_parses_and_lists_each_work_once():
+    # a merge that drops a closing brace breaks the whole book build (sphinxcontrib-bibtex stops at the first error)
+    from pathlib import Path
+
+    import pybtex.database
+
+    bib = pybtex.database.parse_file(str(Path(__file__).resolve().parents[1] / "book" / "references.bib"))
+    titles = [" ".join(e.fields["title"].lower().split()) for e in bib.entries.values()]
+    assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)

@@ -95,3 +95,22 @@ def test_train_without_val_is_unchanged():
     hb = train(b, X, y, epochs=2, lr=1e-2, progress=False, val=None, patience=None)
     assert ha.loss == hb.loss and ha.best_epoch is None and ha.val_acc == []
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+def test_early_stopping_keeps_the_best_validation_epoch():
+    runtime.setup(0)
+    s = data.digits(seed=0, dtype=torch.float64)
+    Xv, yv = s.X_test[:100], s.y_test[:100]
+    net = mlp([64, 16, 10], seed=1)
+    hist = train(net, s.X_train[:300], s.y_train[:300], epochs=60, lr=3e-2, val=(Xv, yv), patience=2, progress=False)
+    best = max(range(len(hist.val_acc)), key=lambda e: (hist.val_acc[e], -e))  # the first best epoch
+    assert hist.best_epoch == best and len(hist.loss) == best + 3 < 60
+    # reference: the same run cut after the best epoch, without early stopping, has the same weights
+    ref = mlp([64, 16, 10], seed=1)
+    train(ref, s.X_train[:300], s.y_train[:300], epochs=best + 1, lr=3e-2, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), ref.parameters()))
+    assert accuracy(net, Xv, yv) == hist.val_acc[best]
+
+
+def test_early_stopping_needs_a_validation_set():
+    with pytest.raises(ValueError, match="val"):
+        train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(5, dtype=torch.long), epochs=1, patience=2)

@@ -7,6 +7,8 @@
 - ``classic``: ResNet, VGG and AlexNet written like torchvision's (own ``forward``), without torchvision.
 - ``gated``: deep gated networks, a gating net feeding a value net (Part IV).
 - ``gated_stack``: many such nets (or ReLU nets) trained side by side in one batched pass (Part IV).
+
+- ``gated_conv``: the paper's convolutional nets (VCONV, GCONV) as ReLU nets and deep gated networks (Part IV).
 """
 
 from .fc import mlp, mlp_widths
