@@ -1,6 +1,7 @@
 """exact_erm against exhaustive search over every subset of the data (a different convex solver), and bad input."""
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from relulab.erm import arrangement, count_dichotomies_bound, exact_erm
+from relulab.erm import arrangement, count_dichotomies_bound, exact_erm, program_count
 
 
 def brute_force(X, y, width, output_bias=False):
@@ -109,6 +110,45 @@ def test_sign_restricted_variant_is_worse():
     X = np.linspace(-2, 2, 12)[:, None]
     y = -np.abs(X[:, 0])  # needs negative output weights
     assert exact_erm(X, y, 2, signs=(1,)).loss > exact_erm(X, y, 2).loss + 1e-3
+
+
+def test_program_and_dichotomy_counts_closed_form():
+    assert count_dichotomies_bound(3, 0) == 2  # R^0: only the two constant dichotomies
+    assert count_dichotomies_bound(5, 2) == 2 * (1 + 4 + 6)
+    assert program_count(5, 2, 2) == math.comb(2 * 22, 2)
+
+
+def test_exact_erm_reports_its_program_count_and_accepts_a_column_y():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(5, 1)), rng.normal(size=5)
+    r = exact_erm(X, y, 2)
+    items = 2 * r.n_dichotomies  # (dichotomy, sign) pairs
+    assert r.n_programs == math.comb(items, 2)
+    r2 = exact_erm(X, y[:, None], 2)
+    assert r2.loss == r.loss
+
+
+def test_exact_erm_accepts_tensors_and_an_integer_column_target():
+    X = np.array([[-2.0], [-1.0], [0.5], [1.0], [3.0]])
+    y = np.array([[1], [0], [0], [1], [3]])  # (N, 1) integers
+    ref = exact_erm(X, y.astype(np.float64).ravel(), 1)
+    for Xi, yi in ((torch.from_numpy(X), torch.from_numpy(y.astype(np.float64))), (X, y)):
+        res = exact_erm(Xi, yi, 1)
+        assert abs(res.loss - ref.loss) <= 1e-12 * max(1.0, ref.loss)
+
+
+def test_exact_erm_names_its_loss():
+    X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 0.0])
+    assert exact_erm(X, y, 1).loss_name == "squared"
+    assert exact_erm(X, y, 1, "absolute").loss_name == "absolute"
+
+
+def test_to_torch_with_output_bias_matches_predict():
+    X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([1.0, 2.0, 1.5, 4.0])
+    r = exact_erm(X, y, 1, output_bias=True)
+    with torch.no_grad():
+        out = r.to_torch()(torch.from_numpy(X))
+    assert out.shape == (4, 1) and np.allclose(out[:, 0].numpy(), r.predict(X), rtol=1e-12, atol=1e-12)
 
 
 def test_bad_inputs():

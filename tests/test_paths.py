@@ -101,6 +101,18 @@ def test_enumeration_counts():
     assert paths.npv(net).shape == (60, 2)
 
 
+def test_enumerate_paths_limit_is_inclusive():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    assert paths.enumerate_paths(net, max_paths=6).shape == (6, 2)
+    with pytest.raises(ValueError, match="max_paths"):
+        paths.enumerate_paths(net, max_paths=5)
+
+
+def test_npv_dtype_follows_the_weights():
+    net32 = mlp([2, 3, 1], bias=False, seed=0, dtype=torch.float32)
+    assert paths.npv(net32).dtype == torch.float32
+
+
 # --- bad input: a clear error that names the problem, never a silently wrong number -----------------------------
 
 def test_refuses_bias_where_formula_assumes_none():

@@ -185,6 +185,16 @@ def test_conditions_hold_for_injective_and_broadness_fails_for_lossy():
             assert max(c.decor_fwd.values()) < 1e-12 and max(c.decor_bwd.values()) < 1e-12
 
 
+def test_reformulated_forward_with_the_relu_gate_is_the_relu():
+    raw_P, F, W = torch.eye(2), torch.tensor([[0.5, -1.0], [2.0, 0.25]]), torch.eye(2)
+    assert torch.equal(pj.reformulated_forward([raw_P], [F], [W], D="relu"), torch.relu(F))
+
+
+def test_reformulated_forward_adds_the_bias():
+    P, F, W, b = torch.eye(2), torch.tensor([[1.0, -2.0], [0.5, 3.0]]), torch.eye(2), torch.tensor([[0.25, -0.5]])
+    assert torch.equal(pj.reformulated_forward([P], [F], [W], bias=b), F + b)
+
+
 def test_independence_gap_against_its_definition():
     rng = np.random.default_rng(0)
     fine = rng.integers(0, 6, 200)
@@ -198,6 +208,29 @@ def test_independence_gap_against_its_definition():
         ref = max(ref, 0.5 * np.abs(law(fine == f) - law(coarse == f // 2)).sum())
     assert abs(pj.independence_gap(code, fine, coarse, w) - ref) < 1e-12
     assert pj.independence_gap(code, fine, fine, w) == 0.0  # coarse = fine: nothing to learn
+
+
+def test_independence_gap_uses_the_sample_weights():
+    # code independent of fine given coarse only under the weights: brute-force total variation
+    code, fine, coarse = [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 0, 0]
+    w = torch.tensor([0.1, 0.3, 0.2, 0.4])
+    # P(code | coarse) = (0.3, 0.7); P(code | fine=0) = (0.25, 0.75); P(code | fine=1) = (1/3, 2/3)
+    ref = max(0.5 * (abs(0.25 - 0.3) + abs(0.75 - 0.7)), 0.5 * (abs(1 / 3 - 0.3) + abs(2 / 3 - 0.7)))
+    assert abs(pj.independence_gap(code, fine, coarse, w) - ref) <= 1e-12
+
+
+def test_conditional_covariance_against_brute_force():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(12, 3, generator=g), torch.randn(12, 3, generator=g)
+    z = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]
+    w = torch.rand(12, generator=g) + 0.1
+    C = pj.conditional_covariance(a, b, z, w, 3)
+    for e in range(3):
+        idx = [i for i in range(12) if z[i] == e]
+        we = w[idx] / w[idx].sum()
+        ea, eb = (we[:, None] * a[idx]).sum(0), (we[:, None] * b[idx]).sum(0)
+        ref = (we[:, None] * (a[idx] - ea) * (b[idx] - eb)).sum(0)
+        assert close(C[e], ref)
 
 
 def test_conditional_mean_and_statistics_against_loops():
@@ -216,10 +249,8 @@ def test_conditional_mean_and_statistics_against_loops():
     assert close(e.Pb, torch.diag(e.lam_parent) @ e.P @ torch.diag(1 / e.lam_child))
 
 
-def test_conditional_mean_of_one_sample_and_zero_mass_message():
+def test_conditional_mean_of_one_sample_is_that_sample():
     assert torch.equal(pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]]))
-    with pytest.raises(ValueError, match=r"events \[1\] have zero mass"):
-        pj.conditional_mean(torch.ones(3), [0, 0, 2], torch.ones(3), 3)
 
 
 # ---------------------------------------------------------------- the beta-expansion
@@ -278,6 +309,21 @@ def test_beta_coefficients_are_gated_path_sums():
                 assert abs(a - out["A"][j, jp].item()) < 1e-12 and abs(b - out["B"][j, jp].item()) < 1e-12
 
 
+def test_beta_expansion_gate_is_closed_at_zero_preactivation():
+    # integer weights and input: the first hidden unit's pre-activation is exactly 0, and ReLU'(0) = 0 here
+    W1 = torch.tensor([[1.0, -1.0], [1.0, 1.0]])
+    W2 = torch.tensor([[1.0, 2.0]])
+    x = torch.tensor([1.0, 1.0])
+    out = pj.beta_expansion([W1, W2], [W1, W2], x, 1)
+    assert out["D"].tolist() == [0.0, 1.0]
+
+
+def test_beta_expansion_returns_every_named_quantity():
+    Ws = [torch.randn(3, 2, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3)]
+    out = pj.beta_expansion(Ws, Ws, torch.ones(2), 1)
+    assert set(out) == {"g", "A", "B", "V", "V_star", "f", "f_star", "D"}
+
+
 # ---------------------------------------------------------------- vertices, separation, tensor products
 
 
@@ -301,3 +347,9 @@ def test_disentanglement_residual():
     v = pj.kron(torch.ones(2), torch.tensor([1.0, 2.0, 3.0]))
     assert pj.disentanglement_residual(v, (2, 3), 1) == 0.0
     assert pj.disentanglement_residual(v, (2, 3), 0) > 0.5
+
+
+def test_disentanglement_residual_accepts_a_factor_of_size_one():
+    v = torch.tensor([1.0, 2.0, 3.0])
+    assert pj.disentanglement_residual(v, (1, 3), 1) == 0.0
+    assert pj.disentanglement_residual(v, (1, 3), 0) == 1.0
