@@ -153,6 +153,22 @@ def _nan_X() -> torch.Tensor:
     return X
 
 
+def _vgg() -> nn.Sequential:
+    return ndag.randomize_batchnorm(ndag.vgg_like(1, (2, 2), 3, 4, seed=1), 2)
+
+
+def _flipped(model: nn.Sequential) -> nn.Sequential:
+    with torch.no_grad():
+        model[0].weight[0].neg_()
+    return model
+
+
+def _nan_weight(model: nn.Sequential) -> nn.Sequential:
+    with torch.no_grad():
+        model[0].weight[0, 0] = NAN
+    return model
+
+
 CASES = [
     # ------------------------------------------------------------ claims
     ("verify.measured.nan", lambda: claims.verify("t.a", NAN, 0.0, 0.1, 5.0, display=False), ValueError, "measured"),
@@ -165,6 +181,13 @@ CASES = [
     ("verify.claim_id.type", lambda: claims.verify(3, 0.0, 0.0, 0.1, 50.0, display=False), ValueError, "claim_id"),
     ("verify.quantity.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 50.0, quantity=3, display=False), TypeError, "quantity"),
     ("verify.control_quantity.type", lambda: claims.verify("t.cq", 1.0, 1.0, 0.1, 50.0, control_quantity=3, display=False), TypeError, r"^control_quantity\b"),
+    ("verify.claim_id.empty", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "claim_id": ""}), ValueError, "claim_id"),
+    ("verify.claim_id.space", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "claim_id": "has space"}), ValueError, "claim_id"),
+    ("verify.measured.list", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "measured": [1.0, 2.0]}), ValueError, "single number"),
+    ("verify.measured.str", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "measured": "abc"}), TypeError, "number"),
+    ("verify.tolerance.negative", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "tolerance": -1.0}), ValueError, "tolerance"),
+    ("verify.relation", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "relation": "<"}), ValueError, "relation"),
+    ("verify.control_margin.low", lambda: claims.verify(**{**dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False), "control_margin": 0.5}), ValueError, "control_margin"),
     ("summary_line.type", lambda: claims.summary_line({"id": "x"}), TypeError, "rec"),
     ("records_in_notebook.type", lambda: claims.records_in_notebook(3), TypeError, "path"),
     ("records_in_notebook.missing", lambda: list(claims.records_in_notebook("/nonexistent/nb.ipynb")), FileNotFoundError, "path"),
@@ -199,6 +222,10 @@ CASES = [
                                                 val=(_X(4), torch.zeros(4, dtype=torch.long)), progress=False),
      TypeError, "patience"),
     # ------------------------------------------------------------ prune
+    *[(f"train.{k}", lambda kw=kw: train.train(fc.mlp([2, 3, 2], seed=0), _X(5), torch.zeros(5, dtype=torch.long), **{"epochs": 1, **kw}), ValueError, k)
+      for k, kw in [("epochs", {"epochs": -1}), ("lr", {"lr": 0.0}), ("optimizer", {"optimizer": "lbfgs"}),
+                    ("loss", {"loss": "hinge"}), ("batch_size", {"batch_size": 0})]],
+    ("train.samples", lambda: train.train(fc.mlp([2, 3, 2]), _X(5), torch.zeros(4, dtype=torch.long), epochs=1), ValueError, "samples"),
     ("random_scores.model.type", lambda: prune.random_scores("net", seed=0), TypeError, "model"),
     ("random_scores.seed", lambda: prune.random_scores(_net(), seed=-1), ValueError, "seed"),
     ("masked.masks.empty", lambda: prune.masked(_net(), {}), ValueError, "masks"),
@@ -283,6 +310,13 @@ CASES = [
     ("exact_erm.y.dtype", lambda: erm.exact_erm(np.zeros((2, 1)), np.array(["a", "b"]), 1), TypeError, "y"),
     ("exact_erm.signs", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, signs=(2,)), ValueError, "signs"),
     ("exact_erm.max_programs", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, max_programs=0), ValueError, "max_programs"),
+    ("exact_erm.width.zero", lambda: erm.exact_erm(np.zeros((4, 1)), np.zeros(4), 0), ValueError, "width must be >= 1"),
+    ("exact_erm.width.type", lambda: erm.exact_erm(np.zeros((4, 1)), np.zeros(4), 1.5), TypeError, "width must be an int"),
+    ("exact_erm.y.shape", lambda: erm.exact_erm(np.zeros((4, 1)), np.zeros(3), 1), ValueError, "y must have shape"),
+    ("exact_erm.empty", lambda: erm.exact_erm(np.zeros((0, 1)), np.zeros(0), 1), ValueError, "empty"),
+    ("exact_erm.loss", lambda: erm.exact_erm(np.zeros((4, 1)), np.zeros(4), 1, loss="hinge"), ValueError, "loss must be one of"),
+    ("exact_erm.absurd", lambda: erm.exact_erm(np.random.default_rng(0).normal(size=(200, 3)), np.zeros(200), 3), ValueError, r"would solve up to [\d,]+ convex programs"),
+    ("exact_erm.X.list", lambda: erm.exact_erm([[0.0]], [0.0], 1), TypeError, "numpy array or torch tensor"),
     ("ERMResult.predict.shape", lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))), ValueError, "columns"),
     # ------------------------------------------------------------ nets.fc / local / teacher / dag
     ("mlp.widths.zero", lambda: fc.mlp([2, 0, 1]), ValueError, "widths\\[1\\]"),
@@ -291,10 +325,16 @@ CASES = [
     ("mlp.dtype", lambda: fc.mlp([2, 1], dtype=torch.int64), TypeError, "dtype"),
     ("mlp.seed", lambda: fc.mlp([2, 1], seed=1.5), TypeError, "seed"),
     ("mlp.absurd", lambda: fc.mlp([10**5, 10**5, 10**5]), ValueError, "parameters"),
+    ("mlp.widths.single", lambda: fc.mlp([3]), ValueError, "widths"),
+    ("mlp.widths.negative", lambda: fc.mlp([3, -2, 1]), ValueError, "widths"),
+    ("mlp.widths.float", lambda: fc.mlp([3, 2.5, 1]), TypeError, "widths"),
+    ("mlp.widths.str", lambda: fc.mlp("32"), TypeError, "widths"),
     ("mlp_widths.module", lambda: fc.mlp_widths(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))), TypeError, "Tanh"),
     ("LocallyConnected1d.zero", lambda: local.LocallyConnected1d(0, 2, 4, 2), ValueError, "in_channels"),
     ("LocallyConnected1d.type", lambda: local.LocallyConnected1d(1, 2, 4, 2.0), TypeError, "kernel_size"),
     ("LocallyConnected1d.absurd", lambda: local.LocallyConnected1d(10**4, 10**4, 10**4, 1), ValueError, "parameters"),
+    ("LocallyConnected1d.kernel_size", lambda: local.LocallyConnected1d(1, 1, 3, 4), ValueError, "kernel_size"),
+    ("LocallyConnected1d.out_channels", lambda: local.LocallyConnected1d(1, 0, 3, 2), ValueError, "out_channels"),
     ("LocallyConnected1d.forward.shape", lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 5)), ValueError, "shape"),
     ("LocallyConnected1d.forward.dtype", lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 4, dtype=torch.long)), TypeError, "x"),
     ("LocallyConnected1d.receptive_field", lambda: local.LocallyConnected1d(1, 2, 4, 2).receptive_field(2), ValueError, "position"),
@@ -350,6 +390,10 @@ CASES = [
     ("count_paths.module", lambda: enumeration.count_paths(nn.Linear(2, 1)), TypeError, "Sequential"),
     ("enumerate_paths.absurd", lambda: enumeration.enumerate_paths(fc.mlp([10**3, 10**3, 10**3, 1], bias=False)), ValueError, "paths"),
     ("enumerate_paths.max_paths", lambda: enumeration.enumerate_paths(_net(), max_paths=0), ValueError, "max_paths"),
+    ("enumerate_paths.bias", lambda: enumeration.enumerate_paths(_net(bias=True)), ValueError, "bias"),
+    ("enumerate_paths.absurd.count", lambda: enumeration.enumerate_paths(fc.mlp([100, 64, 64, 64, 1], bias=False, seed=0)), ValueError, "26,214,400 paths"),
+    *[(f"{f.__name__}.activation.{type(a).__name__}", lambda f=f, args=args, a=a: f(nn.Sequential(nn.Linear(2, 3, bias=False), a, nn.Linear(3, 1, bias=False)), *args), TypeError, type(a).__name__)
+      for f, args in ((npk.npk, (_X(),)), (enumeration.enumerate_paths, ())) for a in (nn.Sigmoid(), nn.GELU(), nn.Tanh())],
     ("npv_from_weights.empty", lambda: enumeration.npv_from_weights([], torch.zeros(1, 2, dtype=torch.long)), ValueError, "weights"),
     ("npv_from_weights.chain", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 4)], torch.zeros(1, 2, dtype=torch.long)), ValueError, "weights"),
     ("npv_from_weights.paths.dtype", lambda: enumeration.npv_from_weights([torch.ones(3, 2), torch.ones(1, 3)], torch.zeros(1, 2)), TypeError, "paths"),
@@ -359,6 +403,23 @@ CASES = [
     ("npv_from_weights.weights.int", lambda: enumeration.npv_from_weights([torch.ones(3, 2, dtype=torch.long), torch.ones(1, 3)], torch.tensor([[0, 1]])), ValueError, r"weights\[0\]"),
     ("npv_from_weights.weights.tensor", lambda: enumeration.npv_from_weights(torch.ones(3, 2), torch.tensor([[0, 1]])), (TypeError, ValueError), "weights"),
     ("npv.bias.with_paths", lambda: enumeration.npv(_net(bias=True), torch.tensor([[0, 0]])), ValueError, "bias"),
+    ("npv.bias", lambda: enumeration.npv(_net(bias=True)), ValueError, "bias"),
+    ("npf.bias", lambda: enumeration.npf(_net(bias=True), _X()), ValueError, "bias"),
+    ("npk.bias", lambda: npk.npk(_net(bias=True), _X()), ValueError, "bias"),
+    ("path_ntk.bias", lambda: ntk.path_ntk(_net(bias=True), _X()), ValueError, "bias"),
+    ("npk.model.linear", lambda: npk.npk(nn.Linear(2, 1, bias=False), _X(3)), TypeError, "nn.Sequential"),
+    ("npk.model.last_relu", lambda: npk.npk(nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU()), _X(3)), TypeError, "last layer"),
+    ("npk.model.chain", lambda: npk.npk(nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU(), nn.Linear(4, 1, bias=False)), _X(3)), ValueError, "feeds"),
+    # one batch X, bad in each way, for npk and npf alike (their NaN cases are npk.X1.nan and npf.X.nan)
+    *[(f"{f.__name__}.X.{kind}", lambda f=f, X=X: f(_net(), X()), exc, match)
+      for f in (npk.npk, enumeration.npf)
+      for kind, X, exc, match in [
+          ("features", lambda: _X(4, 3), ValueError, "features"), ("1d", lambda: torch.randn(4), ValueError, "shape"),
+          ("empty", lambda: _X(0), ValueError, "empty"),
+          ("inf", lambda: torch.tensor([[INF, 0.0]]), ValueError, "infinite"),
+          ("int", lambda: torch.ones(3, 2, dtype=torch.int64), TypeError, "floating"),
+          ("float32", lambda: torch.ones(3, 2, dtype=torch.float32), TypeError, "dtype"),
+          ("list", lambda: [[1.0, 2.0]], TypeError, "Tensor")]],
     ("npv.paths.range", lambda: enumeration.npv(_net(), torch.tensor([[5, 0]])), ValueError, "paths"),
     ("npf.paths.shape", lambda: enumeration.npf(_net(), _X(), torch.tensor([[0, 0, 0]])), ValueError, "paths"),
     ("npf.X.nan", lambda: enumeration.npf(_net(), _nan_X()), ValueError, "NaN"),
@@ -385,12 +446,16 @@ CASES = [
     ("npk_regression.lr.nan", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=NAN, steps=3), ValueError, r"^lr must be finite"),
     ("npk_regression.steps.type", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1, steps=2.0), TypeError, r"^steps must be an int"),
     ("npk_regression.steps.negative", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1, steps=-1), ValueError, r"^steps must be >= 0"),
+    ("npk_regression.constant.zero", lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), constant=0.0), ValueError, "constant"),
     ("npk.X2.shape", lambda: npk.npk(_net(), _X(), _X(3, 3)), ValueError, "X2"),
     ("npk.module", lambda: npk.npk(nn.Sequential(nn.Linear(2, 2, bias=False), nn.Sigmoid(), nn.Linear(2, 1, bias=False)), _X()), TypeError, "Sigmoid"),
     ("ntk.model.type", lambda: ntk.ntk("net", _X()), TypeError, "model"),
     ("ntk.X.shape", lambda: ntk.ntk(_net(), torch.zeros(4)), ValueError, "X1"),
     ("ntk.output.range", lambda: ntk.ntk(fc.mlp([2, 3, 2], seed=0), _X(), output=5), ValueError, "output"),
     ("ntk.X2.nan", lambda: ntk.ntk(_net(), _X(), _nan_X()), ValueError, "X2"),
+    ("ntk.output.missing", lambda: ntk.ntk(fc.mlp([2, 3, 2], bias=False, seed=0), _X(3)), ValueError, "output"),
+    ("ntk.params.unknown", lambda: ntk.ntk(fc.mlp([2, 3, 2], bias=False, seed=0), _X(3), params=["nope"], output=0), ValueError, "unknown"),
+    ("ntk.X.empty", lambda: ntk.ntk(fc.mlp([2, 3, 2], bias=False, seed=0), _X(0), output=0), ValueError, "empty"),
     ("path_ntk.outputs", lambda: ntk.path_ntk(fc.mlp([2, 3, 2], bias=False), _X()), ValueError, "one output"),
     ("path_ntk.X.empty", lambda: ntk.path_ntk(_net(), _X(0)), ValueError, "empty"),
     # ------------------------------------------------------------ paths.lifting
@@ -402,6 +467,15 @@ CASES = [
     ("path_norm.q.type", lambda: lifting.path_norm(_net(), (2,), q="1"), TypeError, "q must be"),
     ("path_norm.input_shape.absurd", lambda: lifting.path_norm(_net(), (10**5, 10**5)), ValueError, "absurd"),
     ("path_norm.input_shape.empty", lambda: lifting.path_norm(_net(), ()), ValueError, "input_shape"),
+    ("path_norm.gelu", lambda: lifting.path_norm(nn.Sequential(nn.Linear(2, 2), nn.GELU()), (2,)), TypeError, "GELU"),
+    ("path_norm.relu6", lambda: lifting.path_norm(nn.Sequential(nn.Linear(2, 2), nn.ReLU6()), (2,)), TypeError, "ReLU6"),
+    ("path_norm.q.zero", lambda: lifting.path_norm(_net(), (2,), q=0), ValueError, "q must be"),
+    ("path_norm.input_shape.zero", lambda: lifting.path_norm(_vgg(), (1, 0, 4)), ValueError, "input_shape"),
+    ("path_norm.input_shape.int", lambda: lifting.path_norm(_vgg(), 16), TypeError, "input_shape"),
+    ("path_norm.model.type", lambda: lifting.path_norm("model", (1, 4, 4)), TypeError, "model must be a Module"),
+    ("path_norm.train_mode", lambda: lifting.path_norm(_vgg().train(), (1, 4, 4)), ValueError, "training mode"),
+    ("path_metric.signs", lambda: lifting.path_metric(_vgg(), _flipped(_vgg()), (1, 4, 4)), ValueError, "opposite signs"),
+    ("path_metric.arch", lambda: lifting.path_metric(_vgg(), fc.mlp([3, 2], seed=0), (1, 4, 4)), ValueError, "same architecture"),
     ("path_metric.input_shape.mismatch", lambda: lifting.path_metric(_net(), _net(), (3,)), ValueError, "input_shape"),
     ("path_metric.type", lambda: lifting.path_metric(_net(), "other", (2,)), TypeError, "pruned_model"),
     ("path_metric_bound.arch", lambda: lifting.path_metric_bound(_net(), fc.mlp([2, 4, 1], bias=False), (2,)), ValueError, "same architecture"),
@@ -416,6 +490,7 @@ CASES = [
     ("global_prune.model.type", lambda: lifting.global_prune("net", {"0.weight": torch.ones(3, 2)}, 0.5), TypeError, "model"),
     ("random_rescaling.factors.empty", lambda: lifting.random_rescaling(_net(), 0, factors=()), ValueError, "factors"),
     ("random_rescaling.factors.nan", lambda: lifting.random_rescaling(_net(), 0, factors=(NAN,)), ValueError, "factors"),
+    ("random_rescaling.factors.negative", lambda: lifting.random_rescaling(_net(), 0, factors=(-1.0, 2.0)), ValueError, "factors"),
     ("random_rescaling.seed", lambda: lifting.random_rescaling(_net(), 0.5), TypeError, "seed"),
     # ------------------------------------------------------------ paths.lifting: what torch.fx reads in forward
     ("support_report.type", lambda: lifting.support_report("net"), TypeError, "model"),
@@ -612,6 +687,9 @@ CASES = [
     ("npk_pair_pass.dtype", lambda: pair_pass.npk_pair_pass(_net(), _X().float(), _X().float()), TypeError, r"\bx1\b.*float32"),
     ("npk_pair_pass.bias", lambda: pair_pass.npk_pair_pass(_net(bias=True), _X(), _X()), ValueError, "bias"),
     ("npk_pair_pass.unsupported", lambda: pair_pass.npk_pair_pass(nn.Sequential(nn.Linear(2, 3, bias=False), nn.GELU(), nn.Linear(3, 1, bias=False)), _X(), _X()), TypeError, "GELU"),
+    ("npk_pair_pass.x1.numpy", lambda: pair_pass.npk_pair_pass(_net(), _X().numpy(), _X()), TypeError, "torch.Tensor"),
+    ("npk_pair_pass.int", lambda: pair_pass.npk_pair_pass(_net(), torch.ones(4, 2, dtype=torch.int64), torch.ones(4, 2, dtype=torch.int64)), TypeError, "floating-point"),
+    ("npk_pair_pass.model.linear", lambda: pair_pass.npk_pair_pass(nn.Linear(2, 1), _X(), _X()), TypeError, "nn.Sequential"),
     ("npk_pair_gram.X1.nan", lambda: pair_pass.npk_pair_gram(_net(), _nan_X()), ValueError, r"\bX1\b.*NaN"),
     ("npk_pair_gram.X2.width", lambda: pair_pass.npk_pair_gram(_net(), _X(), _X(4, 3)), ValueError, r"\bX2\b"),
     ("npk_pair_gram.X1.empty", lambda: pair_pass.npk_pair_gram(_net(), _X(0)), ValueError, r"\bX1\b.*empty"),
@@ -767,13 +845,17 @@ CASES = [
     ("PWLNet.call.nan", lambda: _pwl()(np.array([NAN])), ValueError, "X"),
     ("PWLNet.call.shape", lambda: _pwl()(np.zeros((2, 3))), ValueError, "X"),
     ("PWLNet.call.empty", lambda: _pwl()(np.zeros(0)), ValueError, "X"),
+    ("PWLNet.call.columns", lambda: pwl.max_net(3)(np.zeros((4, 2))), ValueError, "columns"),
     ("from_sequential.module", lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1))), TypeError, "Tanh"),
     ("from_sequential.nan", lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 1)).apply(lambda m: nn.init.constant_(m.weight, NAN) if isinstance(m, nn.Linear) else None)), ValueError, "layer 0"),
+    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "nn.Sequential"),
+    ("from_sequential.module.index", lambda: pwl.from_sequential(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))), TypeError, "model\\[1\\]"),
     ("affine.shape", lambda: pwl.affine(np.ones((2, 2)), np.ones(3)), ValueError, "c"),
     ("affine.nan", lambda: pwl.affine(np.full((1, 1), NAN), np.ones(1)), ValueError, "A"),
     ("affine.empty", lambda: pwl.affine(np.ones((0, 2)), np.ones(0)), ValueError, "A"),
     ("compose.type", lambda: pwl.compose(_pwl(), "inner"), TypeError, "inner"),
     ("compose.shape", lambda: pwl.compose(pwl.identity(2, 0), _pwl()), ValueError, "inner"),
+    ("compose.widths", lambda: pwl.compose(pwl.max_net(3), pwl.max_net(2)), ValueError, "expects"),
     ("identity.d", lambda: pwl.identity(0, 1), ValueError, "d"),
     ("identity.type", lambda: pwl.identity(2.0, 1), TypeError, "d"),
     ("identity.absurd", lambda: pwl.identity(10**6, 1), ValueError, "d"),
@@ -782,11 +864,13 @@ CASES = [
     ("pad.fewer", lambda: pwl.pad(pwl.identity(1, 2), 1), ValueError, "hidden layers"),
     ("parallel.empty", lambda: pwl.parallel([]), ValueError, "nets"),
     ("parallel.type", lambda: pwl.parallel([_pwl(), "net"]), TypeError, "nets\\[1\\]"),
+    ("parallel.depths", lambda: pwl.parallel([pwl.max_net(2), pwl.max_net(4)]), ValueError, "hidden layers"),
     ("linear_combination.coeffs.nan", lambda: pwl.linear_combination([_pwl()], [NAN]), ValueError, "coeffs"),
     ("linear_combination.count", lambda: pwl.linear_combination([_pwl()], [1.0, 2.0]), ValueError, "coefficients"),
     ("max_net.q", lambda: pwl.max_net(0), ValueError, "q"),
     ("max_net.absurd", lambda: pwl.max_net(10**8), ValueError, "q"),
     ("max_net.levels", lambda: pwl.max_net(4, levels=5), ValueError, "levels"),
+    ("max_net.levels.few", lambda: pwl.max_net(4, levels=3), ValueError, "levels"),
     ("max_affine.nan", lambda: pwl.max_affine(np.array([[NAN]]), [0.0]), ValueError, "A"),
     ("wang_sun.empty", lambda: pwl.wang_sun([]), ValueError, "terms"),
     ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
@@ -797,6 +881,9 @@ CASES = [
     ("pwl_1d.value.type", lambda: pwl.pwl_1d([0.0], [1.0, 2.0], "0"), TypeError, "value"),
     ("pwl_1d.slopes.empty", lambda: pwl.pwl_1d([], [], 0.0), ValueError, "slopes"),
     ("pwl_1d.slopes.inf", lambda: pwl.pwl_1d([0.0], [1.0, INF], 0.0), ValueError, "slopes"),
+    ("pwl_1d.breakpoints.order", lambda: pwl.pwl_1d([1.0, 0.0], [1.0, 2.0, 3.0], 0.0), ValueError, "strictly increasing"),
+    ("pwl_1d.slopes.count", lambda: pwl.pwl_1d([0.0], [1.0], 0.0), ValueError, "p - 1 breakpoints"),
+    ("pwl_1d.breakpoints.nan", lambda: pwl.pwl_1d([NAN], [1.0, 2.0], 0.0), ValueError, "NaN"),
     ("pwl_eval.value.nan", lambda: pwl.pwl_eval([0.0], [1.0, 2.0], NAN, [0.0]), ValueError, "value"),
     ("pwl_eval.order", lambda: pwl.pwl_eval([1.0, 0.0], [1.0, 2.0, 3.0], 0.0, [0.0]), ValueError, "strictly increasing"),
     ("pwl_eval.x.nan", lambda: pwl.pwl_eval([0.0], [1.0, 2.0], 0.0, [NAN]), ValueError, "x"),
@@ -823,6 +910,16 @@ CASES = [
     ("regions_2d.max_cells", lambda: regions.regions_2d(fc.mlp([2, 8, 8, 1], seed=0), (-3, 3, -3, 3), max_cells=2), ValueError, "max_cells"),
     ("regions_2d.d_in", lambda: regions.regions_2d(fc.mlp([1, 2, 1], seed=0), (0, 1, 0, 1)), ValueError, "2 input"),
     ("count_regions_2d.mode", lambda: regions.count_regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), mode="cells"), ValueError, "mode"),
+    ("count_pieces_1d.order", lambda: regions.count_pieces_1d(fc.mlp([1, 3, 1], seed=0), 1.0, 0.0), ValueError, "lo < hi"),
+    ("count_pieces_1d.inf", lambda: regions.count_pieces_1d(fc.mlp([1, 3, 1], seed=0), 0.0, INF), ValueError, "finite"),
+    ("count_pieces_1d.lo.type", lambda: regions.count_pieces_1d(fc.mlp([1, 3, 1], seed=0), "0", 1), TypeError, "real number"),
+    ("count_pieces_1d.d_in", lambda: regions.count_pieces_1d(fc.mlp([2, 3, 1], seed=0), 0, 1), ValueError, "1 input"),
+    ("count_pieces_1d.module", lambda: regions.count_pieces_1d(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)), 0, 1), TypeError, "Tanh"),
+    ("count_pieces_1d.model.type", lambda: regions.count_pieces_1d(nn.Linear(1, 1), 0, 1), TypeError, "nn.Sequential"),
+    ("count_pieces_1d.nan", lambda: regions.count_pieces_1d(_nan_weight(fc.mlp([1, 3, 1], seed=0)), 0, 1), ValueError, "NaN"),
+    ("count_regions_2d.box.len", lambda: regions.count_regions_2d(fc.mlp([2, 3, 1], seed=0), (0, 1, 0)), ValueError, "box"),
+    ("count_regions_2d.box.order", lambda: regions.count_regions_2d(fc.mlp([2, 3, 1], seed=0), (1, 0, 0, 1)), ValueError, "x0 < x1"),
+    ("count_regions_2d.outputs", lambda: regions.count_regions_2d(fc.mlp([2, 3, 2], seed=0), (0, 1, 0, 1)), ValueError, "one output"),
     ("zigzag_coefficients.M", lambda: regions.zigzag_coefficients([0.5], M=0.0), ValueError, "M"),
     ("zigzag_coefficients.a.empty", lambda: regions.zigzag_coefficients([]), ValueError, "a must"),
     ("zigzag_coefficients.a.nan", lambda: regions.zigzag_coefficients([NAN]), ValueError, "a must"),
@@ -867,8 +964,10 @@ CASES = [
     ("zonotope_support.nan", lambda: regions.zonotope_support(np.ones((2, 2)), np.array([NAN, 0.0])), ValueError, "r"),
     ("zonotope_support.B.empty", lambda: regions.zonotope_support(np.ones((0, 2)), np.ones(2)), ValueError, "B"),
     ("zonotope_support_net.nan", lambda: regions.zonotope_support_net(np.array([[NAN, 1.0]])), ValueError, "B"),
+    ("zonotope_support_net.shape", lambda: regions.zonotope_support_net(np.ones(3)), ValueError, "shape"),
     ("zonotope_net.a_list", lambda: regions.zonotope_net(np.eye(2), []), ValueError, "a_list"),
     ("zonotope_vertices.absurd", lambda: regions.zonotope_vertices(np.ones((30, 2))), ValueError, "2\\^m"),
+    ("zonotope_vertices.absurd.21", lambda: regions.zonotope_vertices(np.ones((21, 2))), ValueError, "2\\^m"),
     ("zonotope_vertices.shape", lambda: regions.zonotope_vertices(np.ones(3)), ValueError, "B"),
     ("zonotope_vertex_count.n", lambda: regions.zonotope_vertex_count(0, 2), ValueError, "n"),
     ("zonotope_vertex_count.type", lambda: regions.zonotope_vertex_count(2.5, 2), TypeError, "n"),

@@ -30,24 +30,6 @@ def test_train_learns_digits():
     assert accuracy(net, s.X_test, s.y_test) > 0.8
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [(dict(epochs=-1), "epochs"), (dict(lr=0.0), "lr"), (dict(optimizer="lbfgs"), "optimizer"),
-     (dict(loss="hinge"), "loss"), (dict(batch_size=0), "batch_size")],
-)
-def test_train_bad_arguments(kwargs, match):
-    net = mlp([2, 3, 2], seed=0)
-    args = dict(epochs=1)
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        train(net, torch.randn(5, 2), torch.zeros(5, dtype=torch.long), **args)
-
-
-def test_train_mismatched_data():
-    with pytest.raises(ValueError, match="samples"):
-        train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(4, dtype=torch.long), epochs=1)
-
-
 def test_setup_validates():
     with pytest.raises(ValueError, match="scale"):
         runtime.setup(0, scale="huge")

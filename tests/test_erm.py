@@ -4,7 +4,6 @@ import itertools
 import math
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -149,23 +148,3 @@ def test_to_torch_with_output_bias_matches_predict():
     with torch.no_grad():
         out = r.to_torch()(torch.from_numpy(X))
     assert out.shape == (4, 1) and np.allclose(out[:, 0].numpy(), r.predict(X), rtol=1e-12, atol=1e-12)
-
-
-def test_bad_inputs():
-    X = np.zeros((4, 1))
-    with pytest.raises(ValueError, match="width must be >= 1"):
-        exact_erm(X, np.zeros(4), 0)
-    with pytest.raises(TypeError, match="width must be an int"):
-        exact_erm(X, np.zeros(4), 1.5)
-    with pytest.raises(ValueError, match="y must have shape"):
-        exact_erm(X, np.zeros(3), 1)
-    with pytest.raises(ValueError, match="NaN"):
-        exact_erm(np.full((4, 1), np.nan), np.zeros(4), 1)
-    with pytest.raises(ValueError, match="empty"):
-        exact_erm(np.zeros((0, 1)), np.zeros(0), 1)
-    with pytest.raises(ValueError, match="loss must be one of"):
-        exact_erm(X, np.zeros(4), 1, loss="hinge")
-    with pytest.raises(ValueError, match=r"would solve up to [\d,]+ convex programs"):
-        exact_erm(np.random.default_rng(0).normal(size=(200, 3)), np.zeros(200), 3)
-    with pytest.raises(TypeError, match="numpy array or torch tensor"):
-        exact_erm([[0.0]], [0.0], 1)

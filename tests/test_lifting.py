@@ -344,8 +344,6 @@ def test_same_sign_bound_dominates(seed, name):
             p.mul_(torch.exp(0.5 * torch.randn(p.shape, generator=g)))
     ref = np.abs(_phi(name) - D.phi(other, shape)).sum()
     assert path_metric_bound(model, other, shape) >= ref * (1 - REL)
-    with pytest.raises(ValueError, match="not a shrink"):
-        path_metric(model, other, shape)
 
 
 def test_path_metric_bound_against_enumerated_paths():
@@ -411,36 +409,10 @@ def test_custom_block_end_to_end():
     assert abs(path_norm(net, (1, 2, 2)) - ref) <= REL * ref
 
 
-def test_bad_inputs():
-    model, shape = NETS["vgg"]()
-    with pytest.raises(TypeError, match="GELU"):
-        path_norm(nn.Sequential(nn.Linear(2, 2), nn.GELU()), (2,))
-    with pytest.raises(TypeError, match="ReLU6"):
-        path_norm(nn.Sequential(nn.Linear(2, 2), nn.ReLU6()), (2,))
-    with pytest.raises(TypeError, match="LayerNorm"):
-        path_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2)), (2,))
-    with pytest.raises(ValueError, match="training mode"):
-        path_norm(copy.deepcopy(model).train(), shape)
-    with pytest.raises(ValueError, match="q must be"):
-        path_norm(model, shape, q=0)
-    with pytest.raises(ValueError, match="input_shape"):
-        path_norm(model, (1, 0, 4))
-    with pytest.raises(TypeError, match="input_shape"):
-        path_norm(model, 16)
-    with pytest.raises(TypeError, match="model must be a Module"):
-        path_norm("model", shape)
-    with pytest.raises(ValueError, match="factors"):
-        random_rescaling(model, 0, factors=(-1.0, 2.0))
-    flipped = copy.deepcopy(model)
+def test_path_norm_beyond_float64_raises_overflow_error():
+    huge = nn.Sequential(*[nn.Linear(4, 4) for _ in range(200)])
     with torch.no_grad():
-        flipped[0].weight[0].neg_()
-    with pytest.raises(ValueError, match="opposite signs"):
-        path_metric(model, flipped, shape)
-    with pytest.raises(ValueError, match="same architecture"):
-        path_metric(model, mlp([3, 2], seed=0), shape)
+        for p in huge.parameters():
+            p.fill_(100.0)  # ||Phi||_1 ~ 400^200: beyond float64
     with pytest.raises(OverflowError):
-        huge = nn.Sequential(*[nn.Linear(4, 4) for _ in range(200)])
-        with torch.no_grad():
-            for p in huge.parameters():
-                p.fill_(100.0)  # ||Phi||_1 ~ 400^200: beyond float64
         path_norm(huge, (4,))

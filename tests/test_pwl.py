@@ -104,29 +104,6 @@ def test_compose_and_sum_against_torch(k1, k2, seed):
         assert close(pwl.pad(h, k1 + 2)(X.numpy()), other(X).numpy())
 
 
-def test_bad_inputs():
-    with pytest.raises(ValueError, match="strictly increasing"):
-        pwl.pwl_1d([1.0, 0.0], [1.0, 2.0, 3.0], 0.0)
-    with pytest.raises(ValueError, match="p - 1 breakpoints"):
-        pwl.pwl_1d([0.0], [1.0], 0.0)
-    with pytest.raises(ValueError, match="NaN"):
-        pwl.pwl_1d([np.nan], [1.0, 2.0], 0.0)
-    with pytest.raises(ValueError, match="q must be"):
-        pwl.max_net(0)
-    with pytest.raises(ValueError, match="levels"):
-        pwl.max_net(4, levels=3)
-    with pytest.raises(ValueError, match="hidden layers"):
-        pwl.parallel([pwl.max_net(2), pwl.max_net(4)])
-    with pytest.raises(ValueError, match="expects"):
-        pwl.compose(pwl.max_net(3), pwl.max_net(2))
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        pwl.from_sequential(torch.nn.Linear(2, 2))
-    with pytest.raises(TypeError, match="model\\[1\\]"):
-        pwl.from_sequential(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1)))
-    with pytest.raises(ValueError, match="columns"):
-        pwl.max_net(3)(np.zeros((4, 2)))
-
-
 def test_wang_sun_with_many_terms_keeps_the_wide_layer_sparse_and_exact():
     rng = np.random.default_rng(3)
     terms = []
