@@ -30,13 +30,6 @@ def test_train_learns_digits():
     assert accuracy(net, s.X_test, s.y_test) > 0.8
 
 
-def test_setup_validates():
-    with pytest.raises(ValueError, match="scale"):
-        runtime.setup(0, scale="huge")
-    with pytest.raises(ValueError, match="seed"):
-        runtime.setup(-1)
-
-
 def _noisy_digits():
     runtime.setup(0)
     s = data.digits(seed=0, dtype=torch.float64)
