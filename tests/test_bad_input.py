@@ -10,7 +10,10 @@ Every call here is cheap: absurd sizes are refused before any allocation.
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import pkgutil
+import random
 import re
 
 import numpy as np
@@ -19,15 +22,14 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from relulab import book, check, claims, erm, fits, plots, projection, prune, pwl, regions, runtime, train
-from relulab import lattice, piece_counts, regions_nd
+import relulab
+from relulab import book, check, claims, erm, fits, lattice, piece_counts, plots, projection, prune, pwl, regions
+from relulab import regions_nd, runtime, train
 from relulab.data import bundled, ladder
+from relulab.nets import classic, fc, local, teacher, zoo
 from relulab.nets import dag as ndag
-from relulab.nets import fc, local, teacher, zoo
-
-from relulab.nets import classic, fc, local, teacher
-from relulab.paths import dag as pdag
 from relulab.nets import gated as ngated
+from relulab.paths import dag as pdag
 from relulab.paths import enumeration, gated, lifting, pair_pass, sequential
 
 # relulab.paths re-exports the functions npk and ntk under the names of their modules: import the modules themselves
@@ -1038,24 +1040,41 @@ CONTAINERS = {"ClaimRecord", "FindingRecord", "Split", "Paths", "Pieces1D", "Reg
               "Conditions", "EdgeStatistics", "StudentTables", "Step", "Plan", "SupportReport"}
 
 
-def test_every_public_function_has_a_case():
-    import inspect
-    import test_public_api
+def _exported(module) -> list[object]:
+    """What a module exports: the relulab objects named in its `__all__`; where it has none, what
+    `from module import *` would give (its public names), limited to those defined in the module itself."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n, o in vars(module).items() if not n.startswith("_") and getattr(o, "__module__", None) == module.__name__]
+    objs = [getattr(module, n) for n in names]
+    return [o for o in objs if not inspect.ismodule(o) and str(getattr(o, "__module__", "")).startswith("relulab.")]
 
+
+def _public_api() -> dict[str, str]:
+    """{case key: qualified name} of every exported function, exported class's constructor and its public methods
+    that take arguments. Keys: `fn` for a function, `Class` for a constructor, `Class.method` for a method."""
+    objs = {}
+    for info in pkgutil.walk_packages(relulab.__path__, "relulab."):
+        for obj in _exported(importlib.import_module(info.name)):
+            objs[id(obj)] = obj
+    api = {}
+    for obj in objs.values():
+        members = [(obj.__name__, obj)] if inspect.isfunction(obj) else []
+        if inspect.isclass(obj):
+            init = obj.__name__ not in CONTAINERS
+            members = [(obj.__name__ if m == "__init__" else f"{obj.__name__}.{m}", v) for m, v in vars(obj).items()
+                       if (m == "__init__" and init or not m.startswith("_")) and inspect.isfunction(v)]
+        for key, fn in members:
+            if [p for p in inspect.signature(fn).parameters if p not in ("self", "cls")]:
+                api[key] = f"{fn.__module__}.{fn.__qualname__}"
+    return api
+
+
+def test_every_public_function_has_a_case():
     heads = {c[0].split(".")[0] for c in CASES} | {".".join(c[0].split(".")[:2]) for c in CASES}
-    missing = []
-    for qualname, obj in test_public_api.PUBLIC:
-        parts = qualname.split(".")
-        if inspect.isclass(obj) or not [p for p in inspect.signature(obj).parameters if p not in ("self", "cls")]:
-            continue
-        if parts[-1] == "__init__":
-            key = parts[-2]
-        elif parts[-2][:1].isupper():
-            key = f"{parts[-2]}.{parts[-1]}"
-        else:
-            key = parts[-1]
-        if key not in heads and parts[-1] not in heads and key not in CONTAINERS:
-            missing.append(qualname)
+    api = _public_api()
+    assert {"verify", "path_norm", "pieces_1d", "DeepGatedNet.forward", "PWLNet"} <= api.keys()  # the walk works
+    missing = sorted(q for key, q in api.items() if key not in heads)
     assert not missing, f"public functions without a bad-input case: {missing}"
 
 
@@ -1064,11 +1083,47 @@ def test_case_ids_are_unique():
     assert len(ids) == len(set(ids))
 
 
-def test_nothing_was_seeded_or_changed_globally():
-    # runtime.setup refuses before it touches the global state: the default dtype stays float64
-    with pytest.raises(TypeError):
-        runtime.setup(0, dtype=torch.int64)
-    assert torch.get_default_dtype() == torch.float64
+def _global_state() -> tuple:
+    return (torch.get_default_dtype(), torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(), torch.get_rng_state(), np.random.get_state(),
+            random.getstate())
+
+
+def _same_state(a: tuple, b: tuple) -> bool:
+    return a[:4] == b[:4] and torch.equal(a[4], b[4]) and np.array_equal(a[5][1], b[5][1]) and a[6] == b[6]
+
+
+def _restore(state: tuple) -> None:
+    torch.set_default_dtype(state[0])
+    torch.set_num_threads(state[1])
+    torch.use_deterministic_algorithms(state[2], warn_only=state[3])
+    torch.set_rng_state(state[4])
+    np.random.set_state(state[5])
+    random.setstate(state[6])
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        # every other argument is valid and differs from the current state (seed 123, float32, scale "paper"), so a
+        # setup that acted on it before checking the bad one would leave a trace
+        (dict(scale="huge", dtype=torch.float32), ValueError),
+        (dict(scale="paper", dtype=torch.int64), TypeError),
+        (dict(scale="paper", dtype=torch.float32, threads=0), ValueError),
+        (dict(scale="paper", dtype=torch.float32, threads=1.5), TypeError),
+    ],
+    ids=["scale", "dtype", "threads.zero", "threads.type"],
+)
+def test_a_refused_setup_changes_no_global_state(kwargs, exc):
+    state = _global_state()
+    torch.use_deterministic_algorithms(False)  # a state setup would change: deterministic mode off
+    try:
+        before = _global_state()
+        with pytest.raises(exc):
+            runtime.setup(123, **kwargs)
+        assert _same_state(_global_state(), before)
+    finally:
+        _restore(state)  # a failing (sabotaged) setup must not leak into the next case
 
 
 def test_records_in_notebook_reads_a_valid_notebook(tmp_path):
