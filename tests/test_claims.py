@@ -65,12 +65,32 @@ def test_zero_tolerance_integer_claim():
 
 
 def test_a_finding_whose_evidence_holds_is_recorded_and_one_that_fails_raises():
-    claims.finding("t.finding", 2.0, 2.0, 0.0, claim="arora.thm3.9", kind="corrects", paper_says="p",
-                   book_says="b", text_read="yes: p. 1", display=False)
+    claims.finding(
+        "t.finding",
+        2.0,
+        2.0,
+        0.0,
+        claim="arora.thm3.9",
+        kind="corrects",
+        paper_says="p",
+        book_says="b",
+        text_read="yes: p. 1",
+        display=False,
+    )
     assert claims.FINDINGS[-1].passed and claims.FINDINGS[-1].claim == "arora.thm3.9"
     with pytest.raises(claims.FindingFailed, match="must not be stated"):
-        claims.finding("t.finding2", 1.0, 2.0, 0.5, claim="arora.thm3.9", kind="corrects", paper_says="p",
-                       book_says="b", text_read="no: not in the corpus", display=False)
+        claims.finding(
+            "t.finding2",
+            1.0,
+            2.0,
+            0.5,
+            claim="arora.thm3.9",
+            kind="corrects",
+            paper_says="p",
+            book_says="b",
+            text_read="no: not in the corpus",
+            display=False,
+        )
     assert not claims.FINDINGS[-1].passed
 
 
@@ -85,7 +105,12 @@ def test_record_stores_tolerance_control_quantity_and_note():
     verify("t.fields", 1.0, 1.0, 0.125, 50.0, quantity="q", control_quantity="cq", note="n", display=False)
     rec = last()
     assert (rec.tolerance, rec.control_measured, rec.control_quantity, rec.quantity, rec.note) == (
-        0.125, 50.0, "cq", "q", "n")
+        0.125,
+        50.0,
+        "cq",
+        "q",
+        "n",
+    )
     assert rec.control_margin == 392.0 and rec.passed
 
 
@@ -175,8 +200,13 @@ def test_records_in_notebook_skips_cells_and_outputs_without_records(tmp_path):
     # a markdown cell has no outputs, a stream output has no "data", a notebook may have no cells: none is an
     # error, none holds a record
     rec = {"id": "t.y", "passed": True}
-    p = _notebook(tmp_path, [{"cell_type": "markdown", "source": "text"},
-                             {"outputs": [{"output_type": "stream", "text": "hi"}, {"data": {claims.MIME: rec}}]}])
+    p = _notebook(
+        tmp_path,
+        [
+            {"cell_type": "markdown", "source": "text"},
+            {"outputs": [{"output_type": "stream", "text": "hi"}, {"data": {claims.MIME: rec}}]},
+        ],
+    )
     assert [r["id"] for r in claims.records_in_notebook(p)] == ["t.y"]
     p.write_text("{}", encoding="utf-8")
     assert list(claims.records_in_notebook(p)) == []

@@ -18,8 +18,17 @@ NETS = {
     "vgg": lambda: (randomize_batchnorm(vgg_like(1, (2, 2), 3, 4, seed=1), 2), (1, 4, 4)),
     "resnet": lambda: (randomize_batchnorm(resnet_like(1, 1, 2, seed=1), 2), (1, 3, 3)),
     "unet": lambda: (unet_like(1, 1, 1, seed=1), (1, 4, 4)),
-    "avgpool-overlap": lambda: (nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 1, padding=1),
-                                              nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, 2)), (1, 4, 4)),
+    "avgpool-overlap": lambda: (
+        nn.Sequential(
+            nn.Conv2d(1, 2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 1, padding=1),
+            nn.AvgPool2d(2),
+            nn.Flatten(),
+            nn.Linear(8, 2),
+        ),
+        (1, 4, 4),
+    ),
     **USER_NETS,  # own forward: functional ReLU/pools/mean/flatten/cat, Conv1d, groups, ceil mode, constants
 }
 
@@ -64,8 +73,11 @@ def test_sequences_are_paths():
 def test_residual_add_is_an_identity_neuron_with_two_in_edges():
     model, shape = USER_NETS["custom-resnet"]()
     g = D.to_dag(model, shape)
-    adds = [v for v in range(len(g.kind)) if g.kind[v] == "id" and g.bias[v] is None and len(g.parents[v]) == 2
-            and all(w == 1.0 for _, w in g.parents[v])]
+    adds = [
+        v
+        for v in range(len(g.kind))
+        if g.kind[v] == "id" and g.bias[v] is None and len(g.parents[v]) == 2 and all(w == 1.0 for _, w in g.parents[v])
+    ]
     assert len(adds) == 2 * 2 * 2 + 1 * 2 * 2  # block 2 (2 channels, 2x2) + block 1 (1 channel, 2x2)
 
 

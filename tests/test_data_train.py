@@ -40,8 +40,16 @@ def test_train_with_val_ends_in_the_best_validation_state():
     X, y, val = _noisy_digits()
     net = mlp([64, 16, 10], seed=0)
     states = []
-    hist = train(net, X, y, epochs=6, lr=3e-2, val=val, progress=False,
-                 on_epoch=lambda e, m: states.append({k: v.clone() for k, v in m.state_dict().items()}))
+    hist = train(
+        net,
+        X,
+        y,
+        epochs=6,
+        lr=3e-2,
+        val=val,
+        progress=False,
+        on_epoch=lambda e, m: states.append({k: v.clone() for k, v in m.state_dict().items()}),
+    )
     # reference: recompute every epoch's validation accuracy from the saved states
     ref = []
     for st in states:
@@ -60,7 +68,7 @@ def test_train_patience_stops_after_that_many_epochs_without_improvement():
     n = len(hist.val_acc)
     assert n < 60
     assert n - 1 - hist.best_epoch == 2  # stopped exactly `patience` epochs after the best one
-    assert max(hist.val_acc[hist.best_epoch + 1:]) <= hist.val_acc[hist.best_epoch]
+    assert max(hist.val_acc[hist.best_epoch + 1 :]) <= hist.val_acc[hist.best_epoch]
 
 
 def test_train_without_val_is_unchanged():

@@ -24,13 +24,23 @@ def brute_force(X, y, width, output_bias=False):
             nv = width * (n + 1) + int(output_bias)
 
             def pred(th):
-                out = sum(s * m * (Xt @ th[j * (n + 1):(j + 1) * (n + 1)]) for j, (s, m) in enumerate(zip(signs, M)))
+                out = sum(s * m * (Xt @ th[j * (n + 1) : (j + 1) * (n + 1)]) for j, (s, m) in enumerate(zip(signs, M)))
                 return out + (th[-1] if output_bias else 0.0)
 
-            cons = [{"type": "ineq", "fun": (lambda th, j=j, m=m: np.where(m, 1, -1) * (Xt @ th[j * (n + 1):(j + 1) * (n + 1)]))}
-                    for j, m in enumerate(M)]
-            r = minimize(lambda th: np.mean((pred(th) - y) ** 2), np.zeros(nv), constraints=cons, method="SLSQP",
-                         options={"ftol": 1e-14, "maxiter": 500})
+            cons = [
+                {
+                    "type": "ineq",
+                    "fun": (lambda th, j=j, m=m: np.where(m, 1, -1) * (Xt @ th[j * (n + 1) : (j + 1) * (n + 1)])),
+                }
+                for j, m in enumerate(M)
+            ]
+            r = minimize(
+                lambda th: np.mean((pred(th) - y) ** 2),
+                np.zeros(nv),
+                constraints=cons,
+                method="SLSQP",
+                options={"ftol": 1e-14, "maxiter": 500},
+            )
             best = min(best, np.mean((pred(r.x) - y) ** 2))
     return best
 
@@ -73,9 +83,13 @@ def test_duplicates_and_collinear_points():
     assert all(r[1] == r[3] for r in regions)  # duplicated point always on the same side
     # brute-force every 0/1 labelling and check realisability with an LP through the library's own check
     from relulab.erm import _realisable
+
     Z = np.hstack([X, np.ones((5, 1))])
-    real = {np.array(b, dtype=bool).tobytes() for b in itertools.product([0, 1], repeat=5)
-            if _realisable(Z, np.where(np.array(b), 1, -1))}
+    real = {
+        np.array(b, dtype=bool).tobytes()
+        for b in itertools.product([0, 1], repeat=5)
+        if _realisable(Z, np.where(np.array(b), 1, -1))
+    }
     assert real == keys
 
 

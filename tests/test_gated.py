@@ -62,8 +62,11 @@ def test_dgn_npk_equals_gram_of_enumerated_features(shape):
 @given(shapes, st.sampled_from(["hard", "soft"]))
 def test_value_ntk_closed_form_equals_autograd(shape, gate):
     d_in, w, k, seed = shape
-    dgn = DeepGatedNet(mlp([d_in] + [w] * k + [1], bias=False, seed=seed),
-                       mlp([d_in] + [w] * k + [1], bias=False, seed=seed + 3), gate=gate)
+    dgn = DeepGatedNet(
+        mlp([d_in] + [w] * k + [1], bias=False, seed=seed),
+        mlp([d_in] + [w] * k + [1], bias=False, seed=seed + 3),
+        gate=gate,
+    )
     g = torch.Generator().manual_seed(seed)
     X1, X2 = torch.randn(5, d_in, generator=g), torch.randn(4, d_in, generator=g)
     with torch.no_grad():
@@ -103,7 +106,9 @@ def finite_difference_kernel(model, params, X, h=1e-6):
 
 
 def test_soft_gate_ntk_splits_into_value_and_feature_parts():
-    dgn = DeepGatedNet(mlp([3, 4, 4, 1], bias=True, seed=0), mlp([3, 4, 4, 1], bias=True, seed=1), gate="soft", beta=2.0)
+    dgn = DeepGatedNet(
+        mlp([3, 4, 4, 1], bias=True, seed=0), mlp([3, 4, 4, 1], bias=True, seed=1), gate="soft", beta=2.0
+    )
     X = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
     Kf = feature_ntk(dgn, X)
     Kv = value_ntk(dgn, X)
@@ -137,7 +142,9 @@ def test_ntk_split_equals_autograd_on_each_part(shape, gate, bias, beta):
 
 def test_ntk_split_feature_part_against_finite_differences():
     # independent of autograd: central differences along each feature parameter
-    dgn = DeepGatedNet(mlp([3, 4, 4, 1], bias=True, seed=5), mlp([3, 4, 4, 1], bias=True, seed=6), gate="soft", beta=1.5)
+    dgn = DeepGatedNet(
+        mlp([3, 4, 4, 1], bias=True, seed=5), mlp([3, 4, 4, 1], bias=True, seed=6), gate="soft", beta=1.5
+    )
     X = torch.randn(4, 3, generator=torch.Generator().manual_seed(3))
     split = ntk_split(dgn, X)
     ref = finite_difference_kernel(dgn, list(dgn.feature.parameters()), X)
@@ -165,7 +172,7 @@ def test_soft_gates_tend_to_hard_gates_as_beta_grows():
 
 
 def test_ntk_npk_constant():
-    assert ntk_npk_constant([0.7] * 4) == pytest.approx(4 * 0.7 ** 6, rel=1e-14)
+    assert ntk_npk_constant([0.7] * 4) == pytest.approx(4 * 0.7**6, rel=1e-14)
     assert ntk_npk_constant([1.0, 2.0]) == pytest.approx(4.0 + 1.0, rel=1e-14)
 
 
@@ -184,6 +191,7 @@ def test_variants_freeze_the_right_parts():
 
 
 # --- the batched stack used by the experiments --------------------------------------------------------------------
+
 
 def test_stack_members_equal_their_modules_and_train_independently():
     from relulab.nets.gated import GatedStack, train_stack
@@ -223,13 +231,16 @@ def test_stack_frozen_gates_cache_and_step_callback():
     stack = GatedStack(["relu", "hard", "soft", "soft"], values, features, [False, False, False, True])
     # only the trained feature net is a parameter: frozen ones cost the optimiser nothing
     assert stack.frozen_idx == [1, 2] and stack.trained_idx == [3]
-    assert sum(p.numel() for p in stack.parameters()) == sum(
-        p.numel() for v in values for p in v.parameters()
-    ) + sum(m.weight.numel() + m.bias.numel() for m in list(features[3])[:-1] if isinstance(m, nn.Linear))
+    assert sum(p.numel() for p in stack.parameters()) == sum(p.numel() for v in values for p in v.parameters()) + sum(
+        m.weight.numel() + m.bias.numel() for m in list(features[3])[:-1] if isinstance(m, nn.Linear)
+    )
     cache = stack.frozen_gates(X)
     # the cache holds each frozen member's own gates: 0/1 from its feature net, or (1+eps) sigmoid(beta q)
     hard_ref = paths.gates(features[1], X)
-    soft_ref = [(1.1 * torch.sigmoid(4.0 * q)) for q in DeepGatedNet(features[2], values[2], gate="soft").feature_preactivations(X)]
+    soft_ref = [
+        (1.1 * torch.sigmoid(4.0 * q))
+        for q in DeepGatedNet(features[2], values[2], gate="soft").feature_preactivations(X)
+    ]
     for l, c in enumerate(cache):
         assert close(c[0].to(X.dtype), hard_ref[l]) and close(c[1], soft_ref[l])
     with torch.no_grad():

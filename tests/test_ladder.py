@@ -6,7 +6,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from relulab.data.ladder import (
-    all_inputs, factorised_events, ladder, one_hot, pattern_index, product_distribution, random_distribution,
+    all_inputs,
+    factorised_events,
+    ladder,
+    one_hot,
+    pattern_index,
+    product_distribution,
+    random_distribution,
 )
 from relulab.nets.teacher import Dense1d, NodeBatchNorm, TreeNet
 
@@ -87,4 +93,6 @@ def test_weighted_batch_norm_equals_the_repeated_batch():
     g = torch.Generator().manual_seed(0)
     x, counts = torch.randn(5, 3, generator=g), torch.tensor([1, 3, 2, 1, 4])
     out = NodeBatchNorm(weights=counts.double())(x)
-    assert torch.allclose(out.repeat_interleave(counts, dim=0), NodeBatchNorm()(x.repeat_interleave(counts, dim=0)), atol=1e-12)
+    assert torch.allclose(
+        out.repeat_interleave(counts, dim=0), NodeBatchNorm()(x.repeat_interleave(counts, dim=0)), atol=1e-12
+    )

@@ -19,9 +19,18 @@ from relulab.nets.dag import randomize_batchnorm, resnet18
 from relulab.paths import abs_pass, enumeration, graph
 from relulab.paths import dag as D
 from relulab.paths import tiles
-from relulab.paths.lifting import (check_supported, global_prune, lifted_output, magnitude_scores,
-                                   path_magnitude_scores, path_metric, path_metric_bound, path_norm,
-                                   random_rescaling, support_report)
+from relulab.paths.lifting import (
+    check_supported,
+    global_prune,
+    lifted_output,
+    magnitude_scores,
+    path_magnitude_scores,
+    path_metric,
+    path_metric_bound,
+    path_norm,
+    random_rescaling,
+    support_report,
+)
 from test_dag import NETS
 from user_models import AUTHORS_OK, USER_NETS, Block, TinyResNet, _bn
 
@@ -108,8 +117,15 @@ def _classic(name):
     return {
         "resnet18": lambda: (randomize_batchnorm(classic.resnet(18, width=8, n_classes=10), 3), (3, 32, 32)),
         "resnet50": lambda: (randomize_batchnorm(classic.resnet(50, width=4, n_classes=10), 4), (3, 64, 64)),
-        "vgg11-bn": lambda: (randomize_batchnorm(classic.vgg((8, "M", 16, "M", 16, 16, "M", 16, 16, "M", 16, 16, "M"),
-                                                             batch_norm=True, hidden=32, n_classes=10), 5), (3, 224, 224)),
+        "vgg11-bn": lambda: (
+            randomize_batchnorm(
+                classic.vgg(
+                    (8, "M", 16, "M", 16, 16, "M", 16, 16, "M", 16, 16, "M"), batch_norm=True, hidden=32, n_classes=10
+                ),
+                5,
+            ),
+            (3, 224, 224),
+        ),
         "alexnet": lambda: (classic.alexnet(width=4, hidden=32, n_classes=10), (3, 224, 224)),
     }[name]()
 
@@ -128,8 +144,9 @@ def test_authors_rewrite_of_uneven_adaptive_pooling_is_not_the_path_norm():
     # relulab follows torch (and the enumeration); the authors' value differs although their report says supported.
     pn = _authors()
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(3), nn.Flatten(),
-                          nn.Linear(18, 1)).eval()
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(3), nn.Flatten(), nn.Linear(18, 1)
+    ).eval()
     ref = np.abs(D.phi(model, (1, 5, 5))).sum()
     assert abs(path_norm(model, (1, 5, 5)) - ref) <= REL * ref
     assert pn.validate_path_norm_support(model, (1, 5, 5)).supported
@@ -148,12 +165,26 @@ POOLING_NETS = {
     "adaptive-1": (lambda: _with_head(nn.AdaptiveAvgPool2d(1), (1, 4, 3)), (1, 4, 3)),
     "adaptive-1-none": (lambda: _with_head(nn.AdaptiveAvgPool2d((1, None)), (1, 4, 3)), (1, 4, 3)),
     # uneven adaptive windows, with torch's window lengths
-    "adaptive-uneven": (lambda: nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, bias=False), nn.ReLU(),
-                                              nn.AdaptiveAvgPool2d((2, 2)), nn.Flatten(), nn.Linear(4, 1)), (1, 5, 7)),
+    "adaptive-uneven": (
+        lambda: nn.Sequential(
+            nn.Conv2d(1, 1, 3, padding=1, bias=False),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d((2, 2)),
+            nn.Flatten(),
+            nn.Linear(4, 1),
+        ),
+        (1, 5, 7),
+    ),
     # position-dependent divisors, read per window
-    **{f"avgpool-excluded-pad{pad}": (lambda pad=pad: nn.Sequential(
-        nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2, padding=pad, count_include_pad=False)), (1, 4, 4))
-       for pad in (0, 1)},
+    **{
+        f"avgpool-excluded-pad{pad}": (
+            lambda pad=pad: nn.Sequential(
+                nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2, padding=pad, count_include_pad=False)
+            ),
+            (1, 4, 4),
+        )
+        for pad in (0, 1)
+    },
 }
 
 
@@ -258,8 +289,18 @@ def test_random_rescaling_skips_a_pair_whose_next_conv_is_grouped():
     # conv -> ReLU -> depthwise conv: per-channel rescaling cannot be undone by a grouped next layer's in-weights
     # in general, so random_rescaling must leave that pair alone (and the function unchanged)
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 2, 3, padding=1, groups=2),
-                        nn.ReLU(), nn.Flatten(), nn.Linear(32, 1)).double().eval()
+    net = (
+        nn.Sequential(
+            nn.Conv2d(1, 2, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(2, 2, 3, padding=1, groups=2),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32, 1),
+        )
+        .double()
+        .eval()
+    )
     r = random_rescaling(net, 0, factors=(2.0**-5, 2.0**6))
     X = torch.randn(4, 1, 4, 4)
     with torch.no_grad():
@@ -271,8 +312,17 @@ def test_random_rescaling_reaches_every_pattern_past_skipped_ones_and_pools():
     # conv0 -> grouped conv2 is skipped (a grouped next conv mixes no channels); conv2 -> [pool] -> conv5 and
     # conv5 -> [flatten] -> linear8 must still be rescaled, and the function kept (powers of two: exactly)
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 1, groups=2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(2, 3, 1), nn.ReLU(), nn.Flatten(), nn.Linear(27, 1))
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.ReLU(),
+        nn.Conv2d(2, 2, 1, groups=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(2, 3, 1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(27, 1),
+    )
     out = random_rescaling(net, 0, factors=(2.0**7,))
     assert torch.equal(out[0].weight, net[0].weight)
     assert torch.equal(out[2].weight, net[2].weight * 2.0**7)  # conv2's pattern (through the pool) applied
@@ -327,7 +377,10 @@ def test_path_magnitude_scores_cover_unused_layers_with_zero():
 @settings(max_examples=10)  # each example enumerates paths twice
 def test_two_pass_metric_equals_enumeration(seed, frac, name):
     model, shape = _net(name)
-    scores = {k: torch.rand(v.shape, generator=torch.Generator().manual_seed(seed)) for k, v in magnitude_scores(model).items()}
+    scores = {
+        k: torch.rand(v.shape, generator=torch.Generator().manual_seed(seed))
+        for k, v in magnitude_scores(model).items()
+    }
     pruned, _ = global_prune(model, scores, frac)
     ref = np.abs(_phi(name) - D.phi(pruned, shape, max_paths=400_000)).sum()
     assert abs(path_metric(model, pruned, shape) - ref) <= REL * max(1, ref)
@@ -401,8 +454,14 @@ def test_global_prune_fraction_one_prunes_every_weight():
 def test_custom_block_end_to_end():
     # the README example: a user's block, its own forward, no relulab container anywhere
     torch.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), Block(2, 2), Block(2, 3, stride=2), nn.AdaptiveAvgPool2d(1),
-                        nn.Flatten(), nn.Linear(3, 2)).eval()
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1),
+        Block(2, 2),
+        Block(2, 3, stride=2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(3, 2),
+    ).eval()
     randomize_batchnorm(net, 0)
     assert support_report(net).supported
     ref = np.abs(D.phi(net, (1, 2, 2), max_paths=2_000_000)).sum()

@@ -1,4 +1,4 @@
-"""The NPK by a pair forward pass, against the per-layer factorisation, explicit path enumeration and a brute-force sum."""
+"""The NPK by a pair forward pass, against the per-layer factorisation, path enumeration and a brute-force sum."""
 
 import torch
 from hypothesis import given

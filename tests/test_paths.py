@@ -114,6 +114,7 @@ def test_npv_dtype_follows_the_weights():
 
 # --- kernel regression with the NPK ----------------------------------------------------------------------------------
 
+
 @given(shapes)
 def test_npk_regression_interpolant_equals_direct_solve(shape):
     d_in, w, k, seed = shape

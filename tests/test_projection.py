@@ -102,23 +102,35 @@ def _theorem4(tab, net):
     F = []
     for l in range(L):
         kids = lambda t: list(net.layers[l].receptive_field(t))
-        F.append([
-            pj.reformulated_forward(
-                [tab.edges[l, t, s].P for s in kids(t)],
-                [torch.eye(2) if l == 0 else F[l - 1][s] for s in kids(t)],
-                [tab.W[l, t, s] for s in kids(t)], tab.D[l][t])
-            for t in range(net.layers[l].out_length)])
+        F.append(
+            [
+                pj.reformulated_forward(
+                    [tab.edges[l, t, s].P for s in kids(t)],
+                    [torch.eye(2) if l == 0 else F[l - 1][s] for s in kids(t)],
+                    [tab.W[l, t, s] for s in kids(t)],
+                    tab.D[l][t],
+                )
+                for t in range(net.layers[l].out_length)
+            ]
+        )
     G = [None] * L
     G[-1] = [torch.eye(F[-1][0].shape[0]) - F[-1][0]]
     for l in range(L - 2, -1, -1):
         G[l] = []
         for s in range(net.layers[l].out_length):
             ts = [t for t in range(net.layers[l + 1].out_length) if s in net.layers[l + 1].receptive_field(t)]
-            G[l].append(pj.reformulated_backward(
-                [tab.edges[l + 1, t, s].Pb for t in ts], [G[l + 1][t] for t in ts],
-                [tab.W[l + 1, t, s] for t in ts], tab.D[l][s]))
-    return {(l, t, s): pj.weight_update(e.P, torch.eye(2) if l == 0 else F[l - 1][s], e.lam_parent, G[l][t])
-            for (l, t, s), e in tab.edges.items()}
+            G[l].append(
+                pj.reformulated_backward(
+                    [tab.edges[l + 1, t, s].Pb for t in ts],
+                    [G[l + 1][t] for t in ts],
+                    [tab.W[l + 1, t, s] for t in ts],
+                    tab.D[l][s],
+                )
+            )
+    return {
+        (l, t, s): pj.weight_update(e.P, torch.eye(2) if l == 0 else F[l - 1][s], e.lam_parent, G[l][t])
+        for (l, t, s), e in tab.edges.items()
+    }
 
 
 def _autograd_dW(net, X, Y, p):
@@ -149,7 +161,9 @@ def test_theorem2_local_equations_hold_for_an_injective_teacher(seed):
         for t in range(len(tab.F[l])):
             kids = list(net.layers[l].receptive_field(t))
             Fc = [torch.eye(2) if l == 0 else tab.F[l - 1][s] for s in kids]
-            rhs = pj.reformulated_forward([tab.edges[l, t, s].P for s in kids], Fc, [tab.W[l, t, s] for s in kids], tab.D[l][t])
+            rhs = pj.reformulated_forward(
+                [tab.edges[l, t, s].P for s in kids], Fc, [tab.W[l, t, s] for s in kids], tab.D[l][t]
+            )
             assert close(rhs, tab.F[l][t])
     for s in range(len(tab.G[1])):
         t = s // 2
@@ -201,9 +215,11 @@ def test_independence_gap_against_its_definition():
     w = torch.tensor(rng.random(200))
     ref = 0.0
     for f in range(6):
+
         def law(sel):
             h = np.array([w.numpy()[sel & (code == c)].sum() for c in range(3)])
             return h / h.sum()
+
         ref = max(ref, 0.5 * np.abs(law(fine == f) - law(coarse == f // 2)).sum())
     assert abs(pj.independence_gap(code, fine, coarse, w) - ref) < 1e-12
     assert pj.independence_gap(code, fine, fine, w) == 0.0  # coarse = fine: nothing to learn
@@ -249,7 +265,9 @@ def test_conditional_mean_and_statistics_against_loops():
 
 
 def test_conditional_mean_of_one_sample_is_that_sample():
-    assert torch.equal(pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]]))
+    assert torch.equal(
+        pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]])
+    )
 
 
 # ---------------------------------------------------------------- the beta-expansion
@@ -299,7 +317,8 @@ def test_beta_coefficients_are_gated_path_sums():
         Ds, Dt, hs, ht = [], [], x, x
         for a, b in zip(Ws[:-1], Wt[:-1]):
             hs, ht = torch.relu(a @ hs), torch.relu(b @ ht)
-            Ds.append((hs > 0).double()); Dt.append((ht > 0).double())
+            Ds.append((hs > 0).double())
+            Dt.append((ht > 0).double())
         for layer in (1, 2):
             out = pj.beta_expansion(Ws, Wt, x, layer)
             for j, jp in itertools.product(range(2), range(2)):

@@ -119,7 +119,9 @@ def test_wang_sun_with_many_terms_keeps_the_wide_layer_sparse_and_exact():
 
 
 def test_a_single_affine_term_compiles_without_hidden_layer():
-    net = pwl.wang_sun([(-1.0, np.array([[1.0, 2.0]]), np.array([0.5])), (2.0, np.array([[0.0, 1.0]]), np.array([1.0]))])
+    net = pwl.wang_sun(
+        [(-1.0, np.array([[1.0, 2.0]]), np.array([0.5])), (2.0, np.array([[0.0, 1.0]]), np.array([1.0]))]
+    )
     X = np.random.default_rng(0).normal(size=(10, 2))
     assert net.hidden_layers == 0 and close(net(X)[:, 0], -(X @ [1.0, 2.0] + 0.5) + 2 * (X[:, 1] + 1))
 
@@ -130,11 +132,11 @@ def test_p_minus_1_units_whenever_some_jumps_sum_to_the_right_slope(p, seed):
     t = np.sort(rng.uniform(-3, 3, p - 1))
     delta = rng.normal(size=p - 1) + np.sign(rng.normal(size=p - 1))
     right = rng.random(p - 1) < 0.5
-    s = delta[right].sum() - delta.sum() + np.r_[0.0, np.cumsum(delta)]   # no flat end in general
+    s = delta[right].sum() - delta.sum() + np.r_[0.0, np.cumsum(delta)]  # no flat end in general
     x = np.r_[rng.uniform(-6, 6, 2000), t, t + 1e-9, t - 1e-9]
     net = pwl.pwl_1d_fewest(t, s, 0.7)
     assert net.size == p - 1 and close(net(x)[:, 0], pwl.pwl_eval(t, s, 0.7, x))
-    tilted = s + 0.25                                                        # f + x/4: same jumps, condition broken
+    tilted = s + 0.25  # f + x/4: same jumps, condition broken
     assert pwl.pwl_1d_fewest(t, tilted, 0.7).size == p
 
 

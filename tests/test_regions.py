@@ -97,7 +97,7 @@ def test_one_hidden_layer_breakpoints_closed_form():
 # ---------------------------------------------------------------- 2-D
 def test_l1_zonotope_example_has_17_pieces():
     net = R.zonotope_net([[0.0, 1.0], [1.0, 0.0]], [[0.5], [0.5]])
-    assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17       # 4 quadrants x 4 rings + the flat outside
+    assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17  # 4 quadrants x 4 rings + the flat outside
     assert R.count_regions_2d(net, (-2, 2, -2, 2), exact=True) == 17
 
 
@@ -140,7 +140,7 @@ def test_2d_float_equals_exact_and_brute_force(seed):
     rng = np.random.default_rng(seed)
     for P, g, c in zip(reg.polygons, reg.grads, reg.offsets):
         lam = rng.dirichlet(np.ones(len(P)), size=4)
-        X = lam @ P          # points inside the convex cell
+        X = lam @ P  # points inside the convex cell
         assert np.allclose(_forward(net, X), X @ g + c, rtol=1e-9, atol=1e-9)
     # dense sampling sees at most as many distinct activation patterns as there are cells
     g1 = np.linspace(-3, 3, 300)
@@ -193,13 +193,13 @@ def test_partition_faces_tile_the_box_with_their_own_maps_and_patterns(seed):
     box = (-2.0, 1.0, -1.0, 2.0)
     reg = R.regions_2d(net, box)
     areas = np.array([_area(P) for P in reg.polygons])
-    assert (areas > 0).all() and abs(areas.sum() - 9.0) <= 1e-12 * 9.0   # counter-clockwise, no overlap, no gap
+    assert (areas > 0).all() and abs(areas.sum() - 9.0) <= 1e-12 * 9.0  # counter-clockwise, no overlap, no gap
     rng = np.random.default_rng(seed)
     X = np.concatenate([rng.dirichlet(np.ones(len(P)), size=2) @ P for P in reg.polygons])
     idx = np.repeat(np.arange(reg.n_activation_regions), 2)
     Xt = torch.as_tensor(X).requires_grad_(True)
     y = net(Xt)[:, 0]
-    (g,) = torch.autograd.grad(y.sum(), Xt)          # autograd: the independent reference for the maps
+    (g,) = torch.autograd.grad(y.sum(), Xt)  # autograd: the independent reference for the maps
     assert np.abs(g.numpy() - reg.grads[idx]).max() <= 1e-10 * max(1, np.abs(g.numpy()).max())
     assert np.abs(y.detach().numpy() - (X * reg.grads[idx]).sum(1) - reg.offsets[idx]).max() <= 1e-10
     assert (_patterns(net, X) == np.concatenate(reg.patterns, 1)[idx]).all()
@@ -225,7 +225,9 @@ def test_regioncam_float32_miscounts_where_kinks_meet():
     nets = []
     for _ in range(6):
         B = rng.normal(size=(3, 2))
-        nets.append(R.zonotope_net(B, [R.random_simplex_point(2, gen=rng, min_gap=0.2) for _ in range(2)]).float().double())
+        nets.append(
+            R.zonotope_net(B, [R.random_simplex_point(2, gen=rng, min_gap=0.2) for _ in range(2)]).float().double()
+        )
     off = 0
     for net in nets:
         rc = regioncam.Regioncam(1.0)
@@ -381,4 +383,3 @@ def test_random_simplex_point_allows_min_gap_zero():
 def test_zonotope_vertices_of_degenerate_generators():
     assert R.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
     assert sorted(R.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]
-

@@ -26,10 +26,15 @@ def _lp_slack(rows, offs, eq_rows, eq_offs, lo, hi):
         e = np.eye(n)[i]
         A += [np.r_[-e, 1.0], np.r_[e, 1.0]]
         b += [-lo[i], hi[i]]
-    res = linprog(np.r_[np.zeros(n), -1.0], A_ub=np.array(A), b_ub=np.array(b),
-                  A_eq=np.array([np.r_[r, 0.0] for r in eq_rows]) if eq_rows else None,
-                  b_eq=[-o for o in eq_offs] if eq_rows else None,
-                  bounds=[(None, None)] * n + [(None, 1.0)], method="highs")
+    res = linprog(
+        np.r_[np.zeros(n), -1.0],
+        A_ub=np.array(A),
+        b_ub=np.array(b),
+        A_eq=np.array([np.r_[r, 0.0] for r in eq_rows]) if eq_rows else None,
+        b_eq=[-o for o in eq_offs] if eq_rows else None,
+        bounds=[(None, None)] * n + [(None, 1.0)],
+        method="highs",
+    )
     return -res.fun if res.status == 0 else -1.0
 
 
@@ -74,7 +79,7 @@ def _brute_force(net, lo, hi, thr=1e-9):
 
     for i, (pat, rows, offs, m) in enumerate(found):
         for k in range(len(pat)):
-            j = index.get(pat[:k] + (1 - pat[k],) + pat[k + 1:])
+            j = index.get(pat[:k] + (1 - pat[k],) + pat[k + 1 :])
             if j is None or j < i or np.abs(found[j][3] - m).max() > 1e-9:
                 continue
             rest = [t for t in range(len(rows)) if t != k]
