@@ -115,7 +115,9 @@ def check(html_dir: Path, src: Path) -> list[str]:
     paper_path = html_dir / "book" / "paper-scale.html"
     if paper_path.exists():
         text = paper_path.read_text(encoding="utf-8", errors="replace")
-        chapters = sorted(p.relative_to(src).with_suffix(".html").as_posix() for p in (src / "chapters").rglob("*.ipynb"))
+        chapters = sorted(
+            p.relative_to(src).with_suffix(".html").as_posix() for p in (src / "chapters").rglob("*.ipynb")
+        )
         for ch in chapters:
             if ch.rsplit("/", 1)[-1] not in text:
                 problems.append(f"paper-scale results: no row for {ch}")

@@ -23,9 +23,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RAW_TEX = re.compile(r"\\(?:[a-zA-Z]{2,})\b")
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync", "--disable-quic", "--disable-default-apps", "--disable-extensions",
-    "--no-default-browser-check", "--mute-audio", "--virtual-time-budget=15000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--mute-audio",
+    "--virtual-time-budget=15000",
 ]
 
 
@@ -38,7 +48,7 @@ def chromium() -> str | None:
 
 
 class _Text(HTMLParser):
-    """Visible text of a rendered DOM, without scripts, styles, code blocks, MathJax's own markup or print-only parts."""
+    """Visible text of a rendered DOM, without scripts, styles, code blocks, MathJax's markup or print-only parts."""
 
     # <title> is the browser tab's text, which no page can typeset
     SKIP = {"script", "style", "pre", "code", "mjx-container", "mjx-assistive-mml", "textarea", "noscript", "title"}
@@ -76,7 +86,9 @@ def visible_text(dom: str) -> str:
 def run(browser: str, page: Path, extra: list[str], profile: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [browser, *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -116,7 +128,9 @@ def check_page(browser: str, html_dir: Path, page: Path, source_has_math: bool) 
             problems.append("raw TeX left in the rendered text (MathJax did not render)")
         tex = RAW_TEX.search(text)
         if tex:  # e.g. a $$...$$ that the Markdown parser split: its commands show as text
-            problems.append(f"raw TeX command in the rendered text: ...{text[max(0, tex.start() - 40):tex.end() + 20]}...")
+            problems.append(
+                f"raw TeX command in the rendered text: ...{text[max(0, tex.start() - 40) : tex.end() + 20]}..."
+            )
         if source_has_math and "<mjx-container" not in dom:
             problems.append("the page has math but no <mjx-container>: MathJax did not run")
         for u in remote_requests(netlog):

@@ -109,8 +109,10 @@ class Pdf:
         return sum(bool(re.search(rb"/Subtype\s*/Image", self.dict_of(n))) for n in self.objects)
 
 
-TEXT_OP = re.compile(rb"/([^\s/<>\[\]]+)\s+[\d.]+\s+Tf|<([0-9A-Fa-f\s]*)>\s*Tj|\[((?:[^\]]|\n)*?)\]\s*TJ|"
-                     rb"/ActualText\s*<([0-9A-Fa-f]+)>")
+TEXT_OP = re.compile(
+    rb"/([^\s/<>\[\]]+)\s+[\d.]+\s+Tf|<([0-9A-Fa-f\s]*)>\s*Tj|\[((?:[^\]]|\n)*?)\]\s*TJ|"
+    rb"/ActualText\s*<([0-9A-Fa-f]+)>"
+)
 
 
 def missing_glyphs(pdf: Pdf) -> list[tuple[int, str]]:
@@ -133,7 +135,7 @@ def missing_glyphs(pdf: Pdf) -> list[tuple[int, str]]:
                 hexes = [m.group(2)] if m.group(2) is not None else re.findall(rb"<([0-9A-Fa-f\s]*)>", m.group(3))
                 for h in hexes:
                     h = re.sub(rb"\s", b"", h)
-                    n_missing = sum(h[i:i + 4] == b"0000" for i in range(0, len(h) - 3, 4))
+                    n_missing = sum(h[i : i + 4] == b"0000" for i in range(0, len(h) - 3, 4))
                     found += [(page_no, actual or "?")] * n_missing
                 actual = ""
     return found
@@ -171,8 +173,7 @@ def check(pdf_path: Path, html_dir: Path, src: Path, pages_dir: Path) -> list[st
     if pdf.image_count() < n_img:
         problems.append(f"{pdf.image_count()} images in the PDF, {n_img} figures in the book")
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf_path), "-"], capture_output=True,
-                              text=True).stdout
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf_path), "-"], capture_output=True, text=True).stdout
         flat = squash(text)
         for needed in ["Verification ledger", "Findings", "Paper-scale results", *chapter_titles(src)]:
             if squash(needed) not in flat:
@@ -195,8 +196,10 @@ def check(pdf_path: Path, html_dir: Path, src: Path, pages_dir: Path) -> list[st
             old.unlink()
         picks = sorted({1, 2, max(1, len(pages) // 3), max(1, len(pages) // 2), len(pages)})
         for p in picks:
-            subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", str(p), "-l", str(p), str(pdf_path),
-                            str(pages_dir / "page")], check=False)
+            subprocess.run(
+                ["pdftoppm", "-r", "60", "-png", "-f", str(p), "-l", str(p), str(pdf_path), str(pages_dir / "page")],
+                check=False,
+            )
         from PIL import Image, ImageStat
 
         shots = sorted(pages_dir.glob("page-*.png"))
@@ -222,8 +225,7 @@ def main() -> int:
             return 0
         print(f"check_pdf: no PDF at {pdf_path}: run make pdf", file=sys.stderr)
         return 1
-    problems = check(pdf_path, Path(args.html).resolve(), Path(args.src).resolve(),
-                     ROOT / "_build" / "pdf" / "pages")
+    problems = check(pdf_path, Path(args.html).resolve(), Path(args.src).resolve(), ROOT / "_build" / "pdf" / "pages")
     for p in problems[:50]:
         print(f"FAIL {p}", file=sys.stderr)
     if len(problems) > 50:

@@ -8,7 +8,10 @@ from hypothesis import HealthCheck, settings
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
 settings.register_profile(
-    "relulab", max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "30")), deadline=None,
-    suppress_health_check=[HealthCheck.too_slow], derandomize=True,
+    "relulab",
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
 )
 settings.load_profile("relulab")

@@ -106,8 +106,13 @@ def run_one(nb: Path, out: Path, params: dict, timeout: int = 600) -> tuple[str,
     start = time.perf_counter()
     try:
         pm.execute_notebook(
-            str(nb), str(out), parameters=params, kernel_name="python3", cwd=str(out.parent),
-            progress_bar=False, execution_timeout=timeout,
+            str(nb),
+            str(out),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(out.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
         )
         err = None
     except Exception as exc:  # papermill raises PapermillExecutionError with the cell's traceback

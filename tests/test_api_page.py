@@ -51,8 +51,9 @@ def test_every_public_docstring_parses_without_warnings():
     assert not bad, bad
 
 
-@pytest.mark.parametrize("text, shown", [("|theta|_q", "|theta|_q"), ("x_ and *args", "x_ and *args"),
-                                         ("``a|b`` and `c`", "a|b and `c`")])
+@pytest.mark.parametrize(
+    "text, shown", [("|theta|_q", "|theta|_q"), ("x_ and *args", "x_ and *args"), ("``a|b`` and `c`", "a|b and `c`")]
+)
 def test_markup_is_shown_as_written(text, shown):
     ext = _ext()
     lines = [text]

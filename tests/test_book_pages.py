@@ -64,13 +64,32 @@ def built():
         "format: jb-book\nroot: book/findings\nparts:\n  - caption: Front\n    chapters:\n"
         "      - file: book/ledger\n      - file: book/paper-scale\n"
         "  - caption: Part I — Synthetic\n    numbered: true\n    chapters:\n"
-        f"      - file: {CHAPTER}\n", encoding="utf-8")
+        f"      - file: {CHAPTER}\n",
+        encoding="utf-8",
+    )
     executed = json.loads(path.read_text(encoding="utf-8"))
-    run = {"chapter": f"{CHAPTER}.ipynb", "status": "ok", "date": "2026-01-01", "commit": "abc",
-           "code": ps.code_hash(executed), "seconds_wall": 12.5, "seconds_cpu": 20.0,
-           "machine": {"cpu": "a test CPU", "cores": 2}, "parameters": {"seed": "0", "scale": "'paper'"},
-           "claims": [{"id": "arora.thm2.1", "measured": 0.0, "reference": 0.0, "relation": "==",
-                       "tolerance": 1e-10, "passed": True, "quantity": "q"}]}
+    run = {
+        "chapter": f"{CHAPTER}.ipynb",
+        "status": "ok",
+        "date": "2026-01-01",
+        "commit": "abc",
+        "code": ps.code_hash(executed),
+        "seconds_wall": 12.5,
+        "seconds_cpu": 20.0,
+        "machine": {"cpu": "a test CPU", "cores": 2},
+        "parameters": {"seed": "0", "scale": "'paper'"},
+        "claims": [
+            {
+                "id": "arora.thm2.1",
+                "measured": 0.0,
+                "reference": 0.0,
+                "relation": "==",
+                "tolerance": 1e-10,
+                "passed": True,
+                "quantity": "q",
+            }
+        ],
+    }
     (src / "book" / "paper_runs.json").write_text(json.dumps({f"{CHAPTER}.ipynb": run}), encoding="utf-8")
     assert build_book.build(src, "html", out_root=base) == 0
     cbp._pages.clear()
@@ -93,9 +112,16 @@ def test_every_finding_and_claim_has_its_row_linking_to_its_cell(built):
 def test_the_findings_page_shows_the_papers_statement_the_measurement_and_the_correction(built):
     _, html = built
     text = (html / "book" / "findings.html").read_text(encoding="utf-8")
-    for words in ("Thm 1 assumes every level injective", "Injective below level 2 suffices", "yes: arXiv v2, Thm 1",
-                  "true / printed count: 2 &gt;= 1", "Tian 2018, Theorem 1", "Needlessly strong (1)", "Corrected (1)",
-                  "no: the appendix is not available"):
+    for words in (
+        "Thm 1 assumes every level injective",
+        "Injective below level 2 suffices",
+        "yes: arXiv v2, Thm 1",
+        "true / printed count: 2 &gt;= 1",
+        "Tian 2018, Theorem 1",
+        "Needlessly strong (1)",
+        "Corrected (1)",
+        "no: the appendix is not available",
+    ):
         assert words in text, words
 
 
@@ -117,9 +143,12 @@ def test_a_missing_row_or_a_broken_link_is_reported(built, tmp_path):
 def test_a_configured_repository_gets_repository_issue_and_launch_buttons(built):
     _, html = built
     text = (html / f"{CHAPTER}.html").read_text(encoding="utf-8")
-    for link in (f'href="{REPO}"', f"{REPO}/issues/new",
-                 f"https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=tree/{CHAPTER}.ipynb",
-                 f"https://colab.research.google.com/github/example-owner/example-book/blob/main/{CHAPTER}.ipynb"):
+    for link in (
+        f'href="{REPO}"',
+        f"{REPO}/issues/new",
+        f"https://mybinder.org/v2/gh/example-owner/example-book/main?urlpath=tree/{CHAPTER}.ipynb",
+        f"https://colab.research.google.com/github/example-owner/example-book/blob/main/{CHAPTER}.ipynb",
+    ):
         assert link in text, link
     assert "paths-and-gates/paths-and-gates" not in text
 

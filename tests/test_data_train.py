@@ -30,31 +30,6 @@ def test_train_learns_digits():
     assert accuracy(net, s.X_test, s.y_test) > 0.8
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [(dict(epochs=-1), "epochs"), (dict(lr=0.0), "lr"), (dict(optimizer="lbfgs"), "optimizer"),
-     (dict(loss="hinge"), "loss"), (dict(batch_size=0), "batch_size")],
-)
-def test_train_bad_arguments(kwargs, match):
-    net = mlp([2, 3, 2], seed=0)
-    args = dict(epochs=1)
-    args.update(kwargs)
-    with pytest.raises(ValueError, match=match):
-        train(net, torch.randn(5, 2), torch.zeros(5, dtype=torch.long), **args)
-
-
-def test_train_mismatched_data():
-    with pytest.raises(ValueError, match="samples"):
-        train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(4, dtype=torch.long), epochs=1)
-
-
-def test_setup_validates():
-    with pytest.raises(ValueError, match="scale"):
-        runtime.setup(0, scale="huge")
-    with pytest.raises(ValueError, match="seed"):
-        runtime.setup(-1)
-
-
 def _noisy_digits():
     runtime.setup(0)
     s = data.digits(seed=0, dtype=torch.float64)
@@ -65,8 +40,16 @@ def test_train_with_val_ends_in_the_best_validation_state():
     X, y, val = _noisy_digits()
     net = mlp([64, 16, 10], seed=0)
     states = []
-    hist = train(net, X, y, epochs=6, lr=3e-2, val=val, progress=False,
-                 on_epoch=lambda e, m: states.append({k: v.clone() for k, v in m.state_dict().items()}))
+    hist = train(
+        net,
+        X,
+        y,
+        epochs=6,
+        lr=3e-2,
+        val=val,
+        progress=False,
+        on_epoch=lambda e, m: states.append({k: v.clone() for k, v in m.state_dict().items()}),
+    )
     # reference: recompute every epoch's validation accuracy from the saved states
     ref = []
     for st in states:
@@ -85,7 +68,7 @@ def test_train_patience_stops_after_that_many_epochs_without_improvement():
     n = len(hist.val_acc)
     assert n < 60
     assert n - 1 - hist.best_epoch == 2  # stopped exactly `patience` epochs after the best one
-    assert max(hist.val_acc[hist.best_epoch + 1:]) <= hist.val_acc[hist.best_epoch]
+    assert max(hist.val_acc[hist.best_epoch + 1 :]) <= hist.val_acc[hist.best_epoch]
 
 
 def test_train_without_val_is_unchanged():

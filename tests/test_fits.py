@@ -54,10 +54,14 @@ def test_l1_distance_sign_change_inside_a_piece():
 def test_tent_l1_floor_matches_a_numerical_l1_fit(apex):
     xs = np.linspace(0, 2, 40001)
     tent = np.where(xs <= 2 * apex, 1.5 * xs / (2 * apex), 1.5 * (2 - xs) / (2 - 2 * apex))
-    num = minimize(lambda q: np.trapezoid(np.abs(tent - q[0] * xs - q[1]), xs), [0.0, 0.7], method="Nelder-Mead",
-                   options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000}).fun
+    num = minimize(
+        lambda q: np.trapezoid(np.abs(tent - q[0] * xs - q[1]), xs),
+        [0.0, 0.7],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 4000},
+    ).fun
     closed = fits.tent_l1_floor(0.0, 2 * apex, 2.0, 1.5)
-    assert closed <= num + 1e-6          # no line does better than the closed form (up to the grid's error)
+    assert closed <= num + 1e-6  # no line does better than the closed form (up to the grid's error)
     assert closed == pytest.approx(num, abs=1e-5)
 
 
@@ -80,8 +84,8 @@ def test_arrangement_vertices_give_the_sup_of_a_one_hidden_layer_net():
         G = torch.cartesian_prod(box[0] + 3.0 * u, box[2] + 2.5 * u)
         dense = (g(G)[:, 0] - target(G)).abs().max().item()
     lip = (g[0].weight.abs().sum(1) @ g[2].weight.abs()[0]).item() + 2  # Lipschitz bound of g - target in the sup norm
-    assert dense <= sup + 1e-12                      # no grid point beats the vertices
-    assert sup <= dense + lip * 3.0 / 600 / 2 + 1e-12   # and the vertices are not far above the grid
+    assert dense <= sup + 1e-12  # no grid point beats the vertices
+    assert sup <= dense + lip * 3.0 / 600 / 2 + 1e-12  # and the vertices are not far above the grid
 
 
 def test_arrangement_vertices_of_two_crossing_lines():
@@ -109,8 +113,9 @@ def test_fit_relu_never_beats_and_reaches_the_exact_erm_optimum(width):
     y = R.zigzag([0.3, 0.55, 0.8], x)
     ref = erm.exact_erm(x, y, width, output_bias=True).loss
     X = torch.as_tensor(x)[:, None]
-    fit = fits.fit_relu(X, torch.as_tensor(y), [width], X_val=X, y_val=torch.as_tensor(y), seed=0, restarts=16,
-                        steps=400)
+    fit = fits.fit_relu(
+        X, torch.as_tensor(y), [width], X_val=X, y_val=torch.as_tensor(y), seed=0, restarts=16, steps=400
+    )
     assert fit.train_mse >= ref - 1e-12
     assert fit.train_mse <= ref * (1 + 1e-3) + 1e-12  # gradient descent: within 0.1 % of the global optimum
 

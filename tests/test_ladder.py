@@ -1,13 +1,18 @@
 """relulab.data.ladder and relulab.nets.teacher: the summarisation ladder, enumeration, the tree student."""
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
 from relulab.data.ladder import (
-    all_inputs, factorised_events, ladder, one_hot, pattern_index, product_distribution, random_distribution,
+    all_inputs,
+    factorised_events,
+    ladder,
+    one_hot,
+    pattern_index,
+    product_distribution,
+    random_distribution,
 )
 from relulab.nets.teacher import Dense1d, NodeBatchNorm, TreeNet
 
@@ -15,10 +20,6 @@ from relulab.nets.teacher import Dense1d, NodeBatchNorm, TreeNet
 def test_all_inputs_enumerates_every_string_once():
     X = all_inputs(3, values=3)
     assert X.shape == (27, 3) and len({tuple(r) for r in X}) == 27
-    with pytest.raises(ValueError, match="enumeration limit"):
-        all_inputs(30)
-    with pytest.raises(ValueError, match="length"):
-        all_inputs(0)
 
 
 @given(st.integers(0, 10_000))
@@ -45,17 +46,6 @@ def test_lossy_ladder_hits_every_event_and_matches_tables():
         assert z[1][n].tolist() == e1 and z[2][n, 0] == t.tables[1][0, e1[0] * 3 + e1[1]]
 
 
-def test_ladder_bad_input():
-    with pytest.raises(ValueError, match="fan_in"):
-        ladder(6, [None, None])
-    with pytest.raises(ValueError, match="exceeds"):
-        ladder(4, [5, None])
-    with pytest.raises(ValueError, match="shape"):
-        ladder(4, [None, None]).events(np.zeros((3, 5), dtype=int))
-    with pytest.raises(TypeError, match="events"):
-        ladder(4, [2.5, None])
-
-
 def test_distributions_and_one_hot():
     X = all_inputs(3)
     p = product_distribution(X, np.array([0.2, 0.5, 0.9]))
@@ -64,10 +54,6 @@ def test_distributions_and_one_hot():
     assert abs(q.sum() - 1) < 1e-12 and (q > 0).all()
     oh = one_hot(X)
     assert oh.shape == (8, 2, 3) and torch.equal(oh[:, 1, :], torch.tensor(X, dtype=oh.dtype))
-    with pytest.raises(ValueError, match="strictly inside"):
-        product_distribution(X, np.array([0.0, 0.5, 0.5]))
-    with pytest.raises(ValueError, match="symbols"):
-        one_hot(np.array([[0, 2]]))
 
 
 def test_factorised_events_are_independent_under_a_product_law():
@@ -76,8 +62,6 @@ def test_factorised_events_are_independent_under_a_product_law():
     p = product_distribution(X, np.full(6, 0.5))
     joint = np.array([[p[(Z[:, 0] == a) & (Z[:, 1] == b)].sum() for b in (0, 1)] for a in (0, 1)])
     assert np.allclose(joint, np.outer(joint.sum(1), joint.sum(0)), atol=1e-12)
-    with pytest.raises(ValueError, match="disjoint"):
-        factorised_events(X, [[0, 1], [1, 2]])
 
 
 def test_tree_net_fields_weights_and_trace():
@@ -96,20 +80,12 @@ def test_tree_net_fields_weights_and_trace():
     g_all = net.trace(x, y)[0]["g"]
     g_one = net.trace(x[:1], y[:1])[0]["g"]
     assert torch.allclose(g_all[:1], g_one, atol=1e-12)
-    with pytest.raises(ValueError, match="not in the window"):
-        net.edge_weight(1, 0, 2)
-    with pytest.raises(ValueError, match="same non-zero length"):
-        TreeNet(2, 8, [3, 3], [2])
 
 
-def test_dense_layer_sees_everything_and_bn_refuses_batch_of_one():
+def test_dense_layer_sees_everything():
     net = TreeNet(2, 4, [2, 2], [2, 2], seed=0).densify(0, seed=1)
     assert isinstance(net.layers[0], Dense1d)
     assert all(len(f) == 4 for f in net.receptive_fields()[0])
-    with pytest.raises(ValueError, match="at least 2"):
-        NodeBatchNorm()(torch.randn(1, 3))
-    with pytest.raises(ValueError, match="eps"):
-        NodeBatchNorm(-1.0)
 
 
 def test_weighted_batch_norm_equals_the_repeated_batch():
@@ -117,4 +93,6 @@ def test_weighted_batch_norm_equals_the_repeated_batch():
     g = torch.Generator().manual_seed(0)
     x, counts = torch.randn(5, 3, generator=g), torch.tensor([1, 3, 2, 1, 4])
     out = NodeBatchNorm(weights=counts.double())(x)
-    assert torch.allclose(out.repeat_interleave(counts, dim=0), NodeBatchNorm()(x.repeat_interleave(counts, dim=0)), atol=1e-12)
+    assert torch.allclose(
+        out.repeat_interleave(counts, dim=0), NodeBatchNorm()(x.repeat_interleave(counts, dim=0)), atol=1e-12
+    )

@@ -39,8 +39,8 @@ def test_signed_max_terms_equal_the_max_with_at_most_n_plus_1_maps(n, m, seed):
 
 def test_signed_max_terms_handle_degenerate_gradients():
     rng = np.random.default_rng(5)
-    A = np.outer(rng.normal(size=9), [1.0, 2.0, -1.0])      # collinear gradients: a 1-D problem inside R^3
-    A = np.vstack([A, A[:3]])                                # and repeated maps
+    A = np.outer(rng.normal(size=9), [1.0, 2.0, -1.0])  # collinear gradients: a 1-D problem inside R^3
+    A = np.vstack([A, A[:3]])  # and repeated maps
     c = np.r_[rng.normal(size=9), rng.normal(size=3)]
     X = rng.uniform(-3, 3, size=(3000, 3))
     got = sum(s * (X @ a.T + b).max(1) for s, a, b in signed_max_terms(A, c))

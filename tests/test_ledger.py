@@ -1,4 +1,4 @@
-"""The ledger is complete: every claim of the catalogue is listed, and every listed claim passed in a committed chapter."""
+"""The ledger is complete: every claim of the catalogue is listed, every listed claim passed in a committed chapter."""
 
 import json
 import re
@@ -47,7 +47,9 @@ def test_every_listed_claim_passed_in_a_committed_chapter():
     found = committed_records()
     missing = [c for c, m in CLAIMS.items() if m.get("status") != "pending" and c not in found]
     assert not missing, f"claims listed as verified but absent from the committed chapters: {missing}"
-    failed = [c for c, recs in found.items() for _, r in recs if not r["passed"] or r["control"] != "failed as expected"]
+    failed = [
+        c for c, recs in found.items() for _, r in recs if not r["passed"] or r["control"] != "failed as expected"
+    ]
     assert not failed, f"claims that did not pass (or whose control did not fail): {failed}"
 
 

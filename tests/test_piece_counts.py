@@ -14,10 +14,10 @@ torch.set_default_dtype(torch.float64)
 
 
 def test_zonotope_counts_printed_inside_total():
-    c = pc.zonotope_counts(2, 2, 2, 2)                  # the l1 example of the paper's Figure 1
+    c = pc.zonotope_counts(2, 2, 2, 2)  # the l1 example of the paper's Figure 1
     assert (c.printed, c.inside, c.total) == (8, 16, 17)
     assert pc.zonotope_counts(3, 4, 3, 1) == pc.ZonotopeCounts(7 * 3, 14 * 3, 14 * 3)
-    assert pc.zonotope_counts(3, 1, 2, 3).total == 2 * 8 + 2   # m = 1: the flat outside is two half-spaces
+    assert pc.zonotope_counts(3, 1, 2, 3).total == 2 * 8 + 2  # m = 1: the flat outside is two half-spaces
 
 
 @pytest.mark.parametrize("m,w,k", [(4, 2, 2), (3, 3, 2), (5, 2, 1)])

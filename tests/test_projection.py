@@ -3,7 +3,6 @@
 import itertools
 
 import numpy as np
-import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,23 +102,35 @@ def _theorem4(tab, net):
     F = []
     for l in range(L):
         kids = lambda t: list(net.layers[l].receptive_field(t))
-        F.append([
-            pj.reformulated_forward(
-                [tab.edges[l, t, s].P for s in kids(t)],
-                [torch.eye(2) if l == 0 else F[l - 1][s] for s in kids(t)],
-                [tab.W[l, t, s] for s in kids(t)], tab.D[l][t])
-            for t in range(net.layers[l].out_length)])
+        F.append(
+            [
+                pj.reformulated_forward(
+                    [tab.edges[l, t, s].P for s in kids(t)],
+                    [torch.eye(2) if l == 0 else F[l - 1][s] for s in kids(t)],
+                    [tab.W[l, t, s] for s in kids(t)],
+                    tab.D[l][t],
+                )
+                for t in range(net.layers[l].out_length)
+            ]
+        )
     G = [None] * L
     G[-1] = [torch.eye(F[-1][0].shape[0]) - F[-1][0]]
     for l in range(L - 2, -1, -1):
         G[l] = []
         for s in range(net.layers[l].out_length):
             ts = [t for t in range(net.layers[l + 1].out_length) if s in net.layers[l + 1].receptive_field(t)]
-            G[l].append(pj.reformulated_backward(
-                [tab.edges[l + 1, t, s].Pb for t in ts], [G[l + 1][t] for t in ts],
-                [tab.W[l + 1, t, s] for t in ts], tab.D[l][s]))
-    return {(l, t, s): pj.weight_update(e.P, torch.eye(2) if l == 0 else F[l - 1][s], e.lam_parent, G[l][t])
-            for (l, t, s), e in tab.edges.items()}
+            G[l].append(
+                pj.reformulated_backward(
+                    [tab.edges[l + 1, t, s].Pb for t in ts],
+                    [G[l + 1][t] for t in ts],
+                    [tab.W[l + 1, t, s] for t in ts],
+                    tab.D[l][s],
+                )
+            )
+    return {
+        (l, t, s): pj.weight_update(e.P, torch.eye(2) if l == 0 else F[l - 1][s], e.lam_parent, G[l][t])
+        for (l, t, s), e in tab.edges.items()
+    }
 
 
 def _autograd_dW(net, X, Y, p):
@@ -150,7 +161,9 @@ def test_theorem2_local_equations_hold_for_an_injective_teacher(seed):
         for t in range(len(tab.F[l])):
             kids = list(net.layers[l].receptive_field(t))
             Fc = [torch.eye(2) if l == 0 else tab.F[l - 1][s] for s in kids]
-            rhs = pj.reformulated_forward([tab.edges[l, t, s].P for s in kids], Fc, [tab.W[l, t, s] for s in kids], tab.D[l][t])
+            rhs = pj.reformulated_forward(
+                [tab.edges[l, t, s].P for s in kids], Fc, [tab.W[l, t, s] for s in kids], tab.D[l][t]
+            )
             assert close(rhs, tab.F[l][t])
     for s in range(len(tab.G[1])):
         t = s // 2
@@ -185,6 +198,16 @@ def test_conditions_hold_for_injective_and_broadness_fails_for_lossy():
             assert max(c.decor_fwd.values()) < 1e-12 and max(c.decor_bwd.values()) < 1e-12
 
 
+def test_reformulated_forward_with_the_relu_gate_is_the_relu():
+    raw_P, F, W = torch.eye(2), torch.tensor([[0.5, -1.0], [2.0, 0.25]]), torch.eye(2)
+    assert torch.equal(pj.reformulated_forward([raw_P], [F], [W], D="relu"), torch.relu(F))
+
+
+def test_reformulated_forward_adds_the_bias():
+    P, F, W, b = torch.eye(2), torch.tensor([[1.0, -2.0], [0.5, 3.0]]), torch.eye(2), torch.tensor([[0.25, -0.5]])
+    assert torch.equal(pj.reformulated_forward([P], [F], [W], bias=b), F + b)
+
+
 def test_independence_gap_against_its_definition():
     rng = np.random.default_rng(0)
     fine = rng.integers(0, 6, 200)
@@ -192,12 +215,37 @@ def test_independence_gap_against_its_definition():
     w = torch.tensor(rng.random(200))
     ref = 0.0
     for f in range(6):
+
         def law(sel):
             h = np.array([w.numpy()[sel & (code == c)].sum() for c in range(3)])
             return h / h.sum()
+
         ref = max(ref, 0.5 * np.abs(law(fine == f) - law(coarse == f // 2)).sum())
     assert abs(pj.independence_gap(code, fine, coarse, w) - ref) < 1e-12
     assert pj.independence_gap(code, fine, fine, w) == 0.0  # coarse = fine: nothing to learn
+
+
+def test_independence_gap_uses_the_sample_weights():
+    # code independent of fine given coarse only under the weights: brute-force total variation
+    code, fine, coarse = [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 0, 0]
+    w = torch.tensor([0.1, 0.3, 0.2, 0.4])
+    # P(code | coarse) = (0.3, 0.7); P(code | fine=0) = (0.25, 0.75); P(code | fine=1) = (1/3, 2/3)
+    ref = max(0.5 * (abs(0.25 - 0.3) + abs(0.75 - 0.7)), 0.5 * (abs(1 / 3 - 0.3) + abs(2 / 3 - 0.7)))
+    assert abs(pj.independence_gap(code, fine, coarse, w) - ref) <= 1e-12
+
+
+def test_conditional_covariance_against_brute_force():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(12, 3, generator=g), torch.randn(12, 3, generator=g)
+    z = [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]
+    w = torch.rand(12, generator=g) + 0.1
+    C = pj.conditional_covariance(a, b, z, w, 3)
+    for e in range(3):
+        idx = [i for i in range(12) if z[i] == e]
+        we = w[idx] / w[idx].sum()
+        ea, eb = (we[:, None] * a[idx]).sum(0), (we[:, None] * b[idx]).sum(0)
+        ref = (we[:, None] * (a[idx] - ea) * (b[idx] - eb)).sum(0)
+        assert close(C[e], ref)
 
 
 def test_conditional_mean_and_statistics_against_loops():
@@ -216,10 +264,10 @@ def test_conditional_mean_and_statistics_against_loops():
     assert close(e.Pb, torch.diag(e.lam_parent) @ e.P @ torch.diag(1 / e.lam_child))
 
 
-def test_conditional_mean_of_one_sample_and_zero_mass_message():
-    assert torch.equal(pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]]))
-    with pytest.raises(ValueError, match=r"events \[1\] have zero mass"):
-        pj.conditional_mean(torch.ones(3), [0, 0, 2], torch.ones(3), 3)
+def test_conditional_mean_of_one_sample_is_that_sample():
+    assert torch.equal(
+        pj.conditional_mean(torch.tensor([[2.0, 3.0]]), [0], torch.ones(1), 1), torch.tensor([[2.0, 3.0]])
+    )
 
 
 # ---------------------------------------------------------------- the beta-expansion
@@ -269,13 +317,29 @@ def test_beta_coefficients_are_gated_path_sums():
         Ds, Dt, hs, ht = [], [], x, x
         for a, b in zip(Ws[:-1], Wt[:-1]):
             hs, ht = torch.relu(a @ hs), torch.relu(b @ ht)
-            Ds.append((hs > 0).double()); Dt.append((ht > 0).double())
+            Ds.append((hs > 0).double())
+            Dt.append((ht > 0).double())
         for layer in (1, 2):
             out = pj.beta_expansion(Ws, Wt, x, layer)
             for j, jp in itertools.product(range(2), range(2)):
                 a = sum(_path_sum(Ws, Ds, layer, j, o) * _path_sum(Wt, Dt, layer, jp, o) for o in range(2))
                 b = sum(_path_sum(Ws, Ds, layer, j, o) * _path_sum(Ws, Ds, layer, jp, o) for o in range(2))
                 assert abs(a - out["A"][j, jp].item()) < 1e-12 and abs(b - out["B"][j, jp].item()) < 1e-12
+
+
+def test_beta_expansion_gate_is_closed_at_zero_preactivation():
+    # integer weights and input: the first hidden unit's pre-activation is exactly 0, and ReLU'(0) = 0 here
+    W1 = torch.tensor([[1.0, -1.0], [1.0, 1.0]])
+    W2 = torch.tensor([[1.0, 2.0]])
+    x = torch.tensor([1.0, 1.0])
+    out = pj.beta_expansion([W1, W2], [W1, W2], x, 1)
+    assert out["D"].tolist() == [0.0, 1.0]
+
+
+def test_beta_expansion_returns_every_named_quantity():
+    Ws = [torch.randn(3, 2, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3)]
+    out = pj.beta_expansion(Ws, Ws, torch.ones(2), 1)
+    assert set(out) == {"g", "A", "B", "V", "V_star", "f", "f_star", "D"}
 
 
 # ---------------------------------------------------------------- vertices, separation, tensor products
@@ -301,3 +365,9 @@ def test_disentanglement_residual():
     v = pj.kron(torch.ones(2), torch.tensor([1.0, 2.0, 3.0]))
     assert pj.disentanglement_residual(v, (2, 3), 1) == 0.0
     assert pj.disentanglement_residual(v, (2, 3), 0) > 0.5
+
+
+def test_disentanglement_residual_accepts_a_factor_of_size_one():
+    v = torch.tensor([1.0, 2.0, 3.0])
+    assert pj.disentanglement_residual(v, (1, 3), 1) == 0.0
+    assert pj.disentanglement_residual(v, (1, 3), 0) == 1.0

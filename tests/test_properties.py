@@ -43,7 +43,10 @@ pow2 = st.lists(st.integers(-8, 8).map(lambda k: 2.0**k), min_size=1, max_size=3
 
 # ---------------------------------------------------------------- rescaling invariance
 
-@given(seeds, st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=3), st.floats(0.5, 4.0), st.sampled_from(["mlp", "vgg"]))
+
+@given(
+    seeds, st.lists(st.floats(1e-3, 1e3), min_size=1, max_size=3), st.floats(0.5, 4.0), st.sampled_from(["mlp", "vgg"])
+)
 @settings(max_examples=15)
 def test_q_path_norms_invariant_under_real_rescalings(seed, factors, q, name):
     model, shape = NETS[name]()
@@ -79,6 +82,7 @@ def test_region_counts_2d_invariant_under_rescaling(seed, factors):
 
 # ---------------------------------------------------------------- the Lipschitz bound on same-sign pairs
 
+
 def _same_sign_pair(model: nn.Module, seed: int, spread: float, keep: float) -> nn.Module:
     """theta' = theta * exp(spread * N(0, 1)) * Bernoulli(keep) on every Linear/Conv weight and bias (BN left alone,
     so its folded (a, c) keep their signs): coordinate-wise theta_i theta'_i >= 0."""
@@ -94,8 +98,13 @@ def _same_sign_pair(model: nn.Module, seed: int, spread: float, keep: float) -> 
     return other
 
 
-@given(seeds, st.sampled_from([0.01, 0.3, 1.0]), st.floats(0.5, 1.0), st.integers(-1, 1),
-       st.sampled_from(["mlp", "vgg", "resnet", "unet"]))
+@given(
+    seeds,
+    st.sampled_from([0.01, 0.3, 1.0]),
+    st.floats(0.5, 1.0),
+    st.integers(-1, 1),
+    st.sampled_from(["mlp", "vgg", "resnet", "unet"]),
+)
 @settings(max_examples=20)
 def test_lipschitz_bound_on_same_sign_pairs(seed, spread, keep, log_scale, name):
     model, shape = NETS[name]()
@@ -110,12 +119,13 @@ def test_lipschitz_bound_on_same_sign_pairs(seed, spread, keep, log_scale, name)
 
 # ---------------------------------------------------------------- pieces and regions against pattern enumeration
 
+
 def _layers(net: nn.Sequential) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(m.weight.detach().numpy(), m.bias.detach().numpy()) for m in net if isinstance(m, nn.Linear)]
 
 
 def _masked_affine(layers, pattern):
-    """Per hidden unit, its pre-activation as an affine map of x under a fixed activation pattern; and the output map."""
+    """Per hidden unit, its pre-activation as an affine map of x under a fixed activation pattern; the output map."""
     d = layers[0][0].shape[1]
     A, c = np.eye(d), np.zeros(d)  # current coordinates = x @ A + c
     units = []
@@ -155,7 +165,9 @@ def _brute_pieces_1d(net, lo, hi):
     cells.sort()
     merged = 1
     for (_, _, s0, i0), (_, _, s1, i1) in zip(cells[:-1], cells[1:]):
-        if not (math.isclose(s0, s1, rel_tol=1e-9, abs_tol=1e-12) and math.isclose(i0, i1, rel_tol=1e-9, abs_tol=1e-12)):
+        if not (
+            math.isclose(s0, s1, rel_tol=1e-9, abs_tol=1e-12) and math.isclose(i0, i1, rel_tol=1e-9, abs_tol=1e-12)
+        ):
             merged += 1
     return merged, len(cells)
 
@@ -181,8 +193,13 @@ def _brute_regions_2d(net, box):
             # -sign (alpha . x + beta) + t |alpha| <= 0
             rows.append([-sign * alpha[0], -sign * alpha[1], np.linalg.norm(alpha)])
             rhs.append(sign * beta)
-        res = linprog([0, 0, -1], A_ub=np.array(rows), b_ub=np.array(rhs),
-                      bounds=[(x0, x1), (y0, y1), (None, scale)], method="highs")
+        res = linprog(
+            [0, 0, -1],
+            A_ub=np.array(rows),
+            b_ub=np.array(rhs),
+            bounds=[(x0, x1), (y0, y1), (None, scale)],
+            method="highs",
+        )
         if res.status == 0 and -res.fun > 1e-9 * scale:
             count += 1
     return count

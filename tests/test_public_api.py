@@ -68,9 +68,16 @@ PUBLIC = _public_callables()
 def test_the_walk_finds_the_api():
     names = {q for q, _ in PUBLIC}
     # a few anchors from every area: if the walk breaks, this test says so instead of passing vacuously
-    for q in ("relulab.claims.verify", "relulab.paths.lifting.path_norm", "relulab.paths.path_kernel.npk",
-              "relulab.regions.pieces_1d", "relulab.erm.exact_erm", "relulab.projection.batchnorm.bn_backward",
-              "relulab.pwl.PWLNet.to_torch", "relulab.nets.local.LocallyConnected1d.forward"):
+    for q in (
+        "relulab.claims.verify",
+        "relulab.paths.lifting.path_norm",
+        "relulab.paths.path_kernel.npk",
+        "relulab.regions.pieces_1d",
+        "relulab.erm.exact_erm",
+        "relulab.projection.batchnorm.bn_backward",
+        "relulab.pwl.PWLNet.to_torch",
+        "relulab.nets.local.LocallyConnected1d.forward",
+    ):
         assert q in names, q
     assert len(PUBLIC) > 150
 

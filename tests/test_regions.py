@@ -97,7 +97,7 @@ def test_one_hidden_layer_breakpoints_closed_form():
 # ---------------------------------------------------------------- 2-D
 def test_l1_zonotope_example_has_17_pieces():
     net = R.zonotope_net([[0.0, 1.0], [1.0, 0.0]], [[0.5], [0.5]])
-    assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17       # 4 quadrants x 4 rings + the flat outside
+    assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17  # 4 quadrants x 4 rings + the flat outside
     assert R.count_regions_2d(net, (-2, 2, -2, 2), exact=True) == 17
 
 
@@ -140,7 +140,7 @@ def test_2d_float_equals_exact_and_brute_force(seed):
     rng = np.random.default_rng(seed)
     for P, g, c in zip(reg.polygons, reg.grads, reg.offsets):
         lam = rng.dirichlet(np.ones(len(P)), size=4)
-        X = lam @ P          # points inside the convex cell
+        X = lam @ P  # points inside the convex cell
         assert np.allclose(_forward(net, X), X @ g + c, rtol=1e-9, atol=1e-9)
     # dense sampling sees at most as many distinct activation patterns as there are cells
     g1 = np.linspace(-3, 3, 300)
@@ -193,13 +193,13 @@ def test_partition_faces_tile_the_box_with_their_own_maps_and_patterns(seed):
     box = (-2.0, 1.0, -1.0, 2.0)
     reg = R.regions_2d(net, box)
     areas = np.array([_area(P) for P in reg.polygons])
-    assert (areas > 0).all() and abs(areas.sum() - 9.0) <= 1e-12 * 9.0   # counter-clockwise, no overlap, no gap
+    assert (areas > 0).all() and abs(areas.sum() - 9.0) <= 1e-12 * 9.0  # counter-clockwise, no overlap, no gap
     rng = np.random.default_rng(seed)
     X = np.concatenate([rng.dirichlet(np.ones(len(P)), size=2) @ P for P in reg.polygons])
     idx = np.repeat(np.arange(reg.n_activation_regions), 2)
     Xt = torch.as_tensor(X).requires_grad_(True)
     y = net(Xt)[:, 0]
-    (g,) = torch.autograd.grad(y.sum(), Xt)          # autograd: the independent reference for the maps
+    (g,) = torch.autograd.grad(y.sum(), Xt)  # autograd: the independent reference for the maps
     assert np.abs(g.numpy() - reg.grads[idx]).max() <= 1e-10 * max(1, np.abs(g.numpy()).max())
     assert np.abs(y.detach().numpy() - (X * reg.grads[idx]).sum(1) - reg.offsets[idx]).max() <= 1e-10
     assert (_patterns(net, X) == np.concatenate(reg.patterns, 1)[idx]).all()
@@ -225,7 +225,9 @@ def test_regioncam_float32_miscounts_where_kinks_meet():
     nets = []
     for _ in range(6):
         B = rng.normal(size=(3, 2))
-        nets.append(R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double())
+        nets.append(
+            R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
+        )
     off = 0
     for net in nets:
         rc = regioncam.Regioncam(1.0)
@@ -254,39 +256,130 @@ def test_zonotope_vertices_and_support():
         assert np.allclose(_forward(net, r), R.zonotope_support(B, r))
 
 
-# ---------------------------------------------------------------- bad input
-def test_bad_inputs():
-    net1 = mlp([1, 3, 1], seed=0)
-    with pytest.raises(ValueError, match="lo < hi"):
-        R.count_pieces_1d(net1, 1.0, 0.0)
-    with pytest.raises(ValueError, match="finite"):
-        R.count_pieces_1d(net1, 0.0, float("inf"))
-    with pytest.raises(TypeError, match="real number"):
-        R.count_pieces_1d(net1, "0", 1)
-    with pytest.raises(ValueError, match="1 input"):
-        R.count_pieces_1d(mlp([2, 3, 1], seed=0), 0, 1)
-    with pytest.raises(TypeError, match="Tanh"):
-        R.count_pieces_1d(nn.Sequential(nn.Linear(1, 2), nn.Tanh(), nn.Linear(2, 1)), 0, 1)
-    with pytest.raises(TypeError, match="nn.Sequential"):
-        R.count_pieces_1d(nn.Linear(1, 1), 0, 1)
-    bad = mlp([1, 3, 1], seed=0)
+# ---------------------------------------------------------------- 1-D pieces: kinks, limits, degenerate layouts
+def _two_kinks(gap: float, n_in: int) -> nn.Sequential:
+    """ReLU(x0 - 1/2) + ReLU(x0 - 1/2 - gap): two parallel kinks `gap` apart (constant in any second input)."""
+    net = nn.Sequential(nn.Linear(n_in, 2), nn.ReLU(), nn.Linear(2, 1))
     with torch.no_grad():
-        bad[0].weight[0, 0] = float("nan")
-    with pytest.raises(ValueError, match="NaN"):
-        R.count_pieces_1d(bad, 0, 1)
-    with pytest.raises(ValueError, match="box"):
-        R.count_regions_2d(mlp([2, 3, 1], seed=0), (0, 1, 0))
-    with pytest.raises(ValueError, match="x0 < x1"):
-        R.count_regions_2d(mlp([2, 3, 1], seed=0), (1, 0, 0, 1))
-    with pytest.raises(ValueError, match="mode"):
-        R.count_regions_2d(mlp([2, 3, 1], seed=0), (0, 1, 0, 1), mode="cells")
-    with pytest.raises(ValueError, match="one output"):
-        R.count_regions_2d(mlp([2, 3, 2], seed=0), (0, 1, 0, 1))
+        net[0].weight.copy_(torch.tensor([[1.0] + [0.0] * (n_in - 1)] * 2))
+        net[0].bias.copy_(torch.tensor([-0.5, -(0.5 + gap)]))
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    return net
+
+
+def test_exact_pieces_resolve_breakpoints_float_mode_merges():
+    # two kinks 1e-14 apart: float mode merges them (below its 1e-12 resolution), exact rational mode keeps both
+    net = _two_kinks(1e-14, 1)
+    assert R.pieces_1d(net, 0.0, 1.0).count == 2
+    p = R.pieces_1d(net, 0.0, 1.0, exact=True)
+    assert p.count == 3 and p.slopes.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_pieces_drop_a_kink_two_units_share():
+    net = _two_kinks(0.0, 1)
+    for exact in (False, True):
+        p = R.pieces_1d(net, 0.0, 1.0, exact=exact)
+        assert p.count == 2 and [float(e) for e in p.edges] == [0.0, 0.5, 1.0]
+
+
+def test_pieces_1d_with_consecutive_linear_layers_equals_the_collapsed_net():
+    # Linear -> Linear -> ReLU -> Linear is the same function as the collapsed Linear -> ReLU -> Linear
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(1, 3), nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    W1, b1, W2, b2 = net[0].weight, net[0].bias, net[1].weight, net[1].bias
+    flat = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1))
+    with torch.no_grad():
+        flat[0].weight.copy_(W2 @ W1)
+        flat[0].bias.copy_(W2 @ b1 + b2)
+        flat[2].load_state_dict(net[3].state_dict())
+    a, b = R.pieces_1d(net, -5.0, 5.0), R.pieces_1d(flat, -5.0, 5.0)
+    assert a.count == b.count >= 2
+    assert np.allclose(a.edges, b.edges, rtol=0, atol=1e-12)
+
+
+def test_max_pieces_is_an_inclusive_limit():
+    net = mlp([1, 8, 8, 1], seed=0)
+    n = R.pieces_1d(net, -5.0, 5.0).count
+    assert R.pieces_1d(net, -5.0, 5.0, max_pieces=n).count == n
     with pytest.raises(ValueError, match="max_pieces"):
-        R.pieces_1d(R.zigzag_composition_net([[0.3, 0.6]] * 6), 0, 1, max_pieces=100)
-    with pytest.raises(ValueError, match="zero-length"):
-        R.zigzag_coefficients([0.5, 0.5])
-    with pytest.raises(ValueError, match="2\\^m"):
-        R.zonotope_vertices(np.ones((21, 2)))
-    with pytest.raises(ValueError, match="shape"):
-        R.zonotope_support_net(np.ones(3))
+        R.pieces_1d(net, -5.0, 5.0, max_pieces=n - 1)
+
+
+def test_piece_and_vertex_count_closed_forms():
+    assert R.max_pieces_1d_bound([3, 2]) == {"lemma_D5": 2 * 4 * 2, "prod_w_plus_1": 4 * 3}
+    assert R.count_zonotope_vertices(2, 1) == 2 and R.count_zonotope_vertices(3, 4) == 2 * (1 + 3 + 3)
+
+
+# ---------------------------------------------------------------- 2-D: activation regions and pieces
+def _two_layer(W1, b1, w2) -> nn.Sequential:
+    l1, l2 = nn.Linear(2, len(W1), bias=b1 is not None), nn.Linear(len(W1), 1, bias=False)
+    with torch.no_grad():
+        l1.weight.copy_(torch.tensor(W1))
+        if b1 is not None:
+            l1.bias.copy_(torch.tensor(b1))
+        l2.weight.copy_(torch.tensor([w2]))
+    return nn.Sequential(l1, nn.ReLU(), l2).double()
+
+
+def test_equal_maps_on_non_adjacent_cells_are_different_pieces():
+    # the hat ReLU(x) - 2 ReLU(x - 1) + ReLU(x - 2), constant in y: 0 left of 0 and right of 2, two separate pieces
+    net = _two_layer([[1.0, 0.0]] * 3, [0.0, -1.0, -2.0], [1.0, -2.0, 1.0])
+    assert R.count_regions_2d(net, (-1.5, 3.5, -1, 1)) == 4
+    assert R.count_regions_2d(net, (-1.5, 3.5, -1, 1), exact=True) == 4
+    # |x| + |y| - |x + y|: 0 on the first and third quadrants, which touch only at a corner (not adjacent), and
+    # -2x, 2y, 2x, -2y on the two halves of the other quadrants: 6 pieces
+    net = _two_layer([[1.0, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [-1, -1]], None, [1.0, 1, 1, 1, -1, -1])
+    assert R.count_regions_2d(net, (-1, 1, -1, 1)) == R.count_regions_2d(net, (-1, 1, -1, 1), exact=True) == 6
+
+
+def test_adjacent_cells_with_equal_maps_merge_into_one_piece():
+    # ReLU(x) + ReLU(y) + 0 * ReLU(x + y): the third unit cuts two quadrants in half without changing the function,
+    # so 6 activation regions make 4 pieces; the exact-rational and float adjacency tests must both merge them
+    net = _two_layer([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], None, [1.0, 1.0, 0.0])
+    for exact in (False, True):
+        r = R.regions_2d(net, (-1, 1, -1, 1), exact=exact)
+        assert (r.n_activation_regions, r.n_pieces) == (6, 4)
+
+
+def test_equal_maps_merge_into_pieces_in_a_box_away_from_the_origin():
+    # a unit with output weight 0 splits activation regions, not pieces: 4 activation regions, 2 pieces
+    net = _two_layer([[1.0, 0.0], [0.0, 1.0]], [-11.0, -21.0], [1.0, 0.0])
+    box = (10.0, 12.0, 20.0, 22.0)
+    assert R.count_regions_2d(net, box, mode="activation") == 4
+    assert R.count_regions_2d(net, box, mode="pieces") == 2
+
+
+def test_exact_regions_2d_resolve_a_sliver_float_mode_drops():
+    # two parallel kinks 1e-14 apart: float mode (1e-10 geometric tolerance) sees 2 cells, exact mode 3
+    net = _two_kinks(1e-14, 2)
+    assert R.regions_2d(net, (0, 1, 0, 1)).n_activation_regions == 2
+    assert R.regions_2d(net, (0, 1, 0, 1), exact=True).n_activation_regions == 3
+    assert R.count_regions_2d(net, (0, 1, 0, 1), exact=True) == 3
+
+
+# ---------------------------------------------------------------- builders: zig-zags, simplex points, zonotopes
+@pytest.mark.parametrize("M", [1.0, 2.5, 0.25])
+def test_zigzag_alternates_between_zero_and_M(M):
+    a = [0.3 * M, 0.5 * M, 0.9 * M]
+    h = R.zigzag(a, [0.0] + a + [M], M)
+    assert np.allclose(h, [0.0, M, 0.0, M, 0.0], rtol=0, atol=1e-12 * M)
+
+
+def test_zigzag_composition_net_accepts_a_moderate_size():
+    a1, a2 = np.linspace(0.001, 0.999, 300), np.linspace(0.002, 0.998, 300)  # 301 x 301 = 90,601 weights
+    net = R.zigzag_composition_net([a1, a2])
+    x = np.array([0.1, 0.37, 0.8])
+    with torch.no_grad():
+        y = net(torch.from_numpy(x)[:, None])[:, 0].numpy()
+    assert np.allclose(y, R.zigzag(a1, R.zigzag(a2, x)), rtol=0, atol=1e-9)
+
+
+def test_random_simplex_point_allows_min_gap_zero():
+    a = R.random_simplex_point(3, 2.0, seed=0, min_gap=0.0)
+    assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
+
+
+def test_zonotope_vertices_of_degenerate_generators():
+    assert R.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
+    assert sorted(R.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]

@@ -26,7 +26,7 @@ import sweep  # noqa: E402
 
 distributed = pytest.importorskip("distributed")
 
-TINY = '''import time
+TINY = """import time
 import relulab
 
 relulab.setup(seed)
@@ -34,7 +34,7 @@ time.sleep(pause)
 if fail:
     raise RuntimeError(f"asked to fail (seed {seed})")
 relulab.verify("t.tiny", 1.0 + seed * 0.0, 1.0, 1e-9, 2.0, quantity="one", control_quantity="two")
-'''
+"""
 
 
 def tiny_chapter(folder: Path) -> Path:
@@ -56,8 +56,9 @@ def test_a_worker_killed_mid_run_loses_nothing_and_counts_nothing_twice(tmp_path
     client = distributed.Client(cluster)
     try:
         box = {}
-        t = threading.Thread(target=lambda: box.update(results=sweep.sweep(client, runs, tmp_path / "out",
-                                                                             progress=False)))
+        t = threading.Thread(
+            target=lambda: box.update(results=sweep.sweep(client, runs, tmp_path / "out", progress=False))
+        )
         t.start()
         victim = None
         for _ in range(600):  # wait (up to 60 s) until a worker is running a chapter, then kill it
@@ -96,14 +97,41 @@ def test_the_same_sweep_runs_on_an_external_scheduler_records_failures_and_resum
     address = f"tcp://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PYTHONPATH": str(ROOT / "lib")}
-    procs = [subprocess.Popen([str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    procs = [
+        subprocess.Popen(
+            [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    ]
     time.sleep(3)
-    procs.append(subprocess.Popen([str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1",
-                                   "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-    cmd = [sys.executable, str(ROOT / "tools" / "sweep.py"), "--chapters", chapter, "--seeds", "2", "--first-seed", "5",
-           "--grid", "fail=false,true", "--scheduler", address, "--out", str(tmp_path / "out"),
-           "--results", str(tmp_path / "robustness.jsonl")]
+    procs.append(
+        subprocess.Popen(
+            [str(bindir / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    )
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "sweep.py"),
+        "--chapters",
+        chapter,
+        "--seeds",
+        "2",
+        "--first-seed",
+        "5",
+        "--grid",
+        "fail=false,true",
+        "--scheduler",
+        address,
+        "--out",
+        str(tmp_path / "out"),
+        "--results",
+        str(tmp_path / "robustness.jsonl"),
+    ]
     try:
         first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=400)
         again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=400)
@@ -129,10 +157,12 @@ def test_the_robustness_page_summarises_pass_rates_tolerance_used_and_control_mi
     import relulab_robustness as page
 
     base = {"kind": "claim", "chapter": "c.ipynb", "id": "a.b", "reference": 1.0, "tolerance": 0.5, "relation": "=="}
-    lines = [{**base, "seed": 1, "measured": 1.25, "passed": True, "control_margin": 300.0},
-             {**base, "seed": 2, "measured": 0.5, "passed": True, "control_margin": 150.0},
-             {**base, "seed": 3, "measured": 2.0, "passed": False, "control_margin": 200.0},
-             {"kind": "run", "chapter": "c.ipynb", "seed": 4, "id": None, "passed": False, "error": "boom"}]
+    lines = [
+        {**base, "seed": 1, "measured": 1.25, "passed": True, "control_margin": 300.0},
+        {**base, "seed": 2, "measured": 0.5, "passed": True, "control_margin": 150.0},
+        {**base, "seed": 3, "measured": 2.0, "passed": False, "control_margin": 200.0},
+        {"kind": "run", "chapter": "c.ipynb", "seed": 4, "id": None, "passed": False, "error": "boom"},
+    ]
     s = page.summarise(lines)["a.b"]
     assert (len(s["seeds"]), s["passed"], s["n"]) == (3, 2, 3)
     assert s["used"] == [0.5, 1.0, 2.0] and min(s["control"]) == 150.0

@@ -100,11 +100,11 @@ class Grouped(nn.Module):
         self.fc = nn.Linear(4 * 3 * 3 + 4, 2)
 
     def forward(self, x):
-        x = self.c1(x).clamp(min=0)                                            # 6x6 -> 3x3
-        x = F.max_pool2d(x, 2, stride=2, ceil_mode=True)                      # 3x3 -> 2x2, partial windows
-        x = F.relu(self.bn(self.dw(x)))                                        # 2x2 -> 3x3
-        x = F.avg_pool2d(x * 0.5 - 1.0, 2, 1, padding=1, count_include_pad=False)   # 4x4, uneven divisors
-        a = F.adaptive_avg_pool2d(x, 3)                                        # 4 -> 3: overlapping windows
+        x = self.c1(x).clamp(min=0)  # 6x6 -> 3x3
+        x = F.max_pool2d(x, 2, stride=2, ceil_mode=True)  # 3x3 -> 2x2, partial windows
+        x = F.relu(self.bn(self.dw(x)))  # 2x2 -> 3x3
+        x = F.avg_pool2d(x * 0.5 - 1.0, 2, 1, padding=1, count_include_pad=False)  # 4x4, uneven divisors
+        a = F.adaptive_avg_pool2d(x, 3)  # 4 -> 3: overlapping windows
         b = nn.functional.adaptive_max_pool2d(2.0 - x, 1)
         return self.fc(torch.cat([a.flatten(1), b.flatten(1)], 1))
 
@@ -121,9 +121,9 @@ class DivisorPool(nn.Module):
         self.fc = nn.Linear(2 * 4, 1)
 
     def forward(self, x):
-        x = self.pool(F.relu(self.c(x)))        # 4x4 -> 3x3 -> 2x2
-        x = F.relu(self.up(x))                  # 4x4
-        x = self.ada(x)                         # 4x1
+        x = self.pool(F.relu(self.c(x)))  # 4x4 -> 3x3 -> 2x2
+        x = F.relu(self.up(x))  # 4x4
+        x = self.ada(x)  # 4x1
         return self.fc(x.flatten(1)) - x.sum((1, 2, 3)).unsqueeze(1) / 4
 
 
