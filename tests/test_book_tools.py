@@ -255,6 +255,17 @@ def test_every_chapter_has_an_entry_in_the_smoke_sizes():
         compile(entry.get("overrides", ""), name, "exec")
 
 
+def test_the_smoke_sizes_shrink_or_keep_every_paper_size_of_every_chapter():
+    # caught here in seconds rather than by make test-paper-smoke half an hour into the suite
+    entries, loose = ps.smoke_entries(), []
+    for path in rc.toc_chapters():
+        try:
+            ps.smoke_overrides(json.loads(path.read_text(encoding="utf-8")), rc.name_of(path), entries)
+        except ps.Convention as exc:
+            loose.append(f"{rc.name_of(path)}: {exc}")
+    assert not loose, loose
+
+
 def test_smoke_runs_the_paper_branch_with_tiny_sizes(scratch, capsys):
     nb = synthetic(scratch / "c.ipynb")
     assert ps.smoke([nb], 1, scratch / "smoke", {rc.name_of(nb): {"overrides": "n = 3\n"}}) == 0
