@@ -148,7 +148,8 @@ def chapter_titles(src: Path) -> list[str]:
             text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             m = re.search(r"^#\s+(.+)$", text, re.M) if cell["cell_type"] == "markdown" else None
             if m:
-                titles.append(m.group(1).split("$")[0].strip())  # the words before any math
+                # the words before any math, as rendered: inline code loses its backticks
+                titles.append(m.group(1).split("$")[0].replace("`", "").strip())
                 break
     return titles
 
