@@ -87,10 +87,11 @@ def run_key(chapter: str, seed: int, params: dict[str, Any]) -> str:
 
 
 def plan(chapters: list[str], seeds: list[int], grid: dict[str, list[Any]]) -> list[tuple[str, int, dict]]:
-    """Every (chapter, seed, parameters) of the sweep, in a stable order."""
+    """Every (chapter, seed, parameters) of the sweep, in a stable order: seed by seed, so that a sweep stopped
+    part-way has covered every chapter on its first seeds rather than a few chapters on all of them."""
     names = sorted(grid)
     combos = [dict(zip(names, vals)) for vals in itertools.product(*(grid[n] for n in names))] or [{}]
-    return [(c, s, p) for c in chapters for p in combos for s in seeds]
+    return [(c, s, p) for s in seeds for c in chapters for p in combos]
 
 
 def load_done(out: Path, runs: list[tuple[str, int, dict]]) -> dict[str, dict]:
@@ -174,6 +175,14 @@ def machine() -> str:
     return f"{platform.node()} ({platform.machine()}, {os.cpu_count()} cores, {platform.python_version()})"
 
 
+def commit() -> str:
+    """The commit the sweep ran from (its records describe the chapters as they were there)."""
+    import subprocess
+
+    r = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.strip() or "unknown"
+
+
 def _rel(chapter: str) -> str:
     p = Path(chapter).resolve()
     return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p)
@@ -203,6 +212,21 @@ def _value(v: str) -> Any:
         return v
 
 
+def collect(runs: list[tuple[str, int, dict]], out: Path, target: Path, meta: dict[str, Any]) -> int:
+    """Write the robustness file from the finished runs on disk (passed or failed), saying how many are missing."""
+    results = {}
+    for run in runs:
+        f = out / "results" / f"{run_key(*run)}.json"
+        if f.exists():
+            results[run_key(*run)] = json.loads(f.read_text(encoding="utf-8"))
+    meta = {**meta, "runs_planned": len(runs), "runs_finished": len(results)}
+    lines = robustness_lines(results, meta)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines), encoding="utf-8")
+    print(f"collected {len(results)} of {len(runs)} planned run(s) into {target}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chapters", nargs="*", default=None, help="chapter notebooks (default: every chapter of the book)")
@@ -215,17 +239,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="_build/sweep", help="folder for per-run results (resumable)")
     ap.add_argument("--results", default="book/robustness.jsonl", help="the robustness file to write")
     ap.add_argument("--timeout", type=int, default=1200, help="per-cell execution timeout in seconds")
+    ap.add_argument("--collect", action="store_true",
+                    help="run nothing: write the robustness file from the runs already finished (a sweep stopped part-way)")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         raise SystemExit("--seeds must be >= 1")
-
-    from distributed import Client, LocalCluster
 
     chapters = [_rel(c) for c in args.chapters] if args.chapters else toc_chapters()
     params = {k: _value(v) for k, v in args.p}
     grid = parse_grid(args.grid)
     runs = [(c, s, {**params, **p}) for c, s, p in plan(chapters, list(range(args.first_seed, args.first_seed + args.seeds)), grid)]
     out = (ROOT / args.out).resolve()
+    meta = {"command": "python tools/sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
+            "date": dt.date.today().isoformat(), "machine": machine(), "commit": commit()}
+    if args.collect:
+        return collect(runs, out, ROOT / args.results, meta)
+
+    from distributed import Client, LocalCluster
+
     if args.scheduler:
         client = Client(args.scheduler)
     else:
@@ -237,8 +268,6 @@ def main(argv: list[str] | None = None) -> int:
         results = sweep(client, runs, out, timeout=args.timeout)
     finally:
         client.close()
-    meta = {"command": "python tools/sweep.py " + shlex.join(argv if argv is not None else sys.argv[1:]),
-            "date": dt.date.today().isoformat(), "machine": machine()}
     results = {run_key(*r): results[run_key(*r)] for r in runs}  # exactly the planned runs, once each
     lines = robustness_lines(results, meta)
     target = ROOT / args.results
