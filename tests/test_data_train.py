@@ -97,3 +97,17 @@ def test_early_stopping_keeps_the_best_validation_epoch():
 def test_early_stopping_needs_a_validation_set():
     with pytest.raises(ValueError, match="val"):
         train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(5, dtype=torch.long), epochs=1, patience=2)
+
+
+def test_paper_scale_takes_its_thread_share_from_the_environment(monkeypatch):
+    # a runner executing two paper-scale chapters at once gives each half the cores (tools/paper_scale.py smoke)
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("RELULAB_THREADS", "1")
+        runtime.setup(0, scale="paper")
+        assert torch.get_num_threads() == 1
+        monkeypatch.setenv("RELULAB_THREADS", "0")
+        with pytest.raises(ValueError, match="RELULAB_THREADS"):
+            runtime.setup(0, scale="paper")
+    finally:
+        torch.set_num_threads(before)

@@ -213,6 +213,9 @@ def smoke(paths: list[Path], jobs: int, out_dir: Path, entries: dict[str, dict] 
     print(f"paper-scale smoke test: {len(jobs_list)} chapter(s) with scale=\"paper\" and tiny sizes, {jobs} at a time",
           flush=True)
     n_ok = 0
+    # Chapters at scale="paper" take every core; `jobs` of them at once would oversubscribe the machine (the
+    # smoke test ran twice as long), so each kernel gets its share of the cores (relulab.setup reads it).
+    os.environ.setdefault("RELULAB_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, jobs))))
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futs = {pool.submit(run_one, staged, out, {"scale": "paper"}): name for name, staged, out in jobs_list}
         for fut in as_completed(futs):

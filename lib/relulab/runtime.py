@@ -13,12 +13,22 @@ from . import check
 SCALES = ("book", "paper")
 
 
+def _paper_threads() -> int:
+    env = os.environ.get("RELULAB_THREADS", "")
+    if env.strip():
+        if not env.strip().isdigit() or int(env) < 1:
+            raise ValueError(f"RELULAB_THREADS must be a positive integer, got {env!r}")
+        return int(env)
+    return os.cpu_count() or 1
+
+
 def setup(seed: int, *, scale: str = "book", dtype: torch.dtype = torch.float64, threads: int | None = None) -> torch.Generator:
     """Seed every generator, fix the float dtype and the thread count; return a torch.Generator seeded with `seed`.
 
     One thread by default at ``scale="book"``: results are then bitwise identical on any CPU core count
     (a different thread count changes reductions in the last bits), and ``make test`` runs two chapters
-    side by side on the two cores instead.  ``scale="paper"`` uses every core (and a GPU where a chapter asks).
+    side by side on the two cores instead.  ``scale="paper"`` uses every core (and a GPU where a chapter asks),
+    or ``$RELULAB_THREADS`` when set: a runner that executes several chapters at once gives each its share.
     """
     check.seed(seed)
     if scale not in SCALES:
@@ -28,7 +38,7 @@ def setup(seed: int, *, scale: str = "book", dtype: torch.dtype = torch.float64,
     if threads is not None:
         check.integer("threads", threads, low=1)
     if threads is None:
-        threads = 1 if scale == "book" else (os.cpu_count() or 1)
+        threads = 1 if scale == "book" else _paper_threads()
     torch.set_num_threads(threads)
     torch.set_default_dtype(dtype)
     random.seed(seed)
