@@ -118,7 +118,24 @@ def tensor(
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
     if finite and x.numel() and not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def batch(
+    name: str,
+    x: Any,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: Sequence[int | None] | None = None,
+    dtype: torch.dtype | None = None,
+) -> torch.Tensor:
+    """A non-empty, finite, real floating batch of inputs (N, ...); ``dtype`` is the model's weights' dtype."""
+    x = tensor(name, x, ndim=ndim, shape=shape)
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but the model's weights are {dtype}: convert one of them")
+    if x.dim() == 0 or x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (N = 0), shape {tuple(x.shape)}")
     return x
 
 

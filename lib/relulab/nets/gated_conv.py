@@ -77,10 +77,7 @@ class ConvNet(nn.Module):
         NaN must be refused: a hard gate 1[q > 0] would silently read a NaN pre-activation as 0.
         """
         dtype = self.convs[0].weight.dtype
-        X = check.tensor("X", X, shape=(None, *self.image), dtype=dtype)
-        if X.shape[0] == 0:
-            raise ValueError("X is an empty batch (N = 0)")
-        return X
+        return check.batch("X", X, shape=(None, *self.image), dtype=dtype)
 
     def preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
         """Pre-activations of every hidden layer (conv maps, then dense), each (N, ...)."""

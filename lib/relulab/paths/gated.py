@@ -32,27 +32,16 @@ def _check_dgn(dgn: DeepGatedNet, what: str) -> None:
         raise TypeError(f"{what} needs a relulab.nets.gated.DeepGatedNet, got {type(dgn).__name__}")
 
 
-def _check_x(X: torch.Tensor, name: str) -> None:
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point torch.Tensor")
-    if X.dim() != 2:
-        raise ValueError(f"{name} must be 2-D (N, d_in), got shape {tuple(X.shape)}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is an empty batch (N = 0)")
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-
-
 def dgn_npk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram (N1, N2) of a DGN: <x, x'> times the product of the feature net's per-layer gate overlaps."""
     _check_dgn(dgn, "dgn_npk")
-    _check_x(X1, "X1")
+    check.batch("X1", X1, ndim=2)
     if X2 is not None:
-        _check_x(X2, "X2")
+        check.batch("X2", X2, ndim=2)
     with torch.no_grad():
         G1 = dgn.gates(X1)
         G2 = G1 if X2 is None else dgn.gates(X2)
-    return npk_from_gates(X1, X1 if X2 is None else X2, G1, G2)
+    return npk_from_gates(X1, G1, X1 if X2 is None else X2, G2)
 
 
 def value_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
@@ -138,7 +127,7 @@ def value_ntk_from_gates(
         raise ValueError(f"need {len(Ws) - 1} gate matrices (one per hidden layer), got {len(G1)}")
 
     def forward_backward(X: torch.Tensor, G: Sequence[torch.Tensor], name: str) -> tuple[list, list]:
-        _check_x(X, name)
+        check.batch(name, X, ndim=2)
         if X.shape[1] != Ws[0].shape[2]:
             raise ValueError(f"{name} has {X.shape[1]} features but the first layer takes {Ws[0].shape[2]}")
         hs = [X.unsqueeze(0).expand(Ws[0].shape[0], -1, -1)]  # h_0 = x for every draw: (M, N, d_in)
@@ -203,9 +192,7 @@ def ntk_split(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = Non
 def _split_pass(dgn: DeepGatedNet, X: torch.Tensor, o: int, name: str) -> tuple[list, list]:
     """Per layer (input to the layer, gradient at its pre-activation, 1 if it has a bias) for both nets."""
     vl = [m for m in dgn.value if isinstance(m, nn.Linear)]
-    check.tensor(name, X, shape=(None, vl[0].in_features), dtype=vl[0].weight.dtype)
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is an empty batch (N = 0)")
+    check.batch(name, X, shape=(None, vl[0].in_features), dtype=vl[0].weight.dtype)
     qs = dgn.feature_preactivations(X)
     G = dgn.gates(X)
     fl = [m for m in dgn.feature if isinstance(m, nn.Linear)][: len(qs)]

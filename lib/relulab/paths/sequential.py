@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import check
 from ..nets.fc import linear_layers  # re-exported: paths.linear_layers reads the nets nets.mlp builds
 
 
@@ -20,23 +21,11 @@ def as_input(model: nn.Module, X: Any, *, name: str = "X") -> torch.Tensor:
     lins = linear_layers(model)
     if isinstance(X, np.ndarray):
         X = torch.from_numpy(X)
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(X).__name__}")
-    if not X.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor, got dtype {X.dtype}")
-    dtype = lins[0].weight.dtype
-    if X.dtype != dtype:
-        raise TypeError(f"{name} has dtype {X.dtype} but the model's weights are {dtype}: convert one of them")
-    if X.dim() != 2:
-        raise ValueError(f"{name} must have shape (N, {lins[0].in_features}), got {tuple(X.shape)}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is an empty batch (N = 0)")
+    X = check.batch(name, X, ndim=2, dtype=lins[0].weight.dtype)
     if X.shape[1] != lins[0].in_features:
         raise ValueError(
             f"{name} has {X.shape[1]} features per sample but the model's first layer takes {lins[0].in_features}"
         )
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
     return X
 
 

@@ -31,15 +31,10 @@ def ntk(
     for name, X in (("X1", X1), ("X2", X2)):
         if X is None:
             continue
-        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-            raise TypeError(f"{name} must be a floating-point torch.Tensor")
+        check.batch(name, X)
         if X.dim() < 2:
             raise ValueError(f"{name} must be a batch (N, ...) of inputs with at least one feature dimension, "
                              f"got shape {tuple(X.shape)}")
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} is an empty batch (N = 0)")
-        if not torch.isfinite(X).all():
-            raise ValueError(f"{name} contains NaN or infinite values")
     all_params = {k: v for k, v in model.named_parameters() if v.requires_grad}
     names = list(all_params) if params is None else list(params)
     unknown = [n for n in names if n not in all_params]
