@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from relulab import pwl
 from relulab import regions as R
 from relulab.nets import mlp
 
@@ -81,8 +82,8 @@ def degenerate(n_nets: int = 6) -> None:
     off_relulab, off_rc, counts = 0, 0, []
     for _ in range(n_nets):
         B = rng.normal(size=(3, 2))
-        a = [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]
-        net = R.zonotope_net(B, a).float().double()  # float32-valued weights: the kinks meet exactly in the net
+        a = [pwl.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]
+        net = pwl.zonotope_net(B, a).float().double()  # float32-valued weights: the kinks meet exactly in the net
         exact = R.count_regions_2d(net, box, mode="activation", exact=True)
         fast, rc = R.count_regions_2d(net, box, mode="activation"), regioncam_count(net, 1.0)
         off_relulab += fast != exact

@@ -7,6 +7,7 @@ from scipy.integrate import quad
 from scipy.optimize import minimize
 
 from relulab import erm, fits
+from relulab import pwl
 from relulab import regions as R
 from relulab.nets import mlp
 
@@ -110,7 +111,7 @@ def test_fit_relu_reaches_rounding_on_a_representable_target():
 def test_fit_relu_never_beats_and_reaches_the_exact_erm_optimum(width):
     rng = np.random.default_rng(width)
     x = np.sort(rng.uniform(0, 1, 14))
-    y = R.zigzag([0.3, 0.55, 0.8], x)
+    y = pwl.zigzag([0.3, 0.55, 0.8], x)
     ref = erm.exact_erm(x, y, width, output_bias=True).loss
     X = torch.as_tensor(x)[:, None]
     fit = fits.fit_relu(
@@ -122,7 +123,7 @@ def test_fit_relu_never_beats_and_reaches_the_exact_erm_optimum(width):
 
 def test_fit_relu_is_deterministic_and_keeps_the_shape():
     x = torch.linspace(0, 1, 40)[:, None]
-    y = torch.as_tensor(R.zigzag([0.4], x.numpy()[:, 0]))
+    y = torch.as_tensor(pwl.zigzag([0.4], x.numpy()[:, 0]))
     a = fits.fit_relu(x, y, [3, 2], X_val=x, y_val=y, seed=5, restarts=3, steps=60)
     b = fits.fit_relu(x, y, [3, 2], X_val=x, y_val=y, seed=5, restarts=3, steps=60)
     assert a.train_mse == b.train_mse and a.restart_val_mse.shape == (3,)
@@ -132,15 +133,15 @@ def test_fit_relu_is_deterministic_and_keeps_the_shape():
 # ---------------------------------------------------------------- the zig-zag parametrisation is invertible
 @pytest.mark.parametrize("w,k", [(2, 5), (3, 3), (4, 2), (5, 1)])
 def test_zigzag_parameters_are_recovered_from_the_breakpoints(w, k):
-    a = [R.random_simplex_point(w - 1, 1.5, seed=10 * w + i, min_gap=0.2) for i in range(k)]
-    b = R.pieces_1d(R.zigzag_composition_net(a, 1.5), 0.0, 1.5).breakpoints
-    rec = R.zigzag_parameters_from_breakpoints(b, w, k, 1.5)
+    a = [pwl.random_simplex_point(w - 1, 1.5, seed=10 * w + i, min_gap=0.2) for i in range(k)]
+    b = R.pieces_1d(pwl.zigzag_composition_net(a, 1.5), 0.0, 1.5).breakpoints
+    rec = pwl.zigzag_parameters_from_breakpoints(b, w, k, 1.5)
     assert max(np.abs(r - ai).max() for r, ai in zip(rec, a)) <= 1e-12
     if k > 1:  # the outermost a^1 is read first: reading the list the other way round is wrong
         assert max(np.abs(r - ai).max() for r, ai in zip(rec[::-1], a)) > 1e-3
 
 
 def test_random_simplex_point_seed_and_gen_agree():
-    a = R.random_simplex_point(3, 2.0, seed=7)
-    b = R.random_simplex_point(3, 2.0, seed=7)
+    a = pwl.random_simplex_point(3, 2.0, seed=7)
+    b = pwl.random_simplex_point(3, 2.0, seed=7)
     assert np.array_equal(a, b) and np.all(np.diff(np.concatenate([[0], a, [2.0]])) > 0)

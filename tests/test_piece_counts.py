@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from relulab import piece_counts as pc
+from relulab import pwl
 from relulab import regions as R
 from relulab.regions_nd import regions_nd
 
@@ -24,8 +25,8 @@ def test_zonotope_counts_printed_inside_total():
 def test_zonotope_counts_in_2d_agree_with_exact_cells(m, w, k):
     rng = np.random.default_rng(m + w + k)
     B = rng.normal(size=(m, 2))
-    a = [R.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
-    reg = R.regions_2d(R.zonotope_net(B, a, 1.0), (-30, 30, -30, 30))
+    a = [pwl.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
+    reg = R.regions_2d(pwl.zonotope_net(B, a, 1.0), (-30, 30, -30, 30))
     counts = pc.zonotope_counts(2, m, w, k)
     assert pc.zonotope_pieces_inside(reg, B, 1.0) == counts.inside and reg.n_pieces == counts.total
 

@@ -75,7 +75,7 @@ def test_the_walk_finds_the_api():
         "relulab.regions.pieces_1d",
         "relulab.erm.exact_erm",
         "relulab.projection.batchnorm.bn_backward",
-        "relulab.pwl.PWLNet.to_torch",
+        "relulab.pwl.net.PWLNet.to_torch",
         "relulab.nets.local.LocallyConnected1d.forward",
     ):
         assert q in names, q

@@ -164,3 +164,20 @@ def test_cut_trees_of_depth_zero_still_sum_the_terms():
     X = rng.normal(size=(50, 1))
     ref = terms[0][0] * (X @ terms[0][1][:1].T + terms[0][2][0])[:, 0] - (X @ terms[1][1].T + terms[1][2])[:, 0]
     assert net.hidden_layers == 0 and close(net(X)[:, 0], ref)
+
+
+def test_a_zigzag_net_is_the_zigzag_and_its_compositions_compose_it():
+    # reference: plain numpy evaluation of h_a (pwl.zigzag), composed by hand; the nets are built by Lemma D.1
+    a1, a2 = np.array([0.3, 0.55, 0.8]), np.array([0.25, 0.6, 0.7])
+    x = np.linspace(-0.5, 1.5, 2001)
+    np.testing.assert_allclose(pwl.zigzag_net(a1, 1.0)(x)[:, 0], pwl.zigzag(a1, x), rtol=0, atol=1e-12)
+    H = pwl.zigzag_composition_net([a1, a2], 1.0)
+    with torch.no_grad():
+        got = H(torch.as_tensor(x[:, None], dtype=torch.float64))[:, 0].numpy()
+    np.testing.assert_allclose(got, pwl.zigzag(a1, pwl.zigzag(a2, x)), rtol=0, atol=1e-12)
+    B = np.array([[1.0, 0.5], [-0.2, 1.0], [0.7, -0.4]])
+    r = np.random.default_rng(0).normal(size=(500, 2))
+    Z = pwl.zonotope_net(B, [a1, a2], 1.0)
+    with torch.no_grad():
+        z = Z(torch.as_tensor(r))[:, 0].numpy()
+    np.testing.assert_allclose(z, pwl.zigzag(a1, pwl.zigzag(a2, pwl.zonotope_support(B, r))), rtol=0, atol=1e-11)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from relulab import pwl
 from relulab import regions as R
 from relulab.nets import mlp
 
@@ -38,21 +39,21 @@ def _patterns(net, X):
 @pytest.mark.parametrize("w,k", [(2, 1), (2, 5), (3, 4), (4, 3), (5, 2)])
 def test_zigzag_composition_has_w_pow_k_pieces(w, k):
     rng = np.random.default_rng(w * 10 + k)
-    a = [R.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
-    net = R.zigzag_composition_net(a)
+    a = [pwl.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
+    net = pwl.zigzag_composition_net(a)
     assert R.count_pieces_1d(net, 0.0, 1.0) == w**k
     assert w**k <= R.count_pieces_1d(net, -1.0, 2.0) <= w**k + 2  # Lemma B.1: at most 2 more on R
     x = rng.uniform(-0.5, 1.5, 500)
     ref = x
     for ai in a[::-1]:
-        ref = R.zigzag(ai, ref)
+        ref = pwl.zigzag(ai, ref)
     assert np.abs(_forward(net, x[:, None]) - ref).max() <= 1e-10 * max(1, np.abs(ref).max())
 
 
 def test_tent_map_dyadic_exact():
     # a = 1/2 gives dyadic weights, so exact rational arithmetic sees the ideal tent map: 2^k pieces on [0,1]
     for k in range(1, 6):
-        net = R.zigzag_composition_net([[0.5]] * k)
+        net = pwl.zigzag_composition_net([[0.5]] * k)
         assert R.count_pieces_1d(net, 0, 1, exact=True) == 2**k
         assert R.count_pieces_1d(net, 0, 1) == 2**k
 
@@ -96,7 +97,7 @@ def test_one_hidden_layer_breakpoints_closed_form():
 
 # ---------------------------------------------------------------- 2-D
 def test_l1_zonotope_example_has_17_pieces():
-    net = R.zonotope_net([[0.0, 1.0], [1.0, 0.0]], [[0.5], [0.5]])
+    net = pwl.zonotope_net([[0.0, 1.0], [1.0, 0.0]], [[0.5], [0.5]])
     assert R.count_regions_2d(net, (-2, 2, -2, 2)) == 17  # 4 quadrants x 4 rings + the flat outside
     assert R.count_regions_2d(net, (-2, 2, -2, 2), exact=True) == 17
 
@@ -105,16 +106,16 @@ def test_l1_zonotope_example_has_17_pieces():
 def test_zonotope_family_count(m, w, k):
     rng = np.random.default_rng(m + 7 * w + 31 * k)
     B = rng.normal(size=(m, 2))
-    a = [R.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
-    net = R.zonotope_net(B, a)
+    a = [pwl.random_simplex_point(w - 1, seed=int(rng.integers(2**31))) for _ in range(k)]
+    net = pwl.zonotope_net(B, a)
     # {gamma <= 1} lies in the box when gamma(r) >= |r|_inf * min over box-boundary directions: use R = 3/min gamma
     th = np.linspace(0, 2 * np.pi, 4001)
-    rad = 2.0 / R.zonotope_support(B, np.c_[np.cos(th), np.sin(th)]).min()
+    rad = 2.0 / pwl.zonotope_support(B, np.c_[np.cos(th), np.sin(th)]).min()
     reg = R.regions_2d(net, (-rad, rad, -rad, rad))
     # every cell lies in one cone of the first layer, where gamma is linear: it meets {gamma < 1} iff a vertex does
-    meets = {lab for P, lab in zip(reg.polygons, reg.piece) if R.zonotope_support(B, P).min() < 1 - 1e-9}
+    meets = {lab for P, lab in zip(reg.polygons, reg.piece) if pwl.zonotope_support(B, P).min() < 1 - 1e-9}
     inside = len(meets)
-    cones = R.count_zonotope_vertices(2, m)
+    cones = pwl.count_zonotope_vertices(2, m)
     assert cones == 2 * m
     assert inside == cones * w**k
     assert len(list(net.children())) == 2 * (k + 2) - 1
@@ -171,7 +172,7 @@ def test_partition_equals_exact_counter_where_kinks_meet(seed):
     # exact rationals see slivers of area ~1e-17 there, below what any float counter resolves).
     rng = np.random.default_rng(seed)
     B = rng.normal(size=(3, 2))
-    net = R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
+    net = pwl.zonotope_net(B, [pwl.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
     fast, exact = R.regions_2d(net, (-1, 1, -1, 1)), R.regions_2d(net, (-1, 1, -1, 1), exact=True)
     assert (fast.n_activation_regions, fast.n_pieces) == (exact.n_activation_regions, exact.n_pieces)
 
@@ -226,7 +227,7 @@ def test_regioncam_float32_miscounts_where_kinks_meet():
     for _ in range(6):
         B = rng.normal(size=(3, 2))
         nets.append(
-            R.zonotope_net(B, [R.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
+            pwl.zonotope_net(B, [pwl.random_simplex_point(2, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(2)]).float().double()
         )
     off = 0
     for net in nets:
@@ -248,12 +249,12 @@ def test_zonotope_vertices_and_support():
     rng = np.random.default_rng(0)
     for n, m in [(2, 5), (3, 6)]:
         B = rng.normal(size=(m, n))
-        V = R.zonotope_vertices(B)
-        assert len(V) == R.count_zonotope_vertices(n, m)
+        V = pwl.zonotope_vertices(B)
+        assert len(V) == pwl.count_zonotope_vertices(n, m)
         r = rng.normal(size=(50, n))
-        assert np.allclose((r @ V.T).max(1), R.zonotope_support(B, r))
-        net = R.zonotope_support_net(B)
-        assert np.allclose(_forward(net, r), R.zonotope_support(B, r))
+        assert np.allclose((r @ V.T).max(1), pwl.zonotope_support(B, r))
+        net = pwl.zonotope_support_net(B)
+        assert np.allclose(_forward(net, r), pwl.zonotope_support(B, r))
 
 
 # ---------------------------------------------------------------- 1-D pieces: kinks, limits, degenerate layouts
@@ -308,7 +309,7 @@ def test_max_pieces_is_an_inclusive_limit():
 
 def test_piece_and_vertex_count_closed_forms():
     assert R.max_pieces_1d_bound([3, 2]) == {"lemma_D5": 2 * 4 * 2, "prod_w_plus_1": 4 * 3}
-    assert R.count_zonotope_vertices(2, 1) == 2 and R.count_zonotope_vertices(3, 4) == 2 * (1 + 3 + 3)
+    assert pwl.count_zonotope_vertices(2, 1) == 2 and pwl.count_zonotope_vertices(3, 4) == 2 * (1 + 3 + 3)
 
 
 # ---------------------------------------------------------------- 2-D: activation regions and pieces
@@ -362,24 +363,24 @@ def test_exact_regions_2d_resolve_a_sliver_float_mode_drops():
 @pytest.mark.parametrize("M", [1.0, 2.5, 0.25])
 def test_zigzag_alternates_between_zero_and_M(M):
     a = [0.3 * M, 0.5 * M, 0.9 * M]
-    h = R.zigzag(a, [0.0] + a + [M], M)
+    h = pwl.zigzag(a, [0.0] + a + [M], M)
     assert np.allclose(h, [0.0, M, 0.0, M, 0.0], rtol=0, atol=1e-12 * M)
 
 
 def test_zigzag_composition_net_accepts_a_moderate_size():
     a1, a2 = np.linspace(0.001, 0.999, 300), np.linspace(0.002, 0.998, 300)  # 301 x 301 = 90,601 weights
-    net = R.zigzag_composition_net([a1, a2])
+    net = pwl.zigzag_composition_net([a1, a2])
     x = np.array([0.1, 0.37, 0.8])
     with torch.no_grad():
         y = net(torch.from_numpy(x)[:, None])[:, 0].numpy()
-    assert np.allclose(y, R.zigzag(a1, R.zigzag(a2, x)), rtol=0, atol=1e-9)
+    assert np.allclose(y, pwl.zigzag(a1, pwl.zigzag(a2, x)), rtol=0, atol=1e-9)
 
 
 def test_random_simplex_point_allows_min_gap_zero():
-    a = R.random_simplex_point(3, 2.0, seed=0, min_gap=0.0)
+    a = pwl.random_simplex_point(3, 2.0, seed=0, min_gap=0.0)
     assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
 
 
 def test_zonotope_vertices_of_degenerate_generators():
-    assert R.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
-    assert sorted(R.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]
+    assert pwl.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
+    assert sorted(pwl.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]

@@ -8,6 +8,7 @@ import torch
 from scipy.optimize import linprog
 
 from relulab import piece_counts as pc
+from relulab import pwl
 from relulab import regions as R
 from relulab.nets import mlp
 from relulab.regions_nd import count_regions_nd, regions_nd
@@ -137,8 +138,8 @@ def test_one_hidden_layer_in_general_position_gives_the_arrangement_count(N, see
 def test_zonotope_family_in_3d_matches_the_closed_form(m, w, k):
     rng = np.random.default_rng(100 * m + 10 * w + k)
     B = rng.normal(size=(m, 3))
-    a = [R.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
-    r = regions_nd(R.zonotope_net(B, a, 1.0), (-40, 40) * 3)
+    a = [pwl.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
+    r = regions_nd(pwl.zonotope_net(B, a, 1.0), (-40, 40) * 3)
     counts = pc.zonotope_counts(3, m, w, k)
     assert pc.zonotope_pieces_inside(r, B, 1.0) == counts.inside
     assert r.n_pieces == counts.total
@@ -148,7 +149,7 @@ def test_parallel_generators_lose_cones():
     rng = np.random.default_rng(7)
     B = rng.normal(size=(4, 3))
     B[1] = 2 * B[0]
-    r = regions_nd(R.zonotope_net(B, [np.array([0.5])], 1.0), (-40, 40) * 3)
+    r = regions_nd(pwl.zonotope_net(B, [np.array([0.5])], 1.0), (-40, 40) * 3)
     assert pc.zonotope_pieces_inside(r, B, 1.0) < pc.zonotope_counts(3, 4, 2, 1).inside
 
 

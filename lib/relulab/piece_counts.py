@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import check
-from .regions import zigzag_coefficients
+from .pwl.zigzag import zigzag_coefficients
 
 
 @dataclass(frozen=True)
