@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -69,6 +68,31 @@ def strip_execution_metadata(nb: dict) -> dict:
         cells.append({**cell, "metadata": md})
     nb["cells"] = cells
     return nb
+
+
+VOLATILE = "volatile-output"  # a cell tag: its output is a wall time or the like, shown in the built book only
+
+
+def without_volatile_outputs(nb: dict) -> dict:
+    """`nb` with the outputs of cells tagged ``volatile-output`` dropped: what the committed chapter stores.
+
+    A cell that prints a wall time differs at every run; the book built by ``make book`` (executed copies) shows it,
+    the committed chapter does not, so that ``make refresh`` twice on one machine leaves the tree unchanged.
+    """
+    cells = []
+    for cell in nb.get("cells", []):
+        if VOLATILE in cell.get("metadata", {}).get("tags", []) and cell.get("cell_type") == "code":
+            cell = {**cell, "outputs": []}
+        cells.append(cell)
+    return {**nb, "cells": cells}
+
+
+def write_committed(target: Path, chapter: Path) -> None:
+    """Copy an executed chapter over the committed one, without its volatile outputs."""
+    import nbformat
+
+    nb = without_volatile_outputs(json.loads(target.read_text(encoding="utf-8")))
+    chapter.write_text(nbformat.writes(nbformat.from_dict(nb)), encoding="utf-8")
 
 
 def write_stripped(path: Path) -> None:
@@ -173,7 +197,7 @@ def main() -> int:
                 where = f" (the failed run is in {name_of(target)}; the chapter is unchanged)" if args.in_place else ""
                 failures.append((name, err + where))
             elif args.in_place:
-                shutil.copyfile(target, nb)
+                write_committed(target, nb)
     (ROOT / "_build").mkdir(exist_ok=True)
     key = "default" if not params else "other-parameters"
     tfile = ROOT / "_build" / "timings.json"

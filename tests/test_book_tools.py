@@ -414,3 +414,22 @@ def test_the_bibliography_parses_and_lists_each_work_once():
     bib = pybtex.database.parse_file(str(Path(__file__).resolve().parents[1] / "book" / "references.bib"))
     titles = [" ".join(e.fields["title"].lower().split()) for e in bib.entries.values()]
     assert len(titles) == len(set(titles)), sorted(t for t in titles if titles.count(t) > 1)
+
+
+def test_a_volatile_cell_keeps_its_output_in_the_build_and_loses_it_in_the_committed_chapter(tmp_path):
+    # wall times differ at every run: the committed chapter must not store them (make refresh twice: no diff)
+    nb = {
+        "cells": [
+            {"cell_type": "code", "id": "a", "metadata": {"tags": ["volatile-output"]}, "source": "t", "execution_count": 1,
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": "12 ms\n"}]},
+            {"cell_type": "code", "id": "b", "metadata": {}, "source": "x", "execution_count": 2,
+             "outputs": [{"output_type": "stream", "name": "stdout", "text": "1\n"}]},
+        ],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+    }
+    executed, chapter = tmp_path / "run.ipynb", tmp_path / "chapter.ipynb"
+    executed.write_text(json.dumps(nb), encoding="utf-8")
+    rc.write_committed(executed, chapter)
+    cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+    assert cells[0]["outputs"] == [] and "".join(cells[1]["outputs"][0]["text"]) == "1\n"
+    assert json.loads(executed.read_text(encoding="utf-8"))["cells"][0]["outputs"]  # the build copy keeps it
