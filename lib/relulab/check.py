@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["choice", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
+__all__ = ["batch", "choice", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
 
 
 def integer(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:

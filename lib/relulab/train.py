@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
-import numbers
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -12,6 +10,8 @@ from typing import Callable
 import torch
 from torch import nn
 from tqdm import tqdm
+
+from . import check
 
 
 @dataclass
@@ -26,28 +26,24 @@ class History:
     best_epoch: int | None = None
 
 
-def _check_model(model: object, name: str) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name}: model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_xy(X: torch.Tensor, y: torch.Tensor, name: str) -> None:
-    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"{name}: X and y must be torch tensors, got {type(X).__name__} and {type(y).__name__}")
+def _check_data(X: torch.Tensor, y: torch.Tensor, what: str = "") -> None:
+    """X a non-empty finite batch, y finite targets with one row per sample (`what` names the pair)."""
+    check.batch(f"{what}X", X)
+    check.tensor(f"{what}y", y, floating=False)
     if X.shape[0] != y.shape[0]:
-        raise ValueError(f"{name}: X has {X.shape[0]} samples but y has {y.shape[0]}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name}: empty data set")
-    if X.is_floating_point() and not torch.isfinite(X).all():
-        raise ValueError(f"{name}: X contains NaN or infinite values")
-    if y.is_floating_point() and not torch.isfinite(y).all():
-        raise ValueError(f"{name}: y contains NaN or infinite values")
+        raise ValueError(f"{what}X has {X.shape[0]} samples but {what}y has {y.shape[0]}")
+
+
+def _check_pair(name: str, pair: object) -> None:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{name} must be an (X, y) pair, got {type(pair).__name__}")
+    _check_data(*pair, what=f"{name} ")
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Classification accuracy of argmax(model(X)) against integer labels y."""
-    _check_model(model, "accuracy")
-    _check_xy(X, y, "accuracy")
+    check.model("model", model)
+    _check_data(X, y)
     with torch.no_grad():
         return (model(X).argmax(dim=1) == y).double().mean().item()
 
@@ -80,43 +76,27 @@ def train(
     recorded after every epoch and the model ends in the state of its best validation epoch (the first best);
     with `patience` as well, training stops once `patience` epochs in a row have not improved on it.
     """
-    _check_model(model, "train")
-    _check_xy(X, y, "train")
-    if test is not None:
-        if not isinstance(test, (tuple, list)) or len(test) != 2:
-            raise TypeError(f"test must be an (X_test, y_test) pair, got {type(test).__name__}")
-        _check_xy(*test, "train(test=...)")
-    if val is not None:
-        if not isinstance(val, (tuple, list)) or len(val) != 2:
-            raise TypeError(f"val must be an (X_val, y_val) pair, got {type(val).__name__}")
-        _check_xy(*val, "train(val=...)")
-        if loss != "cross_entropy":
-            raise ValueError("val (early stopping on validation accuracy) needs loss='cross_entropy'")
-    if patience is not None:
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral):
-            raise TypeError(f"patience must be an int or None, got {type(patience).__name__}")
-        if patience < 1 or val is None:
-            raise ValueError(f"patience must be >= 1 and needs a validation set val, got patience={patience}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
-        raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-    if not 0 < lr < math.inf:
-        raise ValueError(f"lr must be positive and finite, got {lr}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    check.model("model", model)
+    _check_data(X, y)
+    for name, pair in (("test", test), ("val", val)):
+        if pair is not None:
+            _check_pair(name, pair)
+    epochs, batch_size, seed = check.integer("epochs", epochs, low=0), check.integer("batch_size", batch_size, low=1), check.seed(seed)
+    lr = check.real("lr", lr, low=0, open_low=True)
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
-    if loss not in losses:
-        raise ValueError(f"loss must be one of {sorted(losses)}, got {loss!r}")
+    check.choice("loss", loss, sorted(losses))
+    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+    check.choice("optimizer", optimizer, sorted(opts))
+    if val is not None and loss != "cross_entropy":
+        raise ValueError("val (early stopping on validation accuracy) needs loss='cross_entropy'")
+    if patience is not None:
+        check.integer("patience", patience, low=1)
+        if val is None:
+            raise ValueError("patience needs a validation set val (early stopping)")
     loss_fn = losses[loss]
     ps = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not ps:
         raise ValueError("train: no trainable parameters")
-    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
-    if optimizer not in opts:
-        raise ValueError(f"optimizer must be one of {sorted(opts)}, got {optimizer!r}")
     opt = opts[optimizer](ps, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     hist = History()
