@@ -19,6 +19,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from .. import check
 from .fc import linear_layers, mlp
 
 GATES = ("hard", "soft")
@@ -31,10 +32,8 @@ def _linears(net: nn.Module, name: str) -> list[nn.Linear]:
 
 def _check_soft(beta: float, eps: float) -> None:
     """Soft gates (1 + eps) sigmoid(beta q) need a finite beta > 0 and a finite eps > -1 (positive amplitude)."""
-    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and 0 < beta < float("inf")):
-        raise ValueError(f"beta (the soft-gate temperature's inverse) must be a finite positive number, got {beta!r}")
-    if isinstance(eps, bool) or not (isinstance(eps, (int, float)) and -1 < eps < float("inf")):
-        raise ValueError(f"eps must be a finite number > -1 (gate amplitude 1 + eps > 0), got {eps!r}")
+    check.real("beta", beta, low=0, open_low=True)
+    check.real("eps", eps, low=-1, open_low=True)
 
 
 def _check_batch(X: object, d_in: int, dtype: torch.dtype, name: str = "X") -> None:
@@ -175,8 +174,7 @@ def gated_variant(
     """
     if kind not in VARIANTS:
         raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int (the feature net of a random variant uses seed + 1), got {seed!r}")
+    check.seed(seed)  # the feature net of a random variant uses seed + 1
     if trained is not None and not isinstance(trained, nn.Module):
         raise TypeError(f"trained must be the trained ReLU net (an nn.Sequential), got {type(trained).__name__}")
     _check_soft(beta, eps)

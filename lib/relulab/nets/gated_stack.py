@@ -198,8 +198,7 @@ class GatedStack(nn.Module):
 
     def member(self, m: int) -> nn.Module:
         """Member m as an ordinary module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
-        if isinstance(m, bool) or not isinstance(m, int) or not 0 <= m < len(self):
-            raise ValueError(f"member index {m!r} outside [0, {len(self)})")
+        m = check.integer("member index m", m, low=0, high=len(self) - 1)
 
         def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
             layers: list[nn.Module] = []
