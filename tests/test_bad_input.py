@@ -2896,6 +2896,7 @@ CONTAINERS = {
     "SupportReport",
     "InfiniteWidthKernels",
     "StackFit",
+    "PieceBounds",
 }
 
 

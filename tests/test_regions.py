@@ -83,7 +83,7 @@ def test_pieces_are_affine_maximal_and_within_bounds(w, k, seed):
     changes = (np.abs(np.diff(sl)) > 1e-6 * max(1, np.abs(sl).max())).sum()
     assert p.count >= 1 + (changes + 1) // 2
     b = R.max_pieces_1d_bound([w] * k)
-    assert R.count_pieces_1d(net, -1e6, 1e6) <= b["prod_w_plus_1"] <= b["lemma_D5"]
+    assert R.count_pieces_1d(net, -1e6, 1e6) <= b.prod_w_plus_1 <= b.lemma_d5
 
 
 def test_one_hidden_layer_breakpoints_closed_form():
@@ -308,7 +308,7 @@ def test_max_pieces_is_an_inclusive_limit():
 
 
 def test_piece_and_vertex_count_closed_forms():
-    assert R.max_pieces_1d_bound([3, 2]) == {"lemma_D5": 2 * 4 * 2, "prod_w_plus_1": 4 * 3}
+    assert R.max_pieces_1d_bound([3, 2]) == R.PieceBounds(lemma_d5=2 * 4 * 2, prod_w_plus_1=4 * 3)
     assert pwl.count_zonotope_vertices(2, 1) == 2 and pwl.count_zonotope_vertices(3, 4) == 2 * (1 + 3 + 3)
 
 

@@ -11,7 +11,9 @@ API convention (every public function follows it):
 - **Randomness**: a ``seed: int`` keyword; no function takes a generator.
 - **Returns**: torch tensors in, torch tensors out; scalars as Python ``float``/``int``.  The exact geometry
   (``regions``, ``pwl``, ``erm``) works in numpy float64 and returns numpy arrays.  A function that returns
-  several things returns a frozen dataclass, never a dict or a tuple.  Counting functions are named ``count_*``.
+  several things returns a frozen dataclass, or a ``NamedTuple`` where the values are naturally unpacked
+  (``X, y = teacher_data(...)``, ``m, se = mean_se(...)``), never a bare tuple or a dict of named values; a dict
+  is returned only as a mapping (scores or masks by parameter name).  Counting functions are named ``count_*``.
 - **Errors**: checked once, at the public boundary, with :mod:`relulab.check`: ``TypeError`` for a wrong type,
   ``ValueError`` for a wrong value, the message naming the argument.  Internal helpers trust their callers.
 - **Precision**: float64 by default everywhere (data loaders included), as :func:`relulab.setup` sets it.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -46,9 +46,16 @@ def exact_tol(*references: Any) -> float:
     return EXACT_RTOL * biggest
 
 
-def mean_se(values: Any) -> tuple[float, float]:
+class MeanSE(NamedTuple):
+    """A sample mean and its standard error (unpacks as ``m, se = mean_se(v)``)."""
+
+    mean: float
+    se: float
+
+
+def mean_se(values: Any) -> MeanSE:
     """Mean and standard error (sample std / sqrt(n), ddof=1) of a 1-D sample of at least two values."""
     v = np.asarray(values, dtype=float).ravel()
     if v.size < 2:
         raise ValueError(f"values needs at least 2 entries for a standard error, got {v.size}")
-    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
+    return MeanSE(float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -101,7 +102,16 @@ def count_programs(D: int, n: int, width: int) -> int:
     return math.comb(2 * count_dichotomies_bound(D, n), width)
 
 
-def arrangement(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+class Arrangement(NamedTuple):
+    """Rays, regions, ray-region incidence and point sides of a hyperplane arrangement (see :func:`arrangement`)."""
+
+    rays: np.ndarray
+    regions: np.ndarray
+    incidence: np.ndarray
+    side: np.ndarray
+
+
+def arrangement(X: np.ndarray) -> Arrangement:
     """Rays, dichotomies and ray-region incidence of the hyperplanes {theta : (x_k, 1) . theta = 0}.
 
     Returns ``(rays, regions, incidence, side)``: ``rays`` (R, n+1) unit vectors spanning the one-dimensional faces (both
@@ -160,7 +170,7 @@ def arrangement(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     regions_sign = np.array(out)  # (N, D) in {-1, +1}
     # A ray lies in a closed region iff its nonzero signs agree with the region's.
     incidence = np.all((sign[None, :, :] == 0) | (sign[None, :, :] == regions_sign[:, None, :]), axis=2)
-    return rays_z @ Q.T, regions_sign > 0, incidence, sign.T
+    return Arrangement(rays_z @ Q.T, regions_sign > 0, incidence, sign.T)
 
 
 def _realisable(Z: np.ndarray, s: np.ndarray) -> bool:

@@ -173,13 +173,21 @@ def count_pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = Fal
     return pieces_1d(model, lo, hi, exact=exact).count
 
 
-def max_pieces_1d_bound(widths: Sequence[int]) -> dict[str, int]:
+@dataclass(frozen=True)
+class PieceBounds:
+    """Two upper bounds on the pieces on R of an R -> R net: Arora et al.'s Lemma D.5 and prod(w_i + 1)."""
+
+    lemma_d5: int
+    prod_w_plus_1: int
+
+
+def max_pieces_1d_bound(widths: Sequence[int]) -> PieceBounds:
     """Upper bounds on the pieces on R of an R->R net with hidden widths w_1..w_k: Arora's Lemma D.5 and prod(w_i+1)."""
     if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
         raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
     ws = check.integers("widths", widths, low=1)
     lemma = 2 ** (len(ws) - 1) * (ws[0] + 1) * math.prod(ws[1:])
-    return {"lemma_D5": lemma, "prod_w_plus_1": math.prod(w + 1 for w in ws)}
+    return PieceBounds(lemma_d5=lemma, prod_w_plus_1=math.prod(w + 1 for w in ws))
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -94,7 +95,14 @@ def gaussian_inputs(n: int, d: int, *, seed: int, dtype: torch.dtype | None = No
     return torch.randn(n, d, generator=gen, dtype=dtype or torch.get_default_dtype())
 
 
-def teacher_data(teacher: nn.Module, n: int, *, seed: int, noise: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+class Labelled(NamedTuple):
+    """Inputs and their labels (unpacks as ``X, y``)."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+
+
+def teacher_data(teacher: nn.Module, n: int, *, seed: int, noise: float = 0.0) -> Labelled:
     """Gaussian inputs labelled by a teacher net (plus optional Gaussian label noise of std `noise`)."""
     if not 0 <= noise < float("inf"):
         raise ValueError(f"noise must be finite and >= 0, got {noise}")
@@ -111,4 +119,4 @@ def teacher_data(teacher: nn.Module, n: int, *, seed: int, noise: float = 0.0) -
     if noise > 0:
         gen = torch.Generator().manual_seed(seed + 1)
         y = y + noise * torch.randn(y.shape, generator=gen, dtype=y.dtype)
-    return X, y
+    return Labelled(X, y)

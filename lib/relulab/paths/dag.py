@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -200,7 +200,15 @@ def to_dag(model: nn.Module, input_shape: Sequence[int]) -> DAG:
     return dag
 
 
-def evaluate(dag: DAG, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+class NeuronValues(NamedTuple):
+    """Neuron values and pre-activations (B x N) and the selected parent of each max neuron (by neuron)."""
+
+    values: np.ndarray
+    preactivations: np.ndarray
+    selected: dict
+
+
+def evaluate(dag: DAG, X: np.ndarray) -> NeuronValues:
     """Neuron values (B x N), pre-activations (B x N) and the selected parent of each max neuron, at inputs X (B x n_in)."""
     X = _check_X(dag, X, "X")
     B, N = X.shape[0], len(dag.kind)
@@ -222,7 +230,7 @@ def evaluate(dag: DAG, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
         else:
             pre[:, v] = contrib.sum(1) + b
             val[:, v] = np.maximum(pre[:, v], 0) if k == "relu" else pre[:, v]
-    return val, pre, sel
+    return NeuronValues(val, pre, sel)
 
 
 def _check_dag(dag: object) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 from torch import nn
@@ -204,7 +204,14 @@ def magnitude_scores(model: nn.Module) -> dict[str, torch.Tensor]:
     return {n + ".weight": m.weight.detach().abs().clone() for n, m in _prunable(model).items()}
 
 
-def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: float) -> tuple[nn.Module, dict[str, torch.Tensor]]:
+class Pruned(NamedTuple):
+    """A pruned copy of a model and its 0/1 masks by parameter name (unpacks as ``net, masks``)."""
+
+    model: nn.Module
+    masks: dict[str, torch.Tensor]
+
+
+def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: float) -> Pruned:
     """A copy of `model` with the globally smallest `fraction` of scored weights set to 0, and the 0/1 masks."""
     check.model("model", model)
     fraction = check.real("fraction", fraction, low=0, high=1)
@@ -232,7 +239,7 @@ def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: fl
             i += s.numel()
             params[name].mul_(m.to(params[name].dtype))
             masks[name] = m
-    return out, masks
+    return Pruned(out, masks)
 
 
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d)

@@ -7,7 +7,7 @@ These functions work in numpy float64 (exact geometry, like ``regions``) and acc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -57,7 +57,15 @@ def vertices(P: Any) -> np.ndarray:
     return np.array([not _in_hull_of_others(P, i) for i in range(P.shape[0])])
 
 
-def separating_weights(P: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class Separation(NamedTuple):
+    """Columns w_i of W and offsets b_i separating each row p_i from the others, and where that exists."""
+
+    W: np.ndarray
+    b: np.ndarray
+    separable: np.ndarray
+
+
+def separating_weights(P: Any) -> Separation:
     """For each row p_i, (w_i, b_i) with w_i.p_i + b_i = 1 and w_i.p_j + b_i <= -1 (j != i), by LP.
 
     Returns W (n, m) with columns w_i, b (m,) and a mask of the rows where that separation exists.  Where it does
@@ -81,4 +89,4 @@ def separating_weights(P: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # the LP meets w.p_i + b = 1 only to its feasibility tolerance (~1e-9): rescale so it holds to rounding
         W[:, i], b[i] = w_i / top, b_i / top
         ok[i] = res.fun <= 1e-7  # zero total slack: the strict separation of Theorem 6 exists
-    return W, b, ok
+    return Separation(W, b, ok)

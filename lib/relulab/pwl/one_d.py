@@ -3,13 +3,14 @@ evaluation segment by segment (the independent reference)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import check
-
 from .net import EPS, PWLNet, _array
+
 
 def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
     """One hidden layer computing the R -> R PWL function with these breakpoints and slopes and f(breakpoints[0]) = value.
@@ -113,7 +114,17 @@ def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLi
     return vals[anchor] + s[i] * (x - t[anchor])
 
 
-def pwl_from_points(xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right_slope: float = 0.0) -> tuple[np.ndarray, np.ndarray, float]:
+class PiecewiseLinear1D(NamedTuple):
+    """An R -> R PWL function as :func:`pwl_1d` takes it: breakpoints, slopes (one more) and f(breakpoints[0])."""
+
+    breakpoints: np.ndarray
+    slopes: np.ndarray
+    value: float
+
+
+def pwl_from_points(
+    xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right_slope: float = 0.0
+) -> PiecewiseLinear1D:
     """(breakpoints, slopes, value) of the continuous interpolant through (xs, ys), extended with the given end slopes."""
     xs, ys = _array(xs, "xs", 1), _array(ys, "ys", 1)
     if xs.shape != ys.shape or len(xs) < 2:
@@ -123,4 +134,4 @@ def pwl_from_points(xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right
     check.real("left_slope", left_slope)
     check.real("right_slope", right_slope)
     inner = np.diff(ys) / np.diff(xs)
-    return xs, np.concatenate([[left_slope], inner, [right_slope]]), float(ys[0])
+    return PiecewiseLinear1D(xs, np.concatenate([[left_slope], inner, [right_slope]]), float(ys[0]))

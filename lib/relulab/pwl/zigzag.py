@@ -7,7 +7,7 @@ depth k + 1 and size w k with w^k pieces (``zigzag_composition_net``, Lemma D.1 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 from torch import nn
@@ -27,7 +27,14 @@ def _breakpoints(a: Any) -> np.ndarray:
     return arr
 
 
-def zigzag_coefficients(a: Any, M: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+class ZigzagCoefficients(NamedTuple):
+    """Knots t and output weights c of h_a(x) = sum_j c_j ReLU(x - t_j) (unpacks as ``t, c``)."""
+
+    knots: np.ndarray
+    weights: np.ndarray
+
+
+def zigzag_coefficients(a: Any, M: float = 1.0) -> ZigzagCoefficients:
     """Knots t = (0, a_1..a_p) and output weights c with h_a(x) = sum_j c_j ReLU(x - t_j) (w = p + 1 units)."""
     M = check.real("M", M, low=0, open_low=True)
     t = np.concatenate([[0.0], _breakpoints(a)])
@@ -36,7 +43,7 @@ def zigzag_coefficients(a: Any, M: float = 1.0) -> tuple[np.ndarray, np.ndarray]
         raise ValueError("a must not repeat a breakpoint or touch 0 or M (zero-length piece)")
     sign = np.where(np.arange(len(t)) % 2 == 0, 1.0, -1.0)
     slopes = sign * M / lengths  # alternate 0 -> M -> 0 ...; outside Delta (unsorted) the pieces are no longer onto
-    return t, np.diff(np.concatenate([[0.0], slopes]))
+    return ZigzagCoefficients(t, np.diff(np.concatenate([[0.0], slopes])))
 
 
 def zigzag(a: Any, x: Any, M: float = 1.0) -> np.ndarray:
