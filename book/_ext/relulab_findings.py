@@ -16,6 +16,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 
 from relulab_records import PAPERS, Record, chapter_code, collect, fmt, make_link
+from relulab_records import row as records_row
+from relulab_records import table as records_table
 
 # How a finding departs from the paper (relulab.claims.FINDING_KINDS), in the order the page shows them.
 KINDS = {
@@ -67,15 +69,7 @@ class FindingsDirective(Directive):
         return out
 
     def _table(self, root: Path, entries: list[tuple[Record, str]]) -> nodes.table:
-        table = nodes.table(classes=["relulab-findings", "relulab-wide", "colwidths-given"])
-        tgroup = nodes.tgroup(cols=len(HEADERS))
-        table += tgroup
-        for w in WIDTHS:
-            tgroup += nodes.colspec(colwidth=w)
-        thead, tbody = nodes.thead(), nodes.tbody()
-        tgroup += thead
-        tgroup += tbody
-        thead += _row([(nodes.Text(h),) for h in HEADERS])
+        table, tbody = records_table(HEADERS, WIDTHS, ["relulab-findings", "relulab-wide", "colwidths-given"])
         for rec, about in entries:
             d = rec.data
             q = d.get("quantity") or "measured"
@@ -92,20 +86,10 @@ class FindingsDirective(Directive):
                 (nodes.Text(d.get("book_says", "")),),
                 (link,),
             ]
-            row = _row(cells)
+            row = records_row(cells)
             row["ids"] = ["findings-row-" + nodes.make_id(rec.id)]
             tbody += row
         return table
-
-
-def _row(cells: list[tuple]) -> nodes.row:
-    row = nodes.row()
-    for c in cells:
-        entry = nodes.entry()
-        for part in c:
-            entry += nodes.paragraph("", "", part)
-        row += entry
-    return row
 
 
 def setup(app):

@@ -17,6 +17,8 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 
 from relulab_records import PAPERS, Part, Record, chapter_code, collect, fmt, make_link, parts
+from relulab_records import row as records_row
+from relulab_records import table as records_table
 
 HEADERS = ["Claim", "Statement", "Measured vs reference", "Tol.", "Negative control", "Ch."]
 WIDTHS = [14, 24, 28, 8, 19, 7]
@@ -95,15 +97,7 @@ class LedgerDirective(Directive):
         return out
 
     def _table(self, root: Path, claims: dict, ids: list[str], found: dict[str, Record]) -> nodes.table:
-        table = nodes.table(classes=["relulab-ledger", "relulab-wide", "colwidths-given"])
-        tgroup = nodes.tgroup(cols=len(HEADERS))
-        table += tgroup
-        for w in WIDTHS:
-            tgroup += nodes.colspec(colwidth=w)
-        thead, tbody = nodes.thead(), nodes.tbody()
-        tgroup += thead
-        tgroup += tbody
-        thead += _row([nodes.Text(h) for h in HEADERS])
+        table, tbody = records_table(HEADERS, WIDTHS, ["relulab-ledger", "relulab-wide", "colwidths-given"])
         for cid in ids:
             meta = claims[cid]
             who = nodes.inline(classes=["relulab-label"])
@@ -130,21 +124,10 @@ class LedgerDirective(Directive):
                 link = make_link(rec, f"ch. {code}", title=f"{rec.doc.rsplit('/', 1)[-1]}: {where} that verified {cid}")
                 cells = [claim_cell, nodes.Text(meta["statement"]), nodes.Text(measured),
                          nodes.Text(fmt(d["tolerance"])), nodes.Text(control), link]
-            row = _row(cells)
+            row = records_row(cells)
             row["ids"] = ["ledger-" + nodes.make_id(cid)]
             tbody += row
         return table
-
-
-def _row(cells: list) -> nodes.row:
-    """A table row; a cell is one inline node, or a tuple of inline nodes shown as separate paragraphs."""
-    row = nodes.row()
-    for c in cells:
-        entry = nodes.entry()
-        for part in c if isinstance(c, tuple) else (c,):
-            entry += nodes.paragraph("", "", part)
-        row += entry
-    return row
 
 
 def setup(app):

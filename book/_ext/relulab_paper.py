@@ -19,6 +19,10 @@ from docutils import nodes
 from docutils.parsers.rst import Directive
 
 from relulab_records import Record, chapter_code, fmt, inline_math, make_link, parts
+from relulab_records import row as records_row
+from relulab_records import table as records_table
+
+CLASSES = ["relulab-paper", "relulab-wide", "colwidths-given"]
 
 CLAIM_HEADERS = ["Claim", "Measured vs reference", "Tolerance", "Result"]
 
@@ -86,8 +90,7 @@ class PaperRunsDirective(Directive):
         numbers = (yaml.safe_load(numbers_file.read_text(encoding="utf-8")) or {}) if numbers_file.exists() else {}
         for f in (runs_file, numbers_file):
             env.note_dependency(str(f))
-        summary = nodes.table(classes=["relulab-paper", "relulab-wide", "colwidths-given"])
-        body = _table(summary, ["Chapter", "Paper-scale run", "What happened"], [22, 10, 68])
+        summary, body = records_table(["Chapter", "Paper-scale run", "What happened"], [22, 10, 68], CLASSES)
         details: list[nodes.Node] = []
         counts: dict[str, int] = {}
         for part in parts(root):
@@ -102,7 +105,7 @@ class PaperRunsDirective(Directive):
                 counts[short] = counts.get(short, 0) + 1
                 title = nb_title(nb) or doc.rsplit("/", 1)[-1]
                 link = make_link(Record("chapter", doc, doc, {}, None), f"{chapter_code(root, doc)}. {title}")
-                body += _row([(link,), (nodes.Text(short),), (nodes.Text(line),)])
+                body += records_row([(link,), (nodes.Text(short),), (nodes.Text(line),)])
                 if (rec and rec.get("status") == "ok") or numbers.get(f"{doc}.ipynb"):
                     details += self._details(root, doc, title, rec or {}, numbers.get(f"{doc}.ipynb") or [])
         counted = ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -116,9 +119,9 @@ class PaperRunsDirective(Directive):
             sizes = ", ".join(f"{k} = {v}" for k, v in rec["parameters"].items())
             out.append(nodes.paragraph(text=f"Parameters in force: {sizes}."))
         if numbers:
-            table = nodes.table(classes=["relulab-paper", "relulab-wide", "colwidths-given"])
-            tb = _table(table, ["Quantity", "The paper", "This book at paper scale", "Where in the paper"],
-                        [34, 18, 20, 28])
+            table, tb = records_table(
+                ["Quantity", "The paper", "This book at paper scale", "Where in the paper"], [34, 18, 20, 28], CLASSES
+            )
             glued, claims = rec.get("glued", {}), {c["id"]: c for c in rec.get("claims", [])}
             for n in numbers:
                 ours = "—"
@@ -127,42 +130,19 @@ class PaperRunsDirective(Directive):
                     ours = glued[key[5:]]
                 elif key.startswith("claim:") and key[6:] in claims:
                     ours = fmt(claims[key[6:]]["measured"])
-                tb += _row([(nodes.Text(str(n.get("quantity", ""))),), (nodes.Text(str(n.get("paper", ""))),),
+                tb += records_row([(nodes.Text(str(n.get("quantity", ""))),), (nodes.Text(str(n.get("paper", ""))),),
                             (nodes.Text(ours),), (nodes.Text(str(n.get("where", ""))),)])
             out.append(table)
         if rec.get("claims"):
-            table = nodes.table(classes=["relulab-paper", "relulab-wide", "colwidths-given"])
-            tb = _table(table, CLAIM_HEADERS, [22, 50, 12, 16])
+            table, tb = records_table(CLAIM_HEADERS, [22, 50, 12, 16], CLASSES)
             for c in rec["claims"]:
                 q = c.get("quantity") or "measured"
                 result = "passed" if c.get("passed") else "FAILED"
-                tb += _row([(nodes.literal(text=c["id"]),),
+                tb += records_row([(nodes.literal(text=c["id"]),),
                             (nodes.Text(f"{q}: {fmt(c['measured'])} {c['relation']} {fmt(c['reference'])}"),),
                             (nodes.Text(fmt(c["tolerance"])),), (nodes.Text(result),)])
             out.append(table)
         return out
-
-
-def _table(table: nodes.table, headers: list[str], widths: list[int]) -> nodes.tbody:
-    tgroup = nodes.tgroup(cols=len(headers))
-    table += tgroup
-    for w in widths:
-        tgroup += nodes.colspec(colwidth=w)
-    thead, tbody = nodes.thead(), nodes.tbody()
-    tgroup += thead
-    tgroup += tbody
-    thead += _row([(nodes.Text(h),) for h in headers])
-    return tbody
-
-
-def _row(cells: list[tuple]) -> nodes.row:
-    row = nodes.row()
-    for c in cells:
-        entry = nodes.entry()
-        for part in c:
-            entry += nodes.paragraph("", "", part)
-        row += entry
-    return row
 
 
 def setup(app):

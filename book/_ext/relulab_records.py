@@ -176,3 +176,28 @@ def setup(app):
     app.connect("config-inited", lambda _app, config: config.html_static_path.append(str(static)))
     app.add_css_file("relulab-pages.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def table(headers: list[str], widths: list[int], classes: list[str] | None = None) -> tuple[nodes.table, nodes.tbody]:
+    """A table with these column headers and relative widths, and the body to append its rows to."""
+    tab = nodes.table(classes=classes or [])
+    tgroup = nodes.tgroup(cols=len(headers))
+    tab += tgroup
+    for w in widths:
+        tgroup += nodes.colspec(colwidth=w)
+    thead, tbody = nodes.thead(), nodes.tbody()
+    tgroup += thead
+    tgroup += tbody
+    thead += row([nodes.Text(h) for h in headers])
+    return tab, tbody
+
+
+def row(cells: list) -> nodes.row:
+    """A table row; a cell is one inline node, or a tuple of inline nodes shown as separate paragraphs."""
+    r = nodes.row()
+    for c in cells:
+        entry = nodes.entry()
+        for part in c if isinstance(c, tuple) else (c,):
+            entry += nodes.paragraph("", "", part)
+        r += entry
+    return r

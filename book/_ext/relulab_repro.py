@@ -14,27 +14,17 @@ from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from relulab_records import row as records_row
+from relulab_records import table as records_table
 
 PACKAGES = ["torch", "numpy", "scipy", "scikit-learn", "mlxtend", "matplotlib", "seaborn", "papermill", "nbval",
             "jupyter-book", "sphinx-proof", "relulab"]
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> nodes.table:
-    table = nodes.table()
-    tgroup = nodes.tgroup(cols=len(headers))
-    table += tgroup
-    for _ in headers:
-        tgroup += nodes.colspec(colwidth=1)
-    thead, tbody = nodes.thead(), nodes.tbody()
-    tgroup += thead
-    tgroup += tbody
-    for target, cells in [(thead, headers)] + [(tbody, r) for r in rows]:
-        row = nodes.row()
-        for c in cells:
-            entry = nodes.entry()
-            entry += nodes.paragraph(text=c)
-            row += entry
-        target += row
+    table, tbody = records_table(headers, [1] * len(headers))
+    for cells in rows:
+        tbody += records_row([nodes.Text(c) for c in cells])
     return table
 
 

@@ -17,6 +17,8 @@ from statistics import median
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from relulab_records import row as records_row
+from relulab_records import table as records_table
 
 RESULTS = Path("book") / "robustness.jsonl"
 
@@ -95,44 +97,24 @@ class RobustnessDirective(Directive):
             text=f"Last sweep: {meta.get('date', '?')} on {meta.get('machine', '?')}, command "
             f"`{meta.get('command', '?')}`: {len(runs)} chapter runs, {len(failed_runs)} failed."
         )
-        table = nodes.table(classes=["relulab-robustness"])
         headers = ["Claim", "Seeds", "Passed", "Tolerance used: worst / median", "Control miss (× tol): worst / median"]
-        tgroup = nodes.tgroup(cols=len(headers))
-        table += tgroup
-        for w in (30, 8, 10, 26, 26):
-            tgroup += nodes.colspec(colwidth=w)
-        thead = nodes.thead()
-        tgroup += thead
-        thead += _row([nodes.Text(h) for h in headers])
-        tbody = nodes.tbody()
-        tgroup += tbody
+        table, tbody = records_table(headers, [30, 8, 10, 26, 26], ["relulab-robustness"])
         for cid in claims:
             s = summary.get(cid)
             if s is None:
-                tbody += _row([nodes.literal(text=cid), nodes.Text("—"), nodes.Text("not in the sweep"),
+                tbody += records_row([nodes.literal(text=cid), nodes.Text("—"), nodes.Text("not in the sweep"),
                                nodes.Text("—"), nodes.Text("—")])
                 continue
             cells = [nodes.literal(text=cid), nodes.Text(str(len(s["seeds"]))), nodes.Text(f"{s['passed']}/{s['n']}"),
                      nodes.Text(f"{_fmt(max(s['used']))} / {_fmt(median(s['used']))}"),
                      nodes.Text(f"{_fmt(min(s['control']))} / {_fmt(median(s['control']))}")]
-            tbody += _row(cells)
+            tbody += records_row(cells)
         out: list[nodes.Node] = [head]
         for line in failed_runs:
             out.append(nodes.paragraph(text=f"FAILED run: {line['chapter']} seed {line['seed']}: "
                                        f"{(line.get('error') or '').splitlines()[-1][:300]}"))
         out += [table, nodes.raw("", _svg(summary, list(claims)), format="html")]
         return out
-
-
-def _row(cells: list[nodes.Node]) -> nodes.row:
-    row = nodes.row()
-    for c in cells:
-        entry = nodes.entry()
-        para = nodes.paragraph()
-        para += c
-        entry += para
-        row += entry
-    return row
 
 
 def setup(app):

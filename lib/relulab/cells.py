@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["Cell"]
+
 
 @dataclass(frozen=True)
 class Cell:

@@ -22,6 +22,11 @@ import numpy as np
 
 from . import check
 
+__all__ = [
+    "ClaimFailed", "ClaimRecord", "FindingFailed", "FindingRecord", "anchor", "finding", "finding_line",
+    "findings_in_notebook", "records_in_notebook", "summary_line", "verify",
+]
+
 MIME = "application/vnd.relulab.claim+json"
 FINDING_MIME = "application/vnd.relulab.finding+json"
 # How a finding departs from the paper (the Findings page groups by it).

@@ -31,6 +31,8 @@ from torch import nn
 
 from . import check
 
+__all__ = ["Arrangement", "ERMResult", "arrangement", "count_dichotomies_bound", "count_programs", "exact_erm"]
+
 LOSSES = ("squared", "absolute")
 # Default ceiling on the number of convex programs: ~10^6 programs at ~60 us each is about a minute.
 MAX_PROGRAMS = 1_000_000

@@ -27,6 +27,8 @@ from . import check
 from .cells import _split
 from .regions_nd import RegionsND, _facet_pairs
 
+__all__ = ["LatticeFormula", "WangSunForm", "count_hinges", "lattice_formula", "signed_max_terms", "wang_sun_form"]
+
 EPS = float(np.finfo(np.float64).eps)
 
 

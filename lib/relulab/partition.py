@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["Regions2D"]
+
 EPS = float(np.finfo(np.float64).eps)
 
 

@@ -25,6 +25,8 @@ from torch import nn
 from . import check
 from .pwl.zigzag import zigzag_coefficients
 
+__all__ = ["ZonotopeCounts", "montufar_count", "montufar_net", "zonotope_counts", "zonotope_pieces_inside"]
+
 
 @dataclass(frozen=True)
 class ZonotopeCounts:

@@ -7,6 +7,8 @@ import numpy as np
 import seaborn as sns
 from numpy.typing import ArrayLike
 
+__all__ = ["loglog_slope", "style"]
+
 PALETTE = "colorblind"
 
 

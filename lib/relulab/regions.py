@@ -26,6 +26,11 @@ from torch import nn
 from . import check, partition
 from .partition import Regions2D
 
+__all__ = [
+    "PieceBounds", "Pieces1D", "affine_layers", "count_pieces_1d", "count_regions_2d", "max_pieces_1d_bound",
+    "pieces_1d", "regions_2d",
+]
+
 EPS = float(np.finfo(np.float64).eps)
 MAX_CELLS = 2_000_000  # refuse enumerations beyond this many intervals / polygons (memory and time explode)
 

@@ -19,6 +19,8 @@ from . import check
 from .cells import Cell, _box_cell, _face, _faces_overlap, _split
 from .pwl import from_sequential
 
+__all__ = ["RegionsND", "count_regions_nd", "regions_nd"]
+
 EPS = float(np.finfo(np.float64).eps)
 MAX_CELLS = 200_000  # pure Python cells: beyond this the enumeration takes minutes
 

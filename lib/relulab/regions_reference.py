@@ -17,6 +17,8 @@ import numpy as np
 
 from .partition import Regions2D
 
+__all__: list[str] = []  # internal: used by the modules of this package, not a public API
+
 EPS = float(np.finfo(np.float64).eps)
 
 

@@ -10,6 +10,8 @@ import torch
 
 from . import check
 
+__all__ = ["setup"]
+
 SCALES = ("book", "paper")
 
 

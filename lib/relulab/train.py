@@ -13,6 +13,8 @@ from tqdm import tqdm
 
 from . import check
 
+__all__ = ["History", "accuracy", "train"]
+
 
 @dataclass
 class History:

@@ -11,6 +11,8 @@ from torch import nn
 
 from .. import check
 
+__all__ = ["Labelled", "Split", "digits", "gaussian_inputs", "mnist", "teacher_data"]
+
 
 @dataclass
 class Split:

@@ -15,6 +15,11 @@ import torch
 
 from .. import check
 
+__all__ = [
+    "Ladder", "all_inputs", "factorised_events", "ladder", "one_hot", "pattern_index", "product_distribution",
+    "random_distribution",
+]
+
 # Exact enumeration beyond ~1M inputs would make every conditional mean in the book a multi-GB table.
 MAX_ENUMERATION = 2**20
 

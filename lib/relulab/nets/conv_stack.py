@@ -21,6 +21,8 @@ from torch import nn
 from .. import check
 from .gated_conv import ConvNet, GatedConvNet
 
+__all__ = ["ConvStack", "StackFit", "fit_stack"]
+
 
 def _stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
     return torch.stack([t.detach().clone() for t in tensors])

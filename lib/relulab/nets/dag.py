@@ -16,6 +16,11 @@ from torch import nn
 
 from .. import check
 
+__all__ = [
+    "Concat", "Residual", "basic_block", "randomize_batchnorm", "resnet18", "resnet_like", "unet_like",
+    "upsample2x", "vgg_like",
+]
+
 
 def _check_tensor(x: object) -> None:
     """A block's input must be a floating-point batch tensor (N, C, ...)."""

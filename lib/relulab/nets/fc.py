@@ -14,6 +14,8 @@ from torch import nn
 
 from .. import check
 
+__all__ = ["check_parameter_budget", "linear_layers", "mlp", "mlp_widths"]
+
 # Refuse nets beyond 1e9 parameters (8 GB in float64, a third of this machine): a typo, never a book experiment.
 MAX_PARAMETERS = 10**9
 

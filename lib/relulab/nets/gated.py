@@ -22,6 +22,8 @@ from torch import nn
 from .. import check
 from .fc import linear_layers, mlp
 
+__all__ = ["DeepGatedNet", "from_relu", "gated_variant"]
+
 GATES = ("hard", "soft")
 VARIANTS = ("frnpf-ii", "frnpf-di", "flnpf", "dlnpf")
 

@@ -23,6 +23,8 @@ from torch import nn
 
 from .. import check
 
+__all__ = ["ConvNet", "GatedConvNet"]
+
 HEADS = ("flatten", "gap")
 GATES = ("hard", "soft")
 PARTS = ("feature", "value")

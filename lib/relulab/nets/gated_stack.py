@@ -16,6 +16,8 @@ from torch import nn
 from .. import check
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
+__all__ = ["GatedStack", "train_stack"]
+
 MODES = ("relu", "hard", "soft")
 
 

@@ -9,6 +9,8 @@ from torch import nn
 
 from .. import check
 
+__all__ = ["LocallyConnected1d"]
+
 # The same limit as relulab.nets.fc: beyond it a size is a mistake, not a model.
 MAX_PARAMETERS = 10**9
 

@@ -14,6 +14,8 @@ from torch import nn
 from .. import check
 from .local import MAX_PARAMETERS, LocallyConnected1d
 
+__all__ = ["Dense1d", "NodeBatchNorm", "TreeNet"]
+
 
 class NodeBatchNorm(nn.Module):
     """Batch Norm without affine parameters, each node (channel, position) normalised over the batch.

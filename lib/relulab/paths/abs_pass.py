@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from . import graph as G
 from . import tiles as T
 
+__all__: list[str] = []  # internal: used by the modules of this package, not a public API
+
 Params = dict[str, tuple[torch.Tensor, torch.Tensor | None]]
 
 

@@ -26,6 +26,11 @@ from relulab.paths import lifting
 
 from .. import check
 
+__all__ = [
+    "DAG", "NeuronValues", "Paths", "count_paths", "enumerate_paths", "evaluate", "output_from_paths", "phi",
+    "to_dag",
+]
+
 MAX_NEURONS = 20_000
 KINDS = ("input", "relu", "id", "max")
 

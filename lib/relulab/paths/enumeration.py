@@ -19,6 +19,8 @@ from torch import nn
 
 from .sequential import as_input, gates, linear_layers
 
+__all__ = ["count_paths", "enumerate_paths", "npf", "npv", "npv_from_weights", "output_from_paths"]
+
 MAX_PATHS = 2**22
 
 

@@ -26,6 +26,11 @@ from ..nets.gated import DeepGatedNet
 from .path_kernel import npk_from_gates
 from .tangent_kernel import ntk
 
+__all__ = [
+    "NTKSplit", "bernoulli_weights", "dgn_npk", "feature_ntk", "ntk_npk_constant", "ntk_split", "value_ntk",
+    "value_ntk_from_gates",
+]
+
 
 def _check_dgn(dgn: DeepGatedNet, what: str) -> None:
     if not isinstance(dgn, DeepGatedNet):

@@ -30,6 +30,8 @@ import torch
 from torch import fx, nn
 import torch.nn.functional as F
 
+__all__ = ["Plan", "Step"]
+
 LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.ConvTranspose1d, nn.ConvTranspose2d)
 BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 MAXPOOLS = (nn.MaxPool1d, nn.MaxPool2d)

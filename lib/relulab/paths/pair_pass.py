@@ -17,6 +17,8 @@ from torch import nn
 
 from .sequential import as_input, gates, linear_layers
 
+__all__ = ["npk_pair_gram", "npk_pair_pass", "pair_forward"]
+
 
 def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Validate two inputs of equal shape, (d_in,) or (N, d_in); return them as (N, d_in) and whether they were 1-D."""

@@ -18,6 +18,8 @@ from torch import nn
 from .. import check
 from .sequential import as_input, gates, linear_layers
 
+__all__ = ["npk", "npk_from_gates", "npk_regression"]
+
 
 def npk_from_gates(
     X1: torch.Tensor, G1: list[torch.Tensor], X2: torch.Tensor, G2: list[torch.Tensor]

@@ -15,6 +15,8 @@ from torch import nn
 from .. import check
 from ..nets.fc import linear_layers  # re-exported: paths.linear_layers reads the nets nets.mlp builds
 
+__all__ = ["as_input", "gates", "preactivations"]
+
 
 def as_input(model: nn.Module, X: Any, *, name: str = "X") -> torch.Tensor:
     """Validate a batch of inputs for a fully connected net: 2-D, floating, finite, non-empty, right width."""

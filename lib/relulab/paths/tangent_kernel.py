@@ -10,6 +10,8 @@ from torch.func import functional_call, jacrev, vmap
 
 from .. import check
 
+__all__ = ["ntk", "path_ntk"]
+
 
 def ntk(
     model: nn.Module,

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+__all__: list[str] = []  # internal: used by the modules of this package, not a public API
+
 
 @dataclass(frozen=True)
 class _Tiled:

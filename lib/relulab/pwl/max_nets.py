@@ -14,6 +14,8 @@ from .. import check
 
 from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, _array, affine, compose, identity, pad
 
+__all__ = ["max_affine", "max_net", "wang_sun"]
+
 def _max_level(m: int) -> PWLNet:
     """One hidden layer mapping m numbers to ceil(m/2): pairwise max(a, b) = ReLU(a - b) + ReLU(b) - ReLU(-b)."""
     pairs, odd = divmod(m, 2)

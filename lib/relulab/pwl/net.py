@@ -14,6 +14,8 @@ from torch import nn
 
 from .. import check
 
+__all__ = ["PWLNet", "affine", "compose", "from_sequential", "identity", "linear_combination", "pad", "parallel"]
+
 Layer = tuple[np.ndarray, np.ndarray]
 # Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
 MAX_ENTRIES = 10**8

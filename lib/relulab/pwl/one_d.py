@@ -11,6 +11,8 @@ from numpy.typing import ArrayLike
 from .. import check
 from .net import EPS, PWLNet, _array
 
+__all__ = ["PiecewiseLinear1D", "pwl_1d", "pwl_1d_fewest", "pwl_eval", "pwl_from_points"]
+
 
 def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
     """One hidden layer computing the R -> R PWL function with these breakpoints and slopes and f(breakpoints[0]) = value.

@@ -15,6 +15,11 @@ from torch import nn
 from .. import check
 from .net import MAX_ENTRIES, PWLNet, compose
 
+__all__ = [
+    "ZigzagCoefficients", "random_simplex_point", "zigzag", "zigzag_coefficients", "zigzag_composition_net",
+    "zigzag_net", "zigzag_parameters_from_breakpoints",
+]
+
 MAX_PIECES = 2_000_000  # refuse inversions of compositions with more pieces (memory and time explode)
 
 

@@ -13,6 +13,8 @@ from .. import check
 from .net import PWLNet
 from .zigzag import _compose_zigzags
 
+__all__ = ["count_zonotope_vertices", "zonotope_net", "zonotope_support", "zonotope_support_net", "zonotope_vertices"]
+
 
 def _generators(B: Any) -> np.ndarray:
     Bn = np.asarray(B, dtype=float)
