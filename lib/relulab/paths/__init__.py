@@ -6,7 +6,7 @@
   expectation constant of the value NTK at random initialisation (Part IV).
 - ``lifting``: the path-lifting of any supported ReLU DAG — path-norms and path-metrics in one or two forward passes,
   path-magnitude scores, support reports, rescaling symmetries (Part III).  It reads any model through its
-  ``forward`` (``graph``: torch.fx tracing and classification), runs the |theta| pass (``abs_pass``) on maps stored
+  ``forward`` (``graph``: torch.fx tracing and classification; ``operands``: a step's inputs at run time), runs the |theta| pass (``abs_pass``) on maps stored
   once per distinct window (``tiles``).
 - ``dag``: explicit path enumeration of small DAGs, the exponential reference for ``lifting``.
 - ``pair_pass``: the NPK as one forward pass of the all-ones net on x*x' with gates G_x*G_x' (Part V).

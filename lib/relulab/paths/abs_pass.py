@@ -20,6 +20,7 @@ from torch import fx, nn
 import torch.nn.functional as F
 
 from . import graph as G
+from . import operands as O
 from . import tiles as T
 
 __all__: list[str] = []  # internal: used by the modules of this package, not a public API
@@ -173,8 +174,8 @@ def _first_input(step: G.Step, env: dict):
     """The value of the first argument of a step (its signal)."""
     node = step.node
     if node.args:
-        return G._resolve(node.args[0], env)
-    return G._resolve(next(iter(node.kwargs.values())), env)
+        return O.resolve(node.args[0], env)
+    return O.resolve(next(iter(node.kwargs.values())), env)
 
 
 def _full_env(node: fx.Node, env: dict) -> dict:
@@ -239,7 +240,7 @@ def _run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *
         elif kind == "relu":
             env[node] = _first_input(s, env)  # every value is >= 0: ReLU is the identity
         elif kind == "maxpool":
-            x, spec = G._pool_spec(s, env)
+            x, spec = O.pool_spec(s, env)
             r = None
             if isinstance(x, T._Tiled) and len(x.maps) == spec["dims"]:
                 r = T._window_sum(x, spec["kernel_size"], spec.get("stride"), spec.get("padding", 0),
@@ -249,50 +250,50 @@ def _run(plan: G.Plan, params: Params, input_shape: tuple[int, ...], q: float, *
                 r = _max_as_max(x, spec) if max_pool == "max" else _window_sum(x, spec, s.where)
             env[node] = r
         elif kind == "avgpool":
-            x, spec = G._pool_spec(s, env)
+            x, spec = O.pool_spec(s, env)
             r = T._average(x, spec, q) if isinstance(x, T._Tiled) and len(x.maps) == spec["dims"] else None
             env[node] = r if r is not None else _average(T._full(x), spec, q)
         elif kind in ("adaptive_avg", "adaptive_max"):
-            x, spec = G._pool_spec(s, _full_env(node, env))
+            x, spec = O.pool_spec(s, _full_env(node, env))
             if kind == "adaptive_max" and max_pool == "max":
                 pool = F.adaptive_max_pool1d if spec["dims"] == 1 else F.adaptive_max_pool2d
                 env[node] = pool(x, spec["output_size"])
             else:
                 env[node] = _adaptive(x, spec, q, as_sum=kind == "adaptive_max")
         elif kind == "reduce":
-            x, dims, keep = G._reduce_dims(s, env)
+            x, dims, keep = O.reduce_dims(s, env)
             n = math.prod(x.shape[d] for d in dims)
             y = T._spatial_sum(x, dims, keep) if isinstance(x, T._Tiled) else x.sum(dims, keepdim=keep)
             env[node] = y if s.info["op"] == "sum" else _times(y, (1.0 / n) ** q)
         elif kind == "add":
-            a, c = G._add_operands(s, env)
+            a, c = O.add_operands(s, env)
             env[node] = T._add(a, c)
         elif kind == "shift":
-            x, _, c = G._shift_operands(s, env)
+            x, _, c = O.shift_operands(s, env)
             env[node] = x.with_data(x.data + abs(c) ** q) if isinstance(x, T._Tiled) else x + abs(c) ** q
         elif kind == "scale":
-            x, c = G._scale_operands(s, env)
+            x, c = O.scale_operands(s, env)
             env[node] = _times(x, abs(c) ** q)
         elif kind == "reindex":
-            G._check_cat(s, env)
+            O.check_cat(s, env)
             x = _first_input(s, env)
             if s.info.get("identity"):
                 env[node] = x
             elif node.target in G.CAT_FUNCTIONS and _cat_dim(s, env) == 1:
-                env[node] = T._cat_channels(G._resolve(node.args[0], env))
+                env[node] = T._cat_channels(O.resolve(node.args[0], env))
             else:
                 local = _full_env(node, env)
-                env[node] = s.module(local[node.args[0]]) if s.module is not None else G._run_meta(node, local)
+                env[node] = s.module(local[node.args[0]]) if s.module is not None else O.run_meta(node, local)
         elif kind == "meta":
-            env[node] = G._run_meta(node, env if node.op == "call_method" and node.target in G.META_METHODS
+            env[node] = O.run_meta(node, env if node.op == "call_method" and node.target in G.META_METHODS
                                    else _full_env(node, env))
         elif kind == "output":
-            return [T._full(t) for t in G._output_tensors(s, _full_env(node, env))]
+            return [T._full(t) for t in O.output_tensors(s, _full_env(node, env))]
     raise AssertionError("a traced graph ends with its output node")
 
 
 def _cat_dim(step: G.Step, env: dict) -> int:
-    b = G._bind(G._resolve(step.node.args, env), G._resolve(step.node.kwargs, env), ("tensors", "dim"))
+    b = O.bind(O.resolve(step.node.args, env), O.resolve(step.node.kwargs, env), ("tensors", "dim"))
     return b.get("dim", 0) % b["tensors"][0].dim()
 
 

@@ -22,6 +22,7 @@ from torch import nn
 
 from relulab.paths import abs_pass as A
 from relulab.paths import graph as G
+from relulab.paths import operands as O
 from relulab.paths import lifting
 
 from .. import check
@@ -78,7 +79,7 @@ def _call(step: G.Step, env: dict, x: torch.Tensor, **replace: torch.Tensor) -> 
     if step.module is not None:
         return _double_call(step.module, x, replace)
     sig = step.node.args[0] if step.node.args else next(iter(step.node.kwargs.values()))
-    return G._run_meta(step.node, {**env, sig: x})
+    return O.run_meta(step.node, {**env, sig: x})
 
 
 def _linear_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor, has_bias: bool,
@@ -161,7 +162,7 @@ def _build(dag: DAG, plan: G.Plan, shape: tuple[int, ...]) -> list[torch.Tensor]
             env[node] = _linear_step(dag, s, env, A._first_input(s, env), True, "diagonal", unbiased=unbiased)
         elif kind in ("avgpool", "adaptive_avg", "reduce"):
             if kind == "reduce":
-                G._reduce_dims(s, env)  # refuses reductions over the batch dimension
+                O.reduce_dims(s, env)  # refuses reductions over the batch dimension
             env[node] = _linear_step(dag, s, env, A._first_input(s, env), False)
         elif kind in ("maxpool", "adaptive_max"):
             env[node] = _max_step(dag, s, env, A._first_input(s, env))
@@ -169,24 +170,24 @@ def _build(dag: DAG, plan: G.Plan, shape: tuple[int, ...]) -> list[torch.Tensor]
             x = A._first_input(s, env)
             env[node] = _elementwise(dag, "relu", [[(u, 1.0)] for u in _flat_ids(x)], None, x.shape)
         elif kind == "add":
-            a, b = G._add_operands(s, env)
+            a, b = O.add_operands(s, env)
             sign = float(s.info["sign"])
             pairs = [[(u, 1.0), (v, sign)] for u, v in zip(_flat_ids(a), _flat_ids(b))]
             env[node] = _elementwise(dag, "id", pairs, None, a.shape)
         elif kind == "shift":
-            x, w, c = G._shift_operands(s, env)
+            x, w, c = O.shift_operands(s, env)
             env[node] = torch.tensor([dag.add("id", c, [(u, w)]) for u in _flat_ids(x)]).reshape(x.shape)
         elif kind == "scale":
-            x, c = G._scale_operands(s, env)
+            x, c = O.scale_operands(s, env)
             env[node] = _elementwise(dag, "id", [[(u, c)] for u in _flat_ids(x)], None, x.shape)
         elif kind == "reindex":
-            G._check_cat(s, env)
+            O.check_cat(s, env)
             x = A._first_input(s, env)
-            env[node] = x if s.info.get("identity") else (s.module(x) if s.module is not None else G._run_meta(node, env))
+            env[node] = x if s.info.get("identity") else (s.module(x) if s.module is not None else O.run_meta(node, env))
         elif kind == "meta":
-            env[node] = G._run_meta(node, env)
+            env[node] = O.run_meta(node, env)
         elif kind == "output":
-            return G._output_tensors(s, env)
+            return O.output_tensors(s, env)
     raise AssertionError("a traced graph ends with its output node")
 
 
