@@ -93,9 +93,18 @@ class RobustnessDirective(Directive):
         meta = lines[0] if lines else {}
         runs = {(line["chapter"], line["seed"]) for line in lines}
         failed_runs = [line for line in lines if line.get("kind") == "run"]
+        per_chapter: dict[str, int] = {}
+        for chapter, _ in runs:
+            per_chapter[chapter] = per_chapter.get(chapter, 0) + 1
+        partial = ""
+        if "runs_planned" in meta and meta["runs_finished"] < meta["runs_planned"]:
+            partial = (f" The sweep was stopped part-way: {meta['runs_finished']} of its {meta['runs_planned']} planned "
+                       "runs finished (it resumes where it stopped).")
+        seeds = f"{min(per_chapter.values())} to {max(per_chapter.values())}" if per_chapter else "0"
         head = nodes.paragraph(
-            text=f"Last sweep: {meta.get('date', '?')} on {meta.get('machine', '?')}, command "
-            f"`{meta.get('command', '?')}`: {len(runs)} chapter runs, {len(failed_runs)} failed."
+            text=f"Last sweep: {meta.get('date', '?')} on {meta.get('machine', '?')}, commit {meta.get('commit', '?')}, "
+            f"command `{meta.get('command', '?')}`: {len(runs)} chapter runs ({len(per_chapter)} chapters, {seeds} "
+            f"seeds each), {len(failed_runs)} failed.{partial}"
         )
         headers = ["Claim", "Seeds", "Passed", "Tolerance used: worst / median", "Control miss (× tol): worst / median"]
         table, tbody = records_table(headers, [30, 8, 10, 26, 26], ["relulab-robustness"])
