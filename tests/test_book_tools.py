@@ -433,3 +433,14 @@ def test_a_volatile_cell_keeps_its_output_in_the_build_and_loses_it_in_the_commi
     cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
     assert cells[0]["outputs"] == [] and "".join(cells[1]["outputs"][0]["text"]) == "1\n"
     assert json.loads(executed.read_text(encoding="utf-8"))["cells"][0]["outputs"]  # the build copy keeps it
+
+
+def test_every_chapter_code_line_fits_in_88_columns():
+    # the formatter wraps code but not long strings or comments; a longer line scrolls sideways in the book
+    wide = []
+    for path in sorted((ROOT / "chapters").glob("*/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                src = "".join(cell["source"])
+                wide += [f"{path.name}: {line}" for line in src.splitlines() if len(line) > 88]
+    assert not wide, "\n".join(wide)
