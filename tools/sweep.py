@@ -41,8 +41,12 @@ FINDING_MIME = "application/vnd.relulab.finding+json"
 
 def run_chapter(name: str, text: str, seed: int, params: dict[str, Any], timeout: int) -> dict[str, Any]:
     """Execute one chapter (its notebook text) with `seed` and `params`; return its records and its outcome."""
+    import logging
+
     import papermill as pm
 
+    # papermill warns about parameter lines with trailing comments ("Unable to parse line"): noise in a sweep's log
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sweep-") as tmp:
         src, out = Path(tmp) / "in.ipynb", Path(tmp) / "out.ipynb"
