@@ -14,6 +14,17 @@ from .net import EPS, PWLNet, _array
 __all__ = ["PiecewiseLinear1D", "pwl_1d", "pwl_1d_fewest", "pwl_eval", "pwl_from_points"]
 
 
+def _function(breakpoints: ArrayLike, slopes: ArrayLike, value: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Check an R -> R PWL function given as p - 1 increasing breakpoints, p slopes and f(breakpoints[0])."""
+    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
+    s = _array(slopes, "slopes", 1)
+    if len(s) != len(t) + 1:
+        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
+    if np.any(np.diff(t) <= 0):
+        raise ValueError("breakpoints must be strictly increasing")
+    return t, s, check.real("value", value)
+
+
 def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bias: bool = True) -> PWLNet:
     """One hidden layer computing the R -> R PWL function with these breakpoints and slopes and f(breakpoints[0]) = value.
 
@@ -22,13 +33,7 @@ def pwl_1d(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, output_bi
     (Corollary A.1: p - 1 units).  ``output_bias=False`` (the paper's Def. 1) pays the constant with one more unit
     ReLU(0 x + |v|) instead.
     """
-    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
-    s = _array(slopes, "slopes", 1)
-    if len(s) != len(t) + 1:
-        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("breakpoints must be strictly increasing")
-    check.real("value", value)
+    t, s, value = _function(breakpoints, slopes, value)
     w, b, a = [], [], []
     if len(t) == 0:
         # p = 1 (f(0) = value): a non-constant affine map on all of R needs two units, s ReLU(x) - s ReLU(-x).
@@ -70,13 +75,9 @@ def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, ou
     (a flat right end is R empty, a flat left end R = all).  Without an output bias the constant must also vanish:
     the rightmost piece is the line sum_{i in R} delta_i (x - t_i).
     """
-    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
-    s = _array(slopes, "slopes", 1)
-    if len(s) != len(t) + 1:
-        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
+    t, s, value = _function(breakpoints, slopes, value)
     if len(t) > 16:
         raise ValueError(f"pwl_1d_fewest searches the 2^(p-1) sets of breakpoints; p - 1 = {len(t)} > 16 is refused")
-    value = check.real("value", value)
     if len(t) == 0:
         return pwl_1d(t, s, value, output_bias=output_bias)
     delta = np.diff(s)
@@ -99,14 +100,8 @@ def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, ou
 
 def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLike) -> np.ndarray:
     """Direct evaluation of the PWL function of :func:`pwl_1d` (the independent reference): segment by segment."""
-    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
-    s = _array(slopes, "slopes", 1)
+    t, s, value = _function(breakpoints, slopes, value)
     x = _array(x, "x", 1)
-    if len(s) != len(t) + 1:
-        raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("breakpoints must be strictly increasing")
-    check.real("value", value)
     if len(t) == 0:
         return value + s[0] * x
     # values at the breakpoints by walking from t_1 with the segment slopes
