@@ -444,3 +444,10 @@ def test_every_chapter_code_line_fits_in_88_columns():
                 src = "".join(cell["source"])
                 wide += [f"{path.name}: {line}" for line in src.splitlines() if len(line) > 88]
     assert not wide, "\n".join(wide)
+
+
+def test_the_paper_scale_cli_takes_options_before_or_after_the_chapters():
+    # make paper writes `record --timeout N <chapter>`: the chapters must still be read as chapters
+    nb = "chapters/part2-teacher-student/01-teachers-and-summaries.ipynb"
+    assert ps.main(["check", "--timeout", "5", nb]) == 0
+    assert ps.main(["check", nb, "--timeout", "5"]) == 0

@@ -347,7 +347,7 @@ def record(paths: list[Path], timeout: int, out_dir: Path, results: Path) -> int
     return 0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["smoke", "record", "note", "check"])
     ap.add_argument("notebooks", nargs="*", help="chapters (default: every chapter of the book)")
@@ -355,7 +355,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=int, default=900, help="record: seconds allowed per chapter")
     ap.add_argument("--reason", default="", help="note: why the chapter has no paper-scale run")
     ap.add_argument("--results", default=str(RESULTS.relative_to(ROOT)), help="record/note: the results file")
-    args = ap.parse_args()
+    # intermixed: options may come before or after the chapters (make paper puts --timeout first)
+    args = ap.parse_intermixed_args(argv)
     paths = chapter_list(args.notebooks)
     results = ROOT / args.results
     if args.command == "smoke":
