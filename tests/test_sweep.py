@@ -171,3 +171,14 @@ def test_the_robustness_page_summarises_pass_rates_tolerance_used_and_control_mi
     assert page.used_tolerance({**base, "tolerance": 0.0, "measured": 1.0}) == 0.0
     assert page.used_tolerance({**base, "tolerance": 0.0, "measured": 1.1}) == float("inf")
     assert "<svg" in page._svg(page.summarise(lines), ["a.b"])
+
+
+def test_the_robustness_page_names_every_sweep_its_records_come_from():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_robustness as page
+
+    old = {"commit": "aaa", "command": "sweep 1", "date": "d1"}
+    new = {"commit": "bbb", "command": "sweep 2", "date": "d2"}
+    lines = [{**old, "chapter": "x.ipynb"}, {**old, "chapter": "y.ipynb"}, {**new, "chapter": "z.ipynb"}]
+    found = page.sweeps(lines)
+    assert [(m["commit"], sorted(c)) for m, c in found] == [("aaa", ["x.ipynb", "y.ipynb"]), ("bbb", ["z.ipynb"])]

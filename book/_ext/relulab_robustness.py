@@ -77,6 +77,15 @@ def _svg(summary: dict[str, dict], ids: list[str]) -> str:
     return text[text.index("<svg"):]
 
 
+def sweeps(lines: list[dict]) -> list[tuple[dict, set[str]]]:
+    """The sweeps the records come from (one per commit and command), each with the chapters it ran."""
+    found: dict[tuple, tuple[dict, set[str]]] = {}
+    for line in lines:
+        key = (line.get("commit"), line.get("command"), line.get("date"))
+        found.setdefault(key, (line, set()))[1].add(line["chapter"])
+    return list(found.values())
+
+
 class RobustnessDirective(Directive):
     has_content = False
 
@@ -90,22 +99,26 @@ class RobustnessDirective(Directive):
             return [nodes.paragraph(text="No sweep has been committed yet (run `make sweep`).")]
         lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         summary = summarise(lines)
-        meta = lines[0] if lines else {}
         runs = {(line["chapter"], line["seed"]) for line in lines}
         failed_runs = [line for line in lines if line.get("kind") == "run"]
         per_chapter: dict[str, int] = {}
         for chapter, _ in runs:
             per_chapter[chapter] = per_chapter.get(chapter, 0) + 1
-        partial = ""
-        if "runs_planned" in meta and meta["runs_finished"] < meta["runs_planned"]:
-            partial = (f" The sweep was stopped part-way: {meta['runs_finished']} of its {meta['runs_planned']} planned "
-                       "runs finished (it resumes where it stopped).")
         seeds = f"{min(per_chapter.values())} to {max(per_chapter.values())}" if per_chapter else "0"
-        head = nodes.paragraph(
-            text=f"Last sweep: {meta.get('date', '?')} on {meta.get('machine', '?')}, commit {meta.get('commit', '?')}, "
-            f"command `{meta.get('command', '?')}`: {len(runs)} chapter runs ({len(per_chapter)} chapters, {seeds} "
-            f"seeds each), {len(failed_runs)} failed.{partial}"
-        )
+        head = [nodes.paragraph(
+            text=f"{len(runs)} chapter runs ({len(per_chapter)} chapters, {seeds} seeds each), "
+            f"{len(failed_runs)} failed, from {len(sweeps(lines))} sweep(s):"
+        )]
+        items = nodes.bullet_list()
+        for meta, chapters in sweeps(lines):
+            partial = ""
+            if "runs_planned" in meta and meta["runs_finished"] < meta["runs_planned"]:
+                partial = (f" Stopped part-way: {meta['runs_finished']} of its {meta['runs_planned']} planned runs "
+                           "finished (it resumes where it stopped).")
+            items += nodes.list_item("", nodes.paragraph(
+                text=f"{meta.get('date', '?')} on {meta.get('machine', '?')}, commit {meta.get('commit', '?')}, "
+                f"command `{meta.get('command', '?')}`: {len(chapters)} chapter(s).{partial}"))
+        head.append(items)
         headers = ["Claim", "Seeds", "Passed", "Tolerance used: worst / median", "Control miss (× tol): worst / median"]
         table, tbody = records_table(headers, [30, 8, 10, 26, 26], ["relulab-robustness"])
         for cid in claims:
@@ -118,7 +131,7 @@ class RobustnessDirective(Directive):
                      nodes.Text(f"{_fmt(max(s['used']))} / {_fmt(median(s['used']))}"),
                      nodes.Text(f"{_fmt(min(s['control']))} / {_fmt(median(s['control']))}")]
             tbody += records_row(cells)
-        out: list[nodes.Node] = [head]
+        out: list[nodes.Node] = head
         for line in failed_runs:
             out.append(nodes.paragraph(text=f"FAILED run: {line['chapter']} seed {line['seed']}: "
                                        f"{(line.get('error') or '').splitlines()[-1][:300]}"))
