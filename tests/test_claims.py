@@ -155,6 +155,15 @@ def test_summary_line_is_printed_outside_ipython(capsys):
     assert capsys.readouterr().out.startswith("[PASS] t.print2: err = 2 == 2")
 
 
+def test_a_narrowed_claim_says_so_in_its_record_and_its_line():
+    verify("t.narrow", 1.0, 1.0, 0.1, 50.0, narrowed="A > B only", display=False)
+    rec = last()
+    assert rec.narrowed == "A > B only" and rec.to_json()["narrowed"] == "A > B only"
+    assert claims.summary_line(rec).startswith("[PASS, narrowed] t.narrow")
+    with pytest.raises(TypeError, match="narrowed"):
+        verify("t.narrow2", 1.0, 1.0, 0.1, 50.0, narrowed=3, display=False)
+
+
 def test_summary_line_marks_a_failed_record():
     rec = claims.ClaimRecord("t.f", False, 2.0, 1.0, 0.1, "==", "DID NOT FAIL", 1.0, 0.0, "", "", "")
     assert claims.summary_line(rec).startswith("[FAIL] t.f")

@@ -51,16 +51,24 @@ def passed(rec: Record) -> bool:
     return bool(rec.data.get("passed")) and rec.data.get("control") == "failed as expected"
 
 
+def narrowed(rec: Record) -> str:
+    """The narrower statement a chapter verified in place of the paper's claim ('' when verified as stated)."""
+    return rec.data.get("narrowed") or ""
+
+
 def paper_summary(claims: dict, ids: list[str], found: dict[str, Record]) -> list[str]:
     """One line per paper of a group: how many of its claims were verified and passed."""
     lines = []
     for paper in dict.fromkeys(claims[c]["paper"] for c in ids):
         mine = [c for c in ids if claims[c]["paper"] == paper]
         ok = sum(c in found and passed(found[c]) for c in mine)
+        narrow = sum(c in found and passed(found[c]) and bool(narrowed(found[c])) for c in mine)
         failed = sum(c in found and not passed(found[c]) for c in mine)
         missing = sum(c not in found for c in mine)
         name = PAPERS.get(paper, paper)
         line = f"{name}: {ok} of {len(mine)} claims verified and passed"
+        if narrow:
+            line += f" ({narrow} only in a narrowed form)"
         if failed:
             line += f", {failed} FAILED"
         if missing:
@@ -81,9 +89,11 @@ class LedgerDirective(Directive):
         found = {k: v for k, v in records["claim"].items() if k in claims}
         book_parts = parts(root)
         n_ok = sum(passed(r) for r in found.values())
+        n_narrow = sum(passed(r) and bool(narrowed(r)) for r in found.values())
         n_findings = len(records["finding"])
         out: list[nodes.Node] = [nodes.paragraph(
-            text=f"{n_ok} of {len(claims)} claims verified and passed, each with its negative control failing; "
+            text=f"{n_ok} of {len(claims)} claims verified and passed, each with its negative control failing "
+            f"({n_narrow} only in a narrowed form, said in their rows); "
             f"{len(claims) - len(found)} not yet verified; {len(found) - n_ok} failed; "
             f"{n_findings} finding{'s' if n_findings != 1 else ''} where the book departs from a paper.")]
         for part, ids in place(claims, found, book_parts):
@@ -122,7 +132,11 @@ class LedgerDirective(Directive):
                 code = chapter_code(root, rec.doc)
                 where = "the cell" if rec.anchor else "the chapter"
                 link = make_link(rec, f"ch. {code}", title=f"{rec.doc.rsplit('/', 1)[-1]}: {where} that verified {cid}")
-                cells = [claim_cell, nodes.Text(meta["statement"]), nodes.Text(measured),
+                statement = nodes.Text(meta["statement"])
+                if narrowed(rec):
+                    statement = (nodes.Text(meta["statement"]),
+                                 nodes.strong(text="Verified only in a narrowed form: " + narrowed(rec)))
+                cells = [claim_cell, statement, nodes.Text(measured),
                          nodes.Text(fmt(d["tolerance"])), nodes.Text(control), link]
             row = records_row(cells)
             row["ids"] = ["ledger-" + nodes.make_id(cid)]

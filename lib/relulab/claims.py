@@ -61,6 +61,7 @@ class ClaimRecord:
     quantity: str
     control_quantity: str
     note: str
+    narrowed: str = ""  # the narrower statement verified, when the paper's claim is not verified as stated
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-serialisable record (non-finite floats become strings)."""
@@ -131,6 +132,7 @@ def verify(
     control_quantity: str = "",
     control_margin: float = DEFAULT_CONTROL_MARGIN,
     note: str = "",
+    narrowed: str = "",
     display: bool = True,
 ) -> None:
     """Verify one claim and its negative control; show, record and raise on failure.
@@ -139,6 +141,8 @@ def verify(
     ``"<="`` means ``measured <= reference + tolerance``; ``">="`` means ``measured >= reference - tolerance``.
     The negative control's measured value `control` must violate the same relation by more than
     ``control_margin`` tolerances (a margin below the default of 100 must be justified by the chapter).
+    `narrowed` states the narrower statement verified when the paper's claim is not verified as stated (the ledger
+    then shows it beside the claim, never a bare PASS).
     The record is shown in the cell and appended to :data:`RECORDS`; nothing is returned, so a claim cell
     displays exactly one line.
     """
@@ -155,7 +159,8 @@ def verify(
     margin_min = _as_scalar("control_margin", control_margin)
     if not 1 <= margin_min < math.inf:
         raise ValueError(f"control_margin must be finite and >= 1 (a control must at least miss the tolerance), got {control_margin}")
-    for name, text in (("quantity", quantity), ("control_quantity", control_quantity), ("note", note)):
+    texts = (("quantity", quantity), ("control_quantity", control_quantity), ("note", note), ("narrowed", narrowed))
+    for name, text in texts:
         if not isinstance(text, str):
             raise TypeError(f"{name} must be a str, got {type(text).__name__}")
 
@@ -175,6 +180,7 @@ def verify(
         quantity=quantity,
         control_quantity=control_quantity,
         note=note,
+        narrowed=narrowed,
     )
     RECORDS.append(record)
     if display:
@@ -288,7 +294,7 @@ def summary_line(rec: ClaimRecord) -> str:
     """The one-line text shown in the notebook for a record."""
     if not isinstance(rec, ClaimRecord):
         raise TypeError(f"rec must be a ClaimRecord, got {type(rec).__name__}")
-    mark = "PASS" if rec.passed else "FAIL"
+    mark = ("PASS" if rec.passed else "FAIL") + (", narrowed" if rec.narrowed else "")
     what = f"{rec.quantity} = " if rec.quantity else "measured "
     return (
         f"[{mark}] {rec.id}: {what}{rec.measured:.4g} {rec.relation} {rec.reference:.4g} "
