@@ -64,8 +64,8 @@ class ClaimRecord:
     narrowed: str = ""  # the narrower statement verified, when the paper's claim is not verified as stated
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON-serialisable record (non-finite floats become strings)."""
-        return {k: _jsonable(v) for k, v in asdict(self).items()}
+        """The JSON-serialisable record (non-finite floats become strings; `narrowed` only when set)."""
+        return {k: _jsonable(v) for k, v in asdict(self).items() if k != "narrowed" or v}
 
 
 def _jsonable(v: Any) -> Any:
