@@ -451,3 +451,13 @@ def test_the_paper_scale_cli_takes_options_before_or_after_the_chapters():
     nb = "chapters/part2-teacher-student/01-teachers-and-summaries.ipynb"
     assert ps.main(["check", "--timeout", "5", nb]) == 0
     assert ps.main(["check", nb, "--timeout", "5"]) == 0
+
+
+def test_the_paper_scale_page_says_when_a_chapter_verifies_no_claim():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_paper as page
+
+    rec = {"status": "ok", "code": "c", "claims": [], "machine": {"cpu": "x", "cores": 2}, "device": {}}
+    assert "verifies no ledger claim" in page.status_line(rec, True, "", "c")[1]
+    rec["claims"] = [{"passed": True}, {"passed": False}]
+    assert "1 of 2 claim records passed" in page.status_line(rec, True, "", "c")[1]

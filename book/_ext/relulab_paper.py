@@ -70,8 +70,10 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
         device = dev.get("gpu") or (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores")
         claims = rec.get("claims", [])
         n_ok = sum(bool(c.get("passed")) for c in claims)
+        outcome = (f"{n_ok} of {len(claims)} claim records passed" if claims else
+                   "the chapter verifies no ledger claim; its checks (assertions) all held")
         return "ran", (f"Ran on {when}: {rec.get('seconds_wall', '?')} s wall, {rec.get('seconds_cpu', '?')} s CPU, "
-                       f"on {device}; {n_ok} of {len(claims)} claim records passed.{stale}")
+                       f"on {device}; {outcome}.{stale}")
     if rec["status"] == "timeout":
         return "too slow", f"No complete run: {rec.get('reason', '')} ({when}).{stale}{said}"
     if rec["status"] == "failed":
