@@ -47,7 +47,11 @@ def test_signed_max_terms_handle_degenerate_gradients():
     assert np.abs(got - (X @ A.T + c).max(1)).max() < 1e-12
 
 
-@pytest.mark.parametrize("widths,seed", [([2, 5, 5, 1], 0), ([2, 4, 4, 4, 1], 1), ([3, 3, 3, 1], 1), ([3, 4, 1], 2)])
+# seed 2514, [3, 3, 3, 1]: a cell inside which some l_j - l_p changes sign (the robustness sweep's seed 1014 of
+# Part I ch1); taking "l_j >= l_p on the whole cell" as the set made the formula exceed the net by 0.15 there
+@pytest.mark.parametrize(
+    "widths,seed", [([2, 5, 5, 1], 0), ([2, 4, 4, 4, 1], 1), ([3, 3, 3, 1], 1), ([3, 4, 1], 2), ([3, 3, 3, 1], 2514)]
+)
 def test_lattice_formula_equals_the_net_and_a_dropped_piece_does_not(widths, seed):
     net, n = mlp(widths, seed=seed), widths[0]
     r = regions_nd(net, (-2, 2) * n)

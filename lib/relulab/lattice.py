@@ -4,8 +4,11 @@ The hard direction of Arora et al.'s Theorem 2.1 starts from a continuous PWL fu
 module takes the exact cells of :func:`relulab.regions_nd.regions_nd` (a convex domain cut into convex cells, one
 affine map on each) and writes the function on that domain in two ways.
 
-*Lattice form* (Tarela & Martinez 1999; Ovchinnikov 2002): with l_1..l_K the distinct affine maps and, for each
-cell i carrying l_{p(i)}, S_i = {j : l_j >= l_{p(i)} on cell i},  f = max_i min_{j in S_i} l_j.
+*Lattice form* (Tarela & Martinez 1999; Ovchinnikov 2002): with l_1..l_K the distinct affine maps and
+S(y) = {j : l_j(y) >= f(y)},  f = max_y min_{j in S(y)} l_j, where y runs over one point per cell of the cells cut
+further by the planes l_j = l_{p(i)}, so that S(y) is constant on each.  The sets {j : l_j >= l_{p(i)} on the whole
+cell i} are not enough: where some l_j - l_{p(i)} changes sign inside cell i, that set is smaller than every S(y),
+and its min can exceed f elsewhere (the robustness sweep found such a net at seed 1014 of Part I ch1).
 
 *Wang-Sun form* f = sum_j s_j max_{i in T_j} l_i with |T_j| <= n + 1, built in two steps.  (1) A difference of
 convex functions: across every concave facet between cells P and Q (f = min(l_P, l_Q) there) add |l_Q - l_P| (twice
@@ -68,14 +71,25 @@ def lattice_formula(regions: RegionsND, *, drop: int | None = None) -> LatticeFo
     if drop is not None:
         drop = check.integer("drop", drop, low=0, high=len(grads) - 1)
     L = regions.scale
+    tol = 1e-9 * (np.abs(grads).sum(1) * L + np.abs(offsets)).max()
+    next_id = max(regions.planes, default=0) + 10**6
     sets = set()
     for cell, p in zip(regions.cells, label):
         if p == drop:
             continue
-        gap = cell.V @ (grads - grads[p]).T + (offsets - offsets[p])  # (k, K): l_j - l_p at the vertices
-        tol = 1e-9 * (np.abs(grads).sum(1) * L + np.abs(offsets)).max()
-        S = tuple(int(j) for j in np.flatnonzero((gap >= -tol).all(axis=0)) if j != drop)
-        sets.add(S)
+        # S(y) = {j : l_j(y) >= l_p(y)} is constant only where no l_j - l_p changes sign: cut the cell there first
+        # (the set "l_j >= l_p on the whole cell" is too small where one does, and its term can exceed f elsewhere)
+        parts = [cell]
+        for j in range(len(grads)):
+            nxt = []
+            for part in parts:
+                kids = _split(part, part.V @ (grads[j] - grads[p]) + (offsets[j] - offsets[p]), tol, next_id)
+                nxt.extend(kids if kids else [part])
+            next_id += 1
+            parts = nxt
+        for part in parts:
+            gap = part.V @ (grads - grads[p]).T + (offsets - offsets[p])  # (k, K): l_j - l_p at the vertices
+            sets.add(tuple(int(j) for j in np.flatnonzero((gap >= -tol).all(axis=0)) if j != drop))
     return LatticeFormula(grads, offsets, tuple(sorted(sets)))
 
 
