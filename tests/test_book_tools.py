@@ -461,3 +461,13 @@ def test_the_paper_scale_page_says_when_a_chapter_verifies_no_claim():
     assert "verifies no ledger claim" in page.status_line(rec, True, "", "c")[1]
     rec["claims"] = [{"passed": True}, {"passed": False}]
     assert "1 of 2 claim records passed" in page.status_line(rec, True, "", "c")[1]
+
+
+def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_paper as page
+
+    rec = {"status": "ok", "code": "c", "claims": [], "machine": {"cpu": "EPYC", "cores": 16}, "device": {}}
+    assert "on EPYC, 16 cores;" in page.status_line(rec, True, "", "c")[1]
+    rec["device"] = {"cuda": True, "gpu": "NVIDIA H200"}
+    assert "on EPYC, 16 cores, GPU NVIDIA H200;" in page.status_line(rec, True, "", "c")[1]

@@ -83,3 +83,29 @@ def test_an_unconverged_run_is_refused():
     X, y = images(8), torch.zeros(8, dtype=torch.long)
     with pytest.raises(RuntimeError, match="max_epochs"):
         fit_stack(ConvStack([net(0)]), X, y[None], val=(X, y), patience=5, max_epochs=2)
+
+
+def test_training_on_a_device_leaves_the_stack_home_and_returns_cpu_members():
+    X, y = images(16, seed=1), torch.randint(0, 3, (16,), generator=torch.Generator().manual_seed(2))
+    kw = dict(val=(X, y), patience=1, max_epochs=30, lr=1e-2, batch_size=8, seed=5)
+    stack = ConvStack(members())
+    fit = fit_stack(stack, X, y.expand(4, -1), device="cpu", **kw)
+    ref = fit_stack(ConvStack(members()), X, y.expand(4, -1), **kw)
+    assert fit.best_epoch == ref.best_epoch and torch.equal(fit.val_acc, ref.val_acc)
+    assert all(p.device.type == "cpu" for m in fit.best.values() for p in m.parameters())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_stack_trained_on_cuda_follows_the_cpu_run():
+    # same batches (drawn on the CPU) and float64: the two runs differ by rounding only
+    X, y = images(24, seed=1), torch.randint(0, 3, (24,), generator=torch.Generator().manual_seed(2))
+    Xv, yv = images(10, seed=3), torch.randint(0, 3, (10,), generator=torch.Generator().manual_seed(4))
+    kw = dict(val=(Xv, yv), patience=2, max_epochs=30, lr=1e-2, batch_size=8, seed=5, groups=[0, 1, 2, 3])
+    gpu = fit_stack(ConvStack(members()), X, y.expand(4, -1), device="cuda", **kw)
+    cpu = fit_stack(ConvStack(members()), X, y.expand(4, -1), **kw)
+    assert gpu.best_epoch == cpu.best_epoch
+    for m in range(4):
+        with torch.no_grad():
+            a, b = gpu.best[m](Xv), cpu.best[m](Xv)
+        assert next(gpu.best[m].parameters()).device.type == "cpu"
+        assert (a - b).abs().max() <= 1e-8 * max(1.0, b.abs().max().item())

@@ -260,3 +260,43 @@ def test_stack_all_relu_has_no_feature_nets():
     with torch.no_grad():
         assert close(stack(X)[1], v[1](X))
         assert isinstance(stack.member(0), nn.Sequential)
+
+
+def _small_stack(seed=0):
+    from relulab.nets.gated_stack import GatedStack
+
+    w = [4, 6, 5, 3]
+    values = [mlp(w, seed=seed + s) for s in (1, 2, 3)]
+    features = [None, mlp(w, seed=seed + 4), mlp(w, seed=seed + 5)]
+    return GatedStack(["relu", "hard", "soft"], values, features, [False, False, True])
+
+
+def test_stack_training_on_a_device_returns_home_and_matches_the_default():
+    from relulab.nets.gated_stack import train_stack
+
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(30, 4, generator=g), torch.randint(0, 3, (30,), generator=g)
+    kw = dict(epochs=3, batch_size=8, seed=1, evals={"train": (X, y)})
+    a, b = _small_stack(), _small_stack()
+    ha = train_stack(a, X, y.expand(3, -1).clone(), device="cpu", **kw)
+    hb = train_stack(b, X, y.expand(3, -1).clone(), **kw)
+    assert torch.equal(ha["train"], hb["train"]) and torch.equal(a.Wv[0], b.Wv[0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_gated_stack_trained_on_cuda_follows_the_cpu_run():
+    from relulab.nets.gated_stack import train_stack
+
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(30, 4, generator=g), torch.randint(0, 3, (30,), generator=g)
+    kw = dict(epochs=3, batch_size=8, seed=1, lr=1e-2)
+    a, b = _small_stack(), _small_stack()
+    seen = []
+    train_stack(a, X, y.expand(3, -1).clone(), device="cuda", on_epoch=lambda e, s: seen.append(s.Wv[0].device.type), **kw)
+    train_stack(b, X, y.expand(3, -1).clone(), **kw)
+    assert seen == ["cuda"] * 3 and a.Wv[0].device.type == "cpu"  # trained there, moved back
+    for m in range(3):
+        member = a.member(m)
+        assert next(member.parameters()).device.type == "cpu"
+        with torch.no_grad():
+            assert (member(X) - b.member(m)(X)).abs().max() < 1e-8

@@ -132,8 +132,9 @@ MACHINE_PROBE = (
     "_dev = {'torch_threads': None, 'cuda': False, 'gpu': ''}\n"
     "if 'torch' in _sys.modules:\n"
     "    _t = _sys.modules['torch']\n"
-    "    _dev = {'torch_threads': _t.get_num_threads(), 'cuda': bool(_t.cuda.is_available()),\n"
-    "            'gpu': _t.cuda.get_device_name(0) if _t.cuda.is_available() else ''}\n"
+    "    _used = bool(_t.cuda.is_initialized())  # the chapter put something on a GPU, not merely saw one\n"
+    "    _dev = {'torch_threads': _t.get_num_threads(), 'cuda': _used,\n"
+    "            'gpu': _t.cuda.get_device_name(0) if _used else ''}\n"
     f"_display({{{MACHINE_MIME!r}: _dev, 'text/plain': 'device recorded'}}, raw=True)\n"
 )
 

@@ -67,7 +67,7 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
     when = f"{rec.get('date', '?')}, commit {rec.get('commit') or '?'}"
     if rec["status"] == "ok":
         m, dev = rec.get("machine", {}), rec.get("device", {})
-        device = dev.get("gpu") or (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores")
+        device = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" + (f", GPU {dev['gpu']}" if dev.get("gpu") else "")
         claims = rec.get("claims", [])
         n_ok = sum(bool(c.get("passed")) for c in claims)
         outcome = (f"{n_ok} of {len(claims)} claim records passed" if claims else

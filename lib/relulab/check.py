@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["batch", "choice", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
+__all__ = ["batch", "choice", "device", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
 
 
 def integer(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:
@@ -145,6 +145,21 @@ def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
         want = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
         raise TypeError(f"{name} must be a {want}, got {type(m).__name__}")
     return m
+
+
+def device(name: str, v: Any) -> torch.device:
+    """A ``torch.device`` or a device name ("cpu", "cuda", "cuda:1") of a device this machine has."""
+    if not isinstance(v, (str, torch.device)):
+        raise TypeError(f"{name} must be a torch.device or a device name such as 'cpu' or 'cuda', got {type(v).__name__}")
+    try:
+        d = torch.device(v)
+    except RuntimeError as exc:
+        raise ValueError(f"{name} is not a device name: {v!r}") from exc
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name} is {v!r}, but torch sees no CUDA device on this machine")
+    if d.type not in ("cpu", "cuda"):
+        raise ValueError(f"{name} must be a CPU or CUDA device, got {v!r}")
+    return d
 
 
 def within_budget(name: str, cost: float, budget: float, *, what: str = "operations") -> None:

@@ -96,7 +96,7 @@ class ConvStack(nn.Module):
         return len(self.modes)
 
     def _gate(self, q: torch.Tensor, idx: list[int]) -> torch.Tensor:
-        soft = torch.tensor([self.modes[i] == "soft" for i in idx]).view(1, -1, *([1] * (q.dim() - 2)))
+        soft = torch.tensor([self.modes[i] == "soft" for i in idx], device=q.device).view(1, -1, *([1] * (q.dim() - 2)))
         return torch.where(soft, (1 + self.eps) * torch.sigmoid(self.beta * q), (q > 0).to(q.dtype))
 
     def _pool(self, h: torch.Tensor) -> torch.Tensor:
@@ -154,7 +154,7 @@ class ConvStack(nn.Module):
         return torch.baddbmm(b.unsqueeze(1), h.transpose(0, 1), W.transpose(1, 2))
 
     def member(self, m: int) -> ConvNet | GatedConvNet:
-        """Member m as an ordinary ``ConvNet`` or ``GatedConvNet`` (copies of its current weights)."""
+        """Member m as an ordinary ``ConvNet`` or ``GatedConvNet`` on the CPU (copies of its current weights)."""
         m = check.integer("m", m, low=0, high=len(self) - 1)
         value = self._unstack(self.value, m)
         if self.modes[m] == "relu":
@@ -165,7 +165,7 @@ class ConvStack(nn.Module):
         return net.freeze("feature", name == "frozen")
 
     def _unstack(self, nets: _Nets, k: int) -> ConvNet:
-        net = copy.deepcopy(self.template)
+        net = copy.deepcopy(self.template).to("cpu")  # the stack may train on a GPU; members live on the CPU
         with torch.no_grad():
             for layer, W, b in zip(net.convs, nets.weights("conv_w"), nets.weights("conv_b")):
                 layer.weight.copy_(W.unflatten(0, (nets.k, -1))[k])
@@ -199,13 +199,15 @@ def fit_stack(
     groups: Sequence[int] | None = None,
     watch: Sequence[int] | None = None,
     on_epoch: Callable[[int, ConvStack], None] | None = None,
+    device: str | torch.device | None = None,
 ) -> StackFit:
     """Train member m on (X, Y[m]) with Adam until every watched member has gone `patience` epochs without a
     better validation accuracy (val = (X_val, y_val) shared labels or (M, N_val)); raise if `max_epochs` runs out.
 
     Members with equal `groups[m]` (ints >= 0; default: all different) see the same batch order, drawn from
     `seed` and the group alone (paired comparisons; a member trains as it would in a stack of its own).  `on_epoch(epoch, stack)` runs
-    after each epoch, before the validation check.
+    after each epoch, before the validation check.  `device` (default: where the stack is): the stack and the
+    data move there for the training and the stack moves back after it; members (``best``) are CPU modules.
     """
     check.model("stack", stack, ConvStack)
     M = len(stack)
@@ -226,13 +228,25 @@ def fit_stack(
     # only: the same member trains identically in any stack
     gens = {k: torch.Generator().manual_seed(seed * 1_000_003 + k) for k in set(labels)}
     watch = list(range(M)) if watch is None else [check.integer("watch[]", w, low=0, high=M - 1) for w in watch]
+    home = stack.value.conv_w[0].device
+    dev = home if device is None else check.device("device", device)
+    try:
+        stack.to(dev)
+        X, Y, Xv, Yv = (t.to(dev) for t in (X, Y, Xv, Yv))
+        return _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch)
+    finally:
+        stack.to(home)
+
+
+def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch) -> StackFit:
+    # fit_stack's loop, on checked arguments already on the stack's device
     opt = torch.optim.Adam([p for p in stack.parameters() if p.requires_grad], lr=lr)
     best_acc = {m: -1.0 for m in watch}
     best, best_epoch, n, history = {}, {m: 0 for m in watch}, X.shape[0], []
     for epoch in range(max_epochs):
         stack.train()
-        orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}
-        perm = torch.stack([orders[k] for k in labels])
+        orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
+        perm = torch.stack([orders[k] for k in labels]).to(X.device)
         for i in range(0, n, batch_size):
             idx = perm[:, i : i + batch_size]
             out = stack(X[idx])
@@ -244,7 +258,7 @@ def fit_stack(
         if on_epoch is not None:
             on_epoch(epoch, stack)
         with torch.no_grad():
-            acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1)
+            acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1).cpu()
         history.append(acc)
         for m in watch:
             if acc[m] > best_acc[m]:

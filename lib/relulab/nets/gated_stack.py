@@ -199,7 +199,7 @@ class GatedStack(nn.Module):
         return self._affine(h, self.Wv[-1], self.bv[-1] if self.bias else None)
 
     def member(self, m: int) -> nn.Module:
-        """Member m as an ordinary module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
+        """Member m as an ordinary module on the CPU: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
         m = check.integer("member index m", m, low=0, high=len(self) - 1)
 
         def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
@@ -258,6 +258,7 @@ def train_stack(
     on_epoch: Callable[[int, GatedStack], None] | None = None,
     on_step: Callable[[int, GatedStack], None] | None = None,
     groups: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
 ) -> dict[str, torch.Tensor]:
     """Train every member of `stack` on cross-entropy, member m on labels Y[m] with its own batch order.
 
@@ -266,7 +267,9 @@ def train_stack(
     after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints) and
     `on_step(step, stack)` after each optimiser step (steps counted from 1 over all epochs).
     Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
-    by default every member has its own order.
+    by default every member has its own order.  `device` (default: where the stack is): the stack and the data
+    move there for the training (callbacks see it there) and the stack moves back after it; members
+    (:meth:`GatedStack.member`) are CPU modules.
     """
     if not isinstance(stack, GatedStack):
         raise TypeError(f"stack must be a GatedStack, got {type(stack).__name__}")
@@ -295,9 +298,13 @@ def train_stack(
     if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"groups must list one integer per member ({M})")
     _, g = torch.unique(g, return_inverse=True)
+    home = stack.Wv[0].device
+    dev = home if device is None else check.device("device", device)
+    stack.to(dev)
+    X, Y = X.to(dev), Y.to(dev)
+    evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
     opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
     gen = torch.Generator().manual_seed(seed)
-    evals = evals or {}
     hist = {k: torch.zeros(epochs, M) for k in evals}
     n, step = X.shape[0], 0
     # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
@@ -309,9 +316,10 @@ def train_stack(
         # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
         cache = stack.frozen_gates(X)
         eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
-        rows = torch.arange(len(Z)).unsqueeze(1)
+        rows = torch.arange(len(Z), device=dev).unsqueeze(1)
         for epoch in range(epochs):
-            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g]  # one batch order per group
+            # one batch order per group, drawn on the CPU: the same orders on any device
+            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
             for i in range(0, n, batch_size):
                 idx = perm[:, i : i + batch_size]
                 out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
@@ -328,9 +336,10 @@ def train_stack(
             with torch.no_grad():
                 for k, (Xe, Ye) in evals.items():
                     pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
-                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1)
+                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
             if on_epoch is not None:
                 on_epoch(epoch, stack)
     finally:
         torch.utils.deterministic.fill_uninitialized_memory = fill
+        stack.to(home)
     return hist
