@@ -469,5 +469,5 @@ def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
 
     rec = {"status": "ok", "code": "c", "claims": [], "machine": {"cpu": "EPYC", "cores": 16}, "device": {}}
     assert "on EPYC, 16 cores;" in page.status_line(rec, True, "", "c")[1]
-    rec["device"] = {"cuda": True, "gpu": "NVIDIA H200"}
-    assert "on EPYC, 16 cores, GPU NVIDIA H200;" in page.status_line(rec, True, "", "c")[1]
+    rec["device"] = {"cuda": True, "gpu": "NVIDIA H200", "torch_threads": 2}
+    assert "on EPYC, 16 cores (2 torch threads), GPU NVIDIA H200;" in page.status_line(rec, True, "", "c")[1]

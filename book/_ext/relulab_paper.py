@@ -67,7 +67,9 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
     when = f"{rec.get('date', '?')}, commit {rec.get('commit') or '?'}"
     if rec["status"] == "ok":
         m, dev = rec.get("machine", {}), rec.get("device", {})
-        device = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores" + (f", GPU {dev['gpu']}" if dev.get("gpu") else "")
+        device = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+        device += f" ({dev['torch_threads']} torch threads)" if dev.get("torch_threads") else ""
+        device += f", GPU {dev['gpu']}" if dev.get("gpu") else ""
         claims = rec.get("claims", [])
         n_ok = sum(bool(c.get("passed")) for c in claims)
         outcome = (f"{n_ok} of {len(claims)} claim records passed" if claims else
