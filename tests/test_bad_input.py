@@ -3025,3 +3025,15 @@ def test_records_in_notebook_reads_a_valid_notebook(tmp_path):
     p.write_text(json.dumps(nb), encoding="utf-8")
     assert [r["id"] for r in claims.records_in_notebook(p)] == ["t.x"]
     assert claims.summary_line(_record()).startswith("[PASS] t.x")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_a_cuda_device_is_refused_where_there_is_none():
+    with pytest.raises(ValueError, match="no CUDA device"):
+        check.device("device", "cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_device_index_beyond_the_machine_is_refused():
+    with pytest.raises(ValueError, match="CUDA device"):
+        check.device("device", f"cuda:{torch.cuda.device_count()}")

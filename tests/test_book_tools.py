@@ -470,4 +470,10 @@ def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
     rec = {"status": "ok", "code": "c", "claims": [], "machine": {"cpu": "EPYC", "cores": 16}, "device": {}}
     assert "on EPYC, 16 cores;" in page.status_line(rec, True, "", "c")[1]
     rec["device"] = {"cuda": True, "gpu": "NVIDIA H200", "torch_threads": 2}
-    assert "on EPYC, 16 cores (2 torch threads), GPU NVIDIA H200;" in page.status_line(rec, True, "", "c")[1]
+    rec["side_by_side"] = 11
+    line = page.status_line(rec, True, "", "c")[1]
+    assert "on EPYC, 16 cores (2 torch threads), 11 chapters side by side, GPU NVIDIA H200;" in line
+    # a run that did not finish still says where it ran (its threads from the runner, the probe never ran)
+    late = {"status": "timeout", "code": "c", "reason": "too slow", "machine": {"cpu": "EPYC", "cores": 16},
+            "threads": "1"}
+    assert "on EPYC, 16 cores (1 torch thread)" in page.status_line(late, True, "", "c")[1]

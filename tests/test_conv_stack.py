@@ -85,14 +85,18 @@ def test_an_unconverged_run_is_refused():
         fit_stack(ConvStack([net(0)]), X, y[None], val=(X, y), patience=5, max_epochs=2)
 
 
-def test_training_on_a_device_leaves_the_stack_home_and_returns_cpu_members():
+def test_fit_moves_the_stack_there_and_back_even_when_a_callback_raises():
     X, y = images(16, seed=1), torch.randint(0, 3, (16,), generator=torch.Generator().manual_seed(2))
-    kw = dict(val=(X, y), patience=1, max_epochs=30, lr=1e-2, batch_size=8, seed=5)
-    stack = ConvStack(members())
-    fit = fit_stack(stack, X, y.expand(4, -1), device="cpu", **kw)
-    ref = fit_stack(ConvStack(members()), X, y.expand(4, -1), **kw)
-    assert fit.best_epoch == ref.best_epoch and torch.equal(fit.val_acc, ref.val_acc)
-    assert all(p.device.type == "cpu" for m in fit.best.values() for p in m.parameters())
+    stack, moves = ConvStack(members()), []
+    to = stack.to
+    stack.to = lambda d: moves.append(torch.device(d)) or to(d)  # a spy on the moves
+
+    def stop(epoch, s):
+        raise KeyError("stop")
+
+    with pytest.raises(KeyError):
+        fit_stack(stack, X, y.expand(4, -1), val=(X, y), patience=1, max_epochs=3, device="cpu", on_epoch=stop)
+    assert moves == [torch.device("cpu"), torch.device("cpu")]  # to the device, then home
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

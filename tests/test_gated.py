@@ -271,16 +271,21 @@ def _small_stack(seed=0):
     return GatedStack(["relu", "hard", "soft"], values, features, [False, False, True])
 
 
-def test_stack_training_on_a_device_returns_home_and_matches_the_default():
+def test_stack_training_moves_the_stack_there_and_back_even_when_a_callback_raises():
     from relulab.nets.gated_stack import train_stack
 
     g = torch.Generator().manual_seed(3)
     X, y = torch.randn(30, 4, generator=g), torch.randint(0, 3, (30,), generator=g)
-    kw = dict(epochs=3, batch_size=8, seed=1, evals={"train": (X, y)})
-    a, b = _small_stack(), _small_stack()
-    ha = train_stack(a, X, y.expand(3, -1).clone(), device="cpu", **kw)
-    hb = train_stack(b, X, y.expand(3, -1).clone(), **kw)
-    assert torch.equal(ha["train"], hb["train"]) and torch.equal(a.Wv[0], b.Wv[0])
+    stack, moves = _small_stack(), []
+    to = stack.to
+    stack.to = lambda d: moves.append(torch.device(d)) or to(d)  # a spy on the moves
+
+    def stop(epoch, s):
+        raise KeyError("stop")
+
+    with pytest.raises(KeyError):
+        train_stack(stack, X, y.expand(3, -1).clone(), epochs=2, device="cpu", on_epoch=stop)
+    assert moves == [torch.device("cpu"), torch.device("cpu")]  # to the device, then home
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -292,7 +297,10 @@ def test_a_gated_stack_trained_on_cuda_follows_the_cpu_run():
     kw = dict(epochs=3, batch_size=8, seed=1, lr=1e-2)
     a, b = _small_stack(), _small_stack()
     seen = []
-    train_stack(a, X, y.expand(3, -1).clone(), device="cuda", on_epoch=lambda e, s: seen.append(s.Wv[0].device.type), **kw)
+    def where(epoch, stack):
+        seen.append(stack.Wv[0].device.type)
+
+    train_stack(a, X, y.expand(3, -1).clone(), device="cuda", on_epoch=where, **kw)
     train_stack(b, X, y.expand(3, -1).clone(), **kw)
     assert seen == ["cuda"] * 3 and a.Wv[0].device.type == "cpu"  # trained there, moved back
     for m in range(3):

@@ -276,7 +276,9 @@ def outputs_of(nb: dict) -> dict:
             if MACHINE_MIME in data:
                 found["device"] = data[MACHINE_MIME]
             glue = out.get("metadata", {}).get("scrapbook", {})
-            plain = data.get(glue.get("mime_prefix", "") + "text/plain", data.get("text/plain"))
+            prefix = glue.get("mime_prefix", "")
+            # a glued Markdown object's text is its markdown (its plain text is only a repr)
+            plain = data.get(prefix + "text/markdown", data.get(prefix + "text/plain", data.get("text/plain")))
             if glue.get("name") and plain is not None:
                 found["glued"][glue["name"]] = plain if isinstance(plain, str) else "".join(plain)
     return found
@@ -288,7 +290,7 @@ def record_one(path: Path, timeout: int, out_dir: Path) -> dict:
     nb = load(path)
     base = {"chapter": name, "date": dt.date.today().isoformat(), "commit": git("rev-parse", "--short=12", "HEAD"),
             "chapter_modified": bool(git("status", "--porcelain", "--", str(path))), "code": code_hash(nb),
-            "machine": machine(), "timeout_s": timeout}
+            "machine": machine(), "timeout_s": timeout, "threads": os.environ.get("RELULAB_THREADS")}
     try:
         src = prepared(nb, None)
     except Convention as exc:

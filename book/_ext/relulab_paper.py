@@ -56,6 +56,18 @@ def nb_title(nb: dict) -> str:
     return ""
 
 
+def where_ran(rec: dict) -> str:
+    """The machine of a run, its torch threads, the chapters run beside it, and the GPU if the chapter used one."""
+    m, dev = rec.get("machine", {}), rec.get("device", {})
+    if not m:
+        return "machine not recorded"
+    out = f"on {m.get('cpu', '?')}, {m.get('cores', '?')} cores"
+    threads = dev.get("torch_threads") or rec.get("threads")
+    out += f" ({threads} torch thread{'' if str(threads) == '1' else 's'})" if threads else ""
+    out += f", {rec['side_by_side']} chapters side by side" if (rec.get("side_by_side") or 1) > 1 else ""
+    return out + (f", GPU {dev['gpu']}" if dev.get("gpu") else "")
+
+
 def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tuple[str, str]:
     """(short status, the sentence the page prints) for one chapter."""
     said = f" The chapter's paper-sizes cell says: “{note}”." if note else ""
@@ -65,21 +77,18 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
         return "no run", "No paper-scale run recorded yet (make paper NB=… records one)." + said
     stale = "" if rec.get("code") == current else " The chapter's code has changed since this run."
     when = f"{rec.get('date', '?')}, commit {rec.get('commit') or '?'}"
+    device = where_ran(rec)
     if rec["status"] == "ok":
-        m, dev = rec.get("machine", {}), rec.get("device", {})
-        device = f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
-        device += f" ({dev['torch_threads']} torch threads)" if dev.get("torch_threads") else ""
-        device += f", GPU {dev['gpu']}" if dev.get("gpu") else ""
         claims = rec.get("claims", [])
         n_ok = sum(bool(c.get("passed")) for c in claims)
         outcome = (f"{n_ok} of {len(claims)} claim records passed" if claims else
                    "the chapter verifies no ledger claim; its checks (assertions) all held")
         return "ran", (f"Ran on {when}: {rec.get('seconds_wall', '?')} s wall, {rec.get('seconds_cpu', '?')} s CPU, "
-                       f"on {device}; {outcome}.{stale}")
+                       f"{device}; {outcome}.{stale}")
     if rec["status"] == "timeout":
-        return "too slow", f"No complete run: {rec.get('reason', '')} ({when}).{stale}{said}"
+        return "too slow", f"No complete run: {rec.get('reason', '')} ({when}; {device}).{stale}{said}"
     if rec["status"] == "failed":
-        return "failed", f"The paper-scale run failed ({when}): {rec.get('reason', '')}{stale}"
+        return "failed", f"The paper-scale run failed ({when}; {device}): {rec.get('reason', '')}{stale}"
     return "not run", f"Not run: {rec.get('reason', '')}{said}"
 
 

@@ -150,13 +150,15 @@ def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
 def device(name: str, v: Any) -> torch.device:
     """A ``torch.device`` or a device name ("cpu", "cuda", "cuda:1") of a device this machine has."""
     if not isinstance(v, (str, torch.device)):
-        raise TypeError(f"{name} must be a torch.device or a device name such as 'cpu' or 'cuda', got {type(v).__name__}")
+        raise TypeError(f"{name} must be a torch.device or a device name ('cpu', 'cuda'), got {type(v).__name__}")
     try:
         d = torch.device(v)
     except RuntimeError as exc:
         raise ValueError(f"{name} is not a device name: {v!r}") from exc
     if d.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"{name} is {v!r}, but torch sees no CUDA device on this machine")
+    if d.type == "cuda" and d.index is not None and d.index >= torch.cuda.device_count():
+        raise ValueError(f"{name} is {v!r}, but this machine has {torch.cuda.device_count()} CUDA device(s)")
     if d.type not in ("cpu", "cuda"):
         raise ValueError(f"{name} must be a CPU or CUDA device, got {v!r}")
     return d

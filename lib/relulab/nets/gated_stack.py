@@ -199,7 +199,7 @@ class GatedStack(nn.Module):
         return self._affine(h, self.Wv[-1], self.bv[-1] if self.bias else None)
 
     def member(self, m: int) -> nn.Module:
-        """Member m as an ordinary module on the CPU: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
+        """Member m as an ordinary CPU module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
         m = check.integer("member index m", m, low=0, high=len(self) - 1)
 
         def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
@@ -300,12 +300,8 @@ def train_stack(
     _, g = torch.unique(g, return_inverse=True)
     home = stack.Wv[0].device
     dev = home if device is None else check.device("device", device)
-    stack.to(dev)
-    X, Y = X.to(dev), Y.to(dev)
-    evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
-    opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
     gen = torch.Generator().manual_seed(seed)
-    hist = {k: torch.zeros(epochs, M) for k in evals}
+    hist = {k: torch.zeros(epochs, M) for k in (evals or {})}
     n, step = X.shape[0], 0
     # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
     # aid costs about a tenth of the training time here and changes no result, so it is off while training.
@@ -313,6 +309,10 @@ def train_stack(
     torch.utils.deterministic.fill_uninitialized_memory = False
     Z = stack.frozen_idx
     try:
+        stack.to(dev)
+        X, Y = X.to(dev), Y.to(dev)
+        evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
+        opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
         # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
         cache = stack.frozen_gates(X)
         eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
