@@ -166,6 +166,13 @@ def _cnet(**kw) -> gated_conv.ConvNet:
     return gated_conv.ConvNet(args.pop("channels"), args.pop("dense"), **args)
 
 
+def _fit(**kw):
+    args = dict(stack=conv_stack.ConvStack([_cnet()]), X=_img(), Y=torch.zeros(1, 2, dtype=torch.long),
+                val=(_img(), torch.zeros(2, dtype=torch.long)), patience=1, max_epochs=1)
+    args.update(kw)
+    return conv_stack.fit_stack(args.pop("stack"), args.pop("X"), args.pop("Y"), **args)
+
+
 def _img(n: int = 2) -> torch.Tensor:
     return torch.zeros(n, 1, 3, 3, dtype=torch.float64)
 
@@ -2809,60 +2816,10 @@ CASES = [
     ),
     ("ConvStack.forward.nan", lambda: conv_stack.ConvStack([_cnet()])(_img().fill_(NAN)), ValueError, "X"),
     ("ConvStack.member.index", lambda: conv_stack.ConvStack([_cnet()]).member(1), ValueError, "m"),
-    (
-        "fit_stack.Y.shape",
-        lambda: conv_stack.fit_stack(
-            conv_stack.ConvStack([_cnet()]),
-            _img(),
-            torch.zeros(2, dtype=torch.long),
-            val=(_img(), torch.zeros(2, dtype=torch.long)),
-            patience=1,
-            max_epochs=1,
-        ),
-        ValueError,
-        "Y",
-    ),
-    (
-        "fit_stack.device",
-        lambda: conv_stack.fit_stack(
-            conv_stack.ConvStack([_cnet()]),
-            _img(),
-            torch.zeros(1, 2, dtype=torch.long),
-            val=(_img(), torch.zeros(2, dtype=torch.long)),
-            patience=1,
-            max_epochs=1,
-            device="tpu",
-        ),
-        ValueError,
-        "device",
-    ),
-    (
-        "fit_stack.patience",
-        lambda: conv_stack.fit_stack(
-            conv_stack.ConvStack([_cnet()]),
-            _img(),
-            torch.zeros(1, 2, dtype=torch.long),
-            val=(_img(), torch.zeros(2, dtype=torch.long)),
-            patience=0,
-            max_epochs=1,
-        ),
-        ValueError,
-        "patience",
-    ),
-    (
-        "fit_stack.groups",
-        lambda: conv_stack.fit_stack(
-            conv_stack.ConvStack([_cnet()]),
-            _img(),
-            torch.zeros(1, 2, dtype=torch.long),
-            val=(_img(), torch.zeros(2, dtype=torch.long)),
-            patience=1,
-            max_epochs=1,
-            groups=[0, 1],
-        ),
-        ValueError,
-        "groups",
-    ),
+    ("fit_stack.Y.shape", lambda: _fit(Y=torch.zeros(2, dtype=torch.long)), ValueError, "Y"),
+    ("fit_stack.device", lambda: _fit(device="tpu"), ValueError, "device"),
+    ("fit_stack.patience", lambda: _fit(patience=0), ValueError, "patience"),
+    ("fit_stack.groups", lambda: _fit(groups=[0, 1]), ValueError, "groups"),
     # ------------------------------------------------------------ infinite_width
     ("relu_kernels.X1.type", lambda: infinite_width.relu_kernels([[1.0]], depth=2), TypeError, "X1"),
     ("relu_kernels.X2.shape", lambda: infinite_width.relu_kernels(_X(3, 2), _X(3, 4), depth=2), ValueError, "X2"),
