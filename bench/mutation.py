@@ -1,6 +1,6 @@
 """Mutation score of relulab's core modules with mutmut 3 (run by `make mutation`; slow, not part of CI).
 
-Works on a scratch copy (_build/mutation: relulab/ at the top, tests/, bench/mutmut.cfg as setup.cfg) so that nothing
+Works on a scratch copy (_build/mutation: relulab/ at the top, tests/, bench/authors.py, bench/mutmut.cfg as setup.cfg) so that nothing
 in the repository is touched and mutmut's `mutants/` tree stays out of it.  Steps: generate every mutant of the modules
 listed in bench/mutmut.cfg, optionally draw a seeded random sample of them per module (--sample N; 0 = all), run
 `mutmut run` on those with the fast tests (hypothesis examples cut to HYPOTHESIS_EXAMPLES, slow brute-force tests
@@ -38,6 +38,8 @@ def prepare(work: Path) -> None:
     shutil.copytree(ROOT / "lib" / "relulab", work / "relulab", ignore=ignore)
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     shutil.copy(ROOT / "bench" / "mutmut.cfg", work / "setup.cfg")
+    (work / "bench").mkdir()
+    shutil.copy(ROOT / "bench" / "authors.py", work / "bench")  # tests/test_lifting.py compares with the authors' code
 
 
 def generate(work: Path, jobs: int) -> None:
