@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import check
+from ._placement import moved_to
 from .gated_conv import ConvNet, GatedConvNet
 
 __all__ = ["ConvStack", "StackFit", "fit_stack"]
@@ -228,14 +229,9 @@ def fit_stack(
     # only: the same member trains identically in any stack
     gens = {k: torch.Generator().manual_seed(seed * 1_000_003 + k) for k in set(labels)}
     watch = list(range(M)) if watch is None else [check.integer("watch[]", w, low=0, high=M - 1) for w in watch]
-    home = stack.value.conv_w[0].device
-    dev = home if device is None else check.device("device", device)
-    try:
-        stack.to(dev)
+    with moved_to(stack, None if device is None else check.device("device", device)) as dev:
         X, Y, Xv, Yv = (t.to(dev) for t in (X, Y, Xv, Yv))
         return _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch)
-    finally:
-        stack.to(home)
 
 
 def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch) -> StackFit:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .. import check
+from ._placement import moved_to
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
 __all__ = ["GatedStack", "train_stack"]
@@ -298,8 +299,7 @@ def train_stack(
     if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"groups must list one integer per member ({M})")
     _, g = torch.unique(g, return_inverse=True)
-    home = stack.Wv[0].device
-    dev = home if device is None else check.device("device", device)
+    dev = None if device is None else check.device("device", device)
     gen = torch.Generator().manual_seed(seed)
     hist = {k: torch.zeros(epochs, M) for k in (evals or {})}
     n, step = X.shape[0], 0
@@ -309,37 +309,36 @@ def train_stack(
     torch.utils.deterministic.fill_uninitialized_memory = False
     Z = stack.frozen_idx
     try:
-        stack.to(dev)
-        X, Y = X.to(dev), Y.to(dev)
-        evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
-        opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
-        # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
-        cache = stack.frozen_gates(X)
-        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
-        rows = torch.arange(len(Z), device=dev).unsqueeze(1)
-        for epoch in range(epochs):
-            # one batch order per group, drawn on the CPU: the same orders on any device
-            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
-            for i in range(0, n, batch_size):
-                idx = perm[:, i : i + batch_size]
-                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
-                # sum over members of each member's mean loss: members' gradients stay separate
-                loss = nn.functional.cross_entropy(
-                    out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
-                )
-                opt.zero_grad()
-                (loss / idx.shape[1]).backward()
-                opt.step()
-                step += 1
-                if on_step is not None:
-                    on_step(step, stack)
-            with torch.no_grad():
-                for k, (Xe, Ye) in evals.items():
-                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
-                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
-            if on_epoch is not None:
-                on_epoch(epoch, stack)
+        with moved_to(stack, dev) as dev:
+            X, Y = X.to(dev), Y.to(dev)
+            evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
+            opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
+            # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
+            cache = stack.frozen_gates(X)
+            eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+            rows = torch.arange(len(Z), device=dev).unsqueeze(1)
+            for epoch in range(epochs):
+                # one batch order per group, drawn on the CPU: the same orders on any device
+                perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
+                for i in range(0, n, batch_size):
+                    idx = perm[:, i : i + batch_size]
+                    out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+                    # sum over members of each member's mean loss: members' gradients stay separate
+                    loss = nn.functional.cross_entropy(
+                        out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
+                    )
+                    opt.zero_grad()
+                    (loss / idx.shape[1]).backward()
+                    opt.step()
+                    step += 1
+                    if on_step is not None:
+                        on_step(step, stack)
+                with torch.no_grad():
+                    for k, (Xe, Ye) in evals.items():
+                        pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                        hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
+                if on_epoch is not None:
+                    on_epoch(epoch, stack)
     finally:
         torch.utils.deterministic.fill_uninitialized_memory = fill
-        stack.to(home)
     return hist
