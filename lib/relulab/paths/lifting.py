@@ -19,7 +19,6 @@ import torch
 from torch import nn
 
 from relulab import check
-from relulab.nets.dag import Concat, Residual
 
 from . import abs_pass as A
 from . import graph as G
@@ -299,61 +298,3 @@ def random_rescaling(model: nn.Module, seed: int, factors: Sequence[float] = (1.
                 cols = lam.repeat_interleave(group)
                 nxt.weight.div_(cols.view(1, -1, *([1] * (nxt.weight.dim() - 2))))
     return out
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Legacy: the |theta| net as a module-swapped copy (relulab containers only), kept because Part III's first chapter
-# swaps its max-pool modules back for a negative control.  New code: lifted_output(..., max_pools="max").
-# ------------------------------------------------------------------------------------------------------------------
-class _Affine(nn.Module):
-    def __init__(self, a: torch.Tensor, c: torch.Tensor) -> None:
-        super().__init__()
-        self.register_buffer("a", a)
-        self.register_buffer("c", c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        view = (1, -1) + (1,) * (x.dim() - 2)
-        return x * self.a.view(view) + self.c.view(view)
-
-
-class _Pool(nn.Module):
-    def __init__(self, mod: nn.Module, q: float) -> None:
-        super().__init__()
-        self.mod, self.q = mod, q
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m = self.mod
-        spec = {k: getattr(m, k) for k in ("kernel_size", "stride", "padding", "dilation", "ceil_mode",
-                                           "count_include_pad", "divisor_override", "output_size") if hasattr(m, k)}
-        spec["dims"] = 2
-        if isinstance(m, nn.MaxPool2d):
-            return A._window_sum(x, spec, "MaxPool2d")
-        if isinstance(m, nn.AvgPool2d):
-            return A._average(x, spec, self.q)
-        return A._adaptive(x, spec, self.q, as_sum=False)
-
-
-def _abs_net(model: nn.Module, q: float) -> nn.Module:
-    """A float64 copy of a module-tree `model` with |theta|^q, pools as window sums and BN folded (legacy)."""
-    if not isinstance(model, (nn.Sequential, Residual, Concat)):
-        raise TypeError("_abs_net reads relulab's containers only; use lifted_output for any model")
-    check_supported(model)
-    m = copy.deepcopy(model).double().eval()
-
-    def convert(mod: nn.Module) -> nn.Module:
-        if isinstance(mod, _LINEAR):
-            with torch.no_grad():
-                mod.weight.copy_(mod.weight.abs() ** q)
-                if mod.bias is not None:
-                    mod.bias.copy_(mod.bias.abs() ** q)
-            return mod
-        if isinstance(mod, _BN):
-            a, c = A._bn_fold(mod)
-            return _Affine(a.abs() ** q, c.abs() ** q)
-        if isinstance(mod, _POOLS):
-            return _Pool(mod, q)
-        for name, child in list(mod.named_children()):
-            setattr(mod, name, convert(child))
-        return mod
-
-    return convert(m)
