@@ -57,6 +57,20 @@ def test_inequalities(relation, measured, control, ok):
             verify("t.ineq", measured, 1.0, 1e-3, control, **kw)
 
 
+@pytest.mark.parametrize("relation, sign", [(">", 1.0), ("<", -1.0)])
+def test_a_strict_relation_with_zero_tolerance_refuses_the_boundary(relation, sign):
+    # the statistical rule "lower bound > 0": a degenerate contrast (exactly 0) must not pass
+    verify("t.strict", sign * 0.5, 0.0, 0.0, -sign * 0.5, relation=relation, display=False)
+    assert last().passed and math.isinf(last().control_margin)
+    with pytest.raises(ClaimFailed):
+        verify("t.strict", 0.0, 0.0, 0.0, -sign * 0.5, relation=relation, display=False)
+    # a control exactly on the boundary violates the strict relation: it fails as expected
+    verify("t.strict", sign * 0.5, 0.0, 0.0, 0.0, relation=relation, display=False)
+    assert last().passed
+    # the same boundary passes the non-strict relation
+    verify("t.strict", 0.0, 0.0, 0.0, -sign * 0.5, relation=relation + "=", display=False)
+
+
 def test_zero_tolerance_integer_claim():
     verify("t.count", 17, 17, 0, 8, display=False)
     assert math.isinf(last().control_margin)

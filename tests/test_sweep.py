@@ -170,6 +170,10 @@ def test_the_robustness_page_summarises_pass_rates_tolerance_used_and_control_mi
     assert page.used_tolerance({**base, "relation": "<=", "measured": 0.0}) == 0.0
     assert page.used_tolerance({**base, "tolerance": 0.0, "measured": 1.0}) == 0.0
     assert page.used_tolerance({**base, "tolerance": 0.0, "measured": 1.1}) == float("inf")
+    # a strict bound ("> 0", tolerance 0) holding with room uses none; on the boundary it fails
+    strict = {**base, "relation": ">", "tolerance": 0.0, "reference": 0.0}
+    assert page.used_tolerance({**strict, "measured": 0.5}) == 0.0
+    assert page.used_tolerance({**strict, "measured": 0.0}) == float("inf")
     assert "<svg" in page._svg(page.summarise(lines), ["a.b"])
 
 

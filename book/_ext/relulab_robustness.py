@@ -26,10 +26,12 @@ RESULTS = Path("book") / "robustness.jsonl"
 def used_tolerance(line: dict) -> float:
     """The fraction of the tolerance a measurement used (<= 1 passes; 0 tolerance: 0 if exact, inf if not)."""
     m, r, tol = (float(line[k]) for k in ("measured", "reference", "tolerance"))
-    excess = {"==": abs(m - r), "<=": m - r, ">=": r - m}[line["relation"]]
+    rel = line["relation"]
+    excess = {"==": abs(m - r), "<=": m - r, ">=": r - m, "<": m - r, ">": r - m}[rel]
     if tol > 0:
         return max(excess, 0.0) / tol
-    return 0.0 if excess <= 0 else math.inf
+    inside = excess < 0 if rel in ("<", ">") else excess <= 0  # a strict relation refuses the boundary
+    return 0.0 if inside else math.inf
 
 
 def summarise(lines: list[dict]) -> dict[str, dict]:

@@ -31,8 +31,8 @@ MIME = "application/vnd.relulab.claim+json"
 FINDING_MIME = "application/vnd.relulab.finding+json"
 # How a finding departs from the paper (the Findings page groups by it).
 FINDING_KINDS = ("corrects", "narrows", "needlessly-strong", "not-reproduced", "clarifies")
-Relation = Literal["==", "<=", ">="]
-_RELATIONS = ("==", "<=", ">=")
+Relation = Literal["==", "<=", ">=", "<", ">"]
+_RELATIONS = ("==", "<=", ">=", "<", ">")
 # The specification (papers.md, 0.3) asks a control to miss by >= 100x the tolerance to count as visible.
 DEFAULT_CONTROL_MARGIN = 100.0
 
@@ -103,13 +103,15 @@ def _excess(measured: float, reference: float, relation: str) -> float:
     """How far `measured` lies outside the accepted side of `reference` (<= 0 means inside)."""
     if relation == "==":
         return abs(measured - reference)
-    if relation == "<=":
+    if relation in ("<=", "<"):
         return measured - reference
     return reference - measured
 
 
 def _holds(measured: float, reference: float, tolerance: float, relation: str) -> bool:
-    return _excess(measured, reference, relation) <= tolerance
+    excess = _excess(measured, reference, relation)
+    # a strict relation refuses the boundary: "> 0" with tolerance 0 fails on exactly 0
+    return excess < tolerance if relation in ("<", ">") else excess <= tolerance
 
 
 def _margin(measured: float, reference: float, tolerance: float, relation: str) -> float:
@@ -117,7 +119,7 @@ def _margin(measured: float, reference: float, tolerance: float, relation: str) 
     excess = _excess(measured, reference, relation)
     if tolerance > 0:
         return excess / tolerance
-    return math.inf if excess > 0 else 0.0
+    return math.inf if not _holds(measured, reference, tolerance, relation) else 0.0
 
 
 def verify(
@@ -138,7 +140,9 @@ def verify(
     """Verify one claim and its negative control; show, record and raise on failure.
 
     `relation` says how `measured` must relate to `reference`: ``"=="`` means ``|measured - reference| <= tolerance``;
-    ``"<="`` means ``measured <= reference + tolerance``; ``">="`` means ``measured >= reference - tolerance``.
+    ``"<="`` means ``measured <= reference + tolerance``; ``">="`` means ``measured >= reference - tolerance``;
+    ``"<"`` and ``">"`` are the strict forms (``measured > reference - tolerance``), for a statistical rule such as
+    "the lower bound is > 0" with tolerance 0.
     The negative control's measured value `control` must violate the same relation by more than
     ``control_margin`` tolerances (a margin below the default of 100 must be justified by the chapter).
     `narrowed` states the narrower statement verified when the paper's claim is not verified as stated (the ledger
