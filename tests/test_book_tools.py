@@ -307,6 +307,22 @@ def test_record_says_why_a_run_failed_or_timed_out(scratch):
     assert "did not finish within 8 s" in runs[rc.name_of(slow)]["reason"]
 
 
+def test_record_keeps_earlier_attempts_and_says_what_ran_side_by_side(scratch):
+    a = synthetic(scratch / "a.ipynb")
+    b = synthetic(scratch / "b.ipynb", body="raise RuntimeError('phase 2: not converged')")
+    results = scratch / "runs.json"
+    ps.record([b], 120, scratch / "paper", results)
+    ps.record([a, b], 120, scratch / "paper", results, jobs=2, notes="typed by a person")
+    runs = json.loads(results.read_text())
+    ra, rb = runs[rc.name_of(a)], runs[rc.name_of(b)]
+    assert ra["side_by_side"] == rb["side_by_side"] == 2 and ra["notes"] == "typed by a person"
+    assert "phase 2: not converged" in rb["reason"] and "earlier" not in ra
+    # the second attempt at b keeps the first, summarised, with its reason and where it ran
+    (first,) = rb["earlier"]
+    assert first["status"] == "failed" and "phase 2" in first["reason"] and first["side_by_side"] == 1
+    assert "cpu" in first["where"]
+
+
 def test_a_chapter_without_a_run_can_say_why(scratch):
     nb = synthetic(scratch / "c.ipynb")
     results = scratch / "runs.json"
@@ -477,3 +493,7 @@ def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
     late = {"status": "timeout", "code": "c", "reason": "too slow", "machine": {"cpu": "EPYC", "cores": 16},
             "threads": "1"}
     assert "on EPYC, 16 cores (1 torch thread)" in page.status_line(late, True, "", "c")[1]
+    # text typed by a person is marked as such; earlier attempts are listed
+    late |= {"notes": "it was in the ERM check", "earlier": [{"status": "failed", "date": "d", "commit": "abc"}]}
+    line = page.status_line(late, True, "", "c")[1]
+    assert "Note (written by hand): it was in the ERM check" in line and "failed (d, commit abc)" in line

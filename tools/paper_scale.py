@@ -1,7 +1,7 @@
 """The chapters at scale="paper": a smoke test with tiny sizes, and recorded full runs.
 
     python tools/paper_scale.py smoke [NB ...] [--jobs 2]      # make test-paper-smoke
-    python tools/paper_scale.py record [NB ...] [--timeout S]  # make paper [NB=...]: full runs, recorded
+    python tools/paper_scale.py record [NB ...] [--timeout S] [--jobs N] [--notes "..."]  # make paper: full runs
     python tools/paper_scale.py note NB --reason "..."         # record why a chapter has no paper-scale run
     python tools/paper_scale.py check [NB ...]                 # the conventions only (no run)
 
@@ -9,9 +9,11 @@ Every chapter puts the sizes of its `scale="paper"` branch in one cell tagged `p
 after its `parameters` cell.  `smoke` copies each chapter, inserts after that cell a cell that shrinks every size it
 sets (the chapter's entry in tests/paper_smoke.yml: `overrides`, Python assignments; `keep`, names whose paper value
 is already small), and executes the copy with `scale="paper"`, so the paper branch keeps executing in CI.
-`record` executes chapters with `scale="paper"` and their full sizes (one at a time: paper scale uses every core)
-and writes one entry per chapter into book/paper_runs.json: parameters in force, wall and CPU time, machine, commit,
-every claim and finding record and glued value, or the exact reason the run did not complete.  The
+`record` executes chapters with `scale="paper"` and their full sizes (`--jobs` at a time, default one: paper scale
+uses every core) and writes one entry per chapter into book/paper_runs.json: parameters in force, wall and CPU time,
+machine, torch threads, how many chapters ran side by side, commit, every claim and finding record and glued value,
+or the exact reason the run did not complete.  Everything in an entry is measured by this tool except `notes`, the
+human text given with `--notes`.  A new run of a chapter keeps a summary of the ones it replaces (`earlier`).  The
 "Paper-scale results" page is generated from that file.
 """
 
@@ -284,13 +286,16 @@ def outputs_of(nb: dict) -> dict:
     return found
 
 
-def record_one(path: Path, timeout: int, out_dir: Path) -> dict:
-    """Execute one chapter at paper scale (its full sizes) in a subprocess; the record of the run or of its failure."""
+def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, notes: str = "") -> dict:
+    """Execute one chapter at paper scale (its full sizes) in a subprocess; the record of the run or of its failure.
+
+    `side_by_side` is how many chapters the runner executes at once on this machine; `notes` is human text."""
     name = name_of(path)
     nb = load(path)
     base = {"chapter": name, "date": dt.date.today().isoformat(), "commit": git("rev-parse", "--short=12", "HEAD"),
             "chapter_modified": bool(git("status", "--porcelain", "--", str(path))), "code": code_hash(nb),
-            "machine": machine(), "timeout_s": timeout, "threads": os.environ.get("RELULAB_THREADS")}
+            "machine": machine(), "timeout_s": timeout, "threads": os.environ.get("RELULAB_THREADS"),
+            "side_by_side": side_by_side} | ({"notes": notes} if notes else {})
     try:
         src = prepared(nb, None)
     except Convention as exc:
@@ -331,22 +336,39 @@ def record_one(path: Path, timeout: int, out_dir: Path) -> dict:
     return rec
 
 
+# what a record keeps of an earlier attempt at the same chapter
+EARLIER_KEYS = ("date", "commit", "code", "status", "reason", "seconds_wall", "threads", "side_by_side", "notes")
+
+
 def save(rec: dict, results: Path) -> None:
+    """Write `rec` as its chapter's entry; the entry it replaces is kept, summarised, in `earlier`."""
     data = json.loads(results.read_text(encoding="utf-8")) if results.exists() else {}
+    old = data.get(rec["chapter"])
+    if old:
+        summary = {k: old[k] for k in EARLIER_KEYS if k in old}
+        summary["where"] = {"cpu": old.get("machine", {}).get("cpu"), "gpu": old.get("device", {}).get("gpu", "")}
+        rec = {**rec, "earlier": old.get("earlier", []) + [summary]}
     data[rec["chapter"]] = rec
     results.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def record(paths: list[Path], timeout: int, out_dir: Path, results: Path) -> int:
+def record(paths: list[Path], timeout: int, out_dir: Path, results: Path, jobs: int = 1, notes: str = "") -> int:
     bad = 0
-    for p in paths:
-        print(f"  paper scale: {name_of(p)} (up to {timeout} s) ...", flush=True)
-        rec = record_one(p, timeout, out_dir)
-        save(rec, results)
-        n = len(rec.get("claims", []))
-        what = f"{rec.get('seconds_wall', 0):.0f} s wall, {rec.get('seconds_cpu', 0):.0f} s CPU, {n} claim records"
-        print(f"  {rec['status']:8s} {name_of(p)}: " + (what if rec["status"] == "ok" else rec["reason"]), flush=True)
-        bad += rec["status"] != "ok"
+    side = max(1, min(jobs, len(paths)))
+    # chapters side by side share the cores (relulab.setup reads RELULAB_THREADS; the record keeps both)
+    if side > 1:
+        os.environ.setdefault("RELULAB_THREADS", str(max(1, (os.cpu_count() or 1) // side)))
+    print(f"  paper scale: {len(paths)} chapter(s), {side} at a time, up to {timeout} s each ...", flush=True)
+    with ProcessPoolExecutor(max_workers=side) as pool:
+        futs = [pool.submit(record_one, p, timeout, out_dir, side, notes) for p in paths]
+        for fut in as_completed(futs):
+            rec = fut.result()
+            save(rec, results)  # in this process only: no two writers
+            n = len(rec.get("claims", []))
+            what = f"{rec.get('seconds_wall', 0):.0f} s wall, {rec.get('seconds_cpu', 0):.0f} s CPU, {n} claim records"
+            print(f"  {rec['status']:8s} {rec['chapter']}: " + (what if rec["status"] == "ok" else rec["reason"]),
+                  flush=True)
+            bad += rec["status"] != "ok"
     print(f"paper scale: {len(paths) - bad} recorded runs, {bad} without a complete run; see {name_of(results)}")
     return 0
 
@@ -355,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["smoke", "record", "note", "check"])
     ap.add_argument("notebooks", nargs="*", help="chapters (default: every chapter of the book)")
-    ap.add_argument("--jobs", type=int, default=2, help="smoke: chapters at a time")
+    ap.add_argument("--jobs", type=int, default=None, help="chapters at a time (smoke: 2, record: 1)")
+    ap.add_argument("--notes", default="", help="record: human text kept with the records (marked as such)")
     ap.add_argument("--timeout", type=int, default=900, help="record: seconds allowed per chapter")
     ap.add_argument("--reason", default="", help="note: why the chapter has no paper-scale run")
     ap.add_argument("--results", default=str(RESULTS.relative_to(ROOT)), help="record/note: the results file")
@@ -364,9 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = chapter_list(args.notebooks)
     results = ROOT / args.results
     if args.command == "smoke":
-        return smoke(paths, args.jobs, ROOT / "_build" / "paper-smoke")
+        return smoke(paths, args.jobs or 2, ROOT / "_build" / "paper-smoke")
     if args.command == "record":
-        return record(paths, args.timeout, ROOT / "_build" / "paper", results)
+        return record(paths, args.timeout, ROOT / "_build" / "paper", results, args.jobs or 1, args.notes)
     if args.command == "note":
         if not args.reason or len(paths) != 1 or not args.notebooks:
             sys.exit("note needs one chapter and --reason")
