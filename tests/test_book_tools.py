@@ -346,6 +346,21 @@ def test_a_chapter_without_a_run_can_say_why(scratch):
     assert rec["status"] == "not-run" and rec["reason"] == "needs CIFAR-10"
 
 
+def test_the_papers_numbers_point_at_values_the_paper_scale_runs_glued():
+    # a `book` or `book_se` key that names nothing would print "—" beside the paper's number, silently
+    numbers = yaml.safe_load((ROOT / "book" / "paper_numbers.yml").read_text(encoding="utf-8"))
+    runs = json.loads((ROOT / "book" / "paper_runs.json").read_text(encoding="utf-8"))
+    for chapter, rows in numbers.items():
+        assert (ROOT / chapter).exists(), chapter
+        rec = runs.get(chapter, {})
+        if rec.get("status") != "ok":
+            continue
+        for row in rows:
+            for key in (row.get("book", ""), row.get("book_se", "")):
+                if str(key).startswith("glue:"):
+                    assert key[5:] in rec["glued"], (chapter, key)
+
+
 def test_the_committed_paper_scale_results_name_real_chapters():
     runs = json.loads((ROOT / "book" / "paper_runs.json").read_text(encoding="utf-8"))
     for name, rec in runs.items():

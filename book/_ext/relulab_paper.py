@@ -149,6 +149,9 @@ class PaperRunsDirective(Directive):
                     ours = glued[key[5:]]
                 elif key.startswith("claim:") and key[6:] in claims:
                     ours = fmt(claims[key[6:]]["measured"])
+                se = str(n.get("book_se", ""))  # a glued standard error, shown beside the value
+                if ours != "—" and se.startswith("glue:") and se[5:] in glued:
+                    ours += f" ± {glued[se[5:]]}"
                 tb += records_row([(nodes.Text(str(n.get("quantity", ""))),), (nodes.Text(str(n.get("paper", ""))),),
                             (nodes.Text(ours),), (nodes.Text(str(n.get("where", ""))),)])
             out.append(table)
