@@ -79,14 +79,7 @@ def lattice_formula(regions: RegionsND, *, drop: int | None = None) -> LatticeFo
             continue
         # S(y) = {j : l_j(y) >= l_p(y)} is constant only where no l_j - l_p changes sign: cut the cell there first
         # (the set "l_j >= l_p on the whole cell" is too small where one does, and its term can exceed f elsewhere)
-        parts = [cell]
-        for j in range(len(grads)):
-            nxt = []
-            for part in parts:
-                kids = _split(part, part.V @ (grads[j] - grads[p]) + (offsets[j] - offsets[p]), tol, next_id)
-                nxt.extend(kids if kids else [part])
-            next_id += 1
-            parts = nxt
+        parts, next_id = _cut_along(cell, grads - grads[p], offsets - offsets[p], tol, next_id)
         for part in parts:
             gap = part.V @ (grads - grads[p]).T + (offsets - offsets[p])  # (k, K): l_j - l_p at the vertices
             sets.add(tuple(int(j) for j in np.flatnonzero((gap >= -tol).all(axis=0)) if j != drop))
@@ -197,6 +190,15 @@ def _hinges(regions: RegionsND, grads: np.ndarray, offsets: np.ndarray,
     return [(coef, g, o) for g, o, coef in planes.values()]
 
 
+def _cut_along(cell, A: np.ndarray, b: np.ndarray, tol: float, next_id: int) -> tuple[list, int]:
+    """The pieces of `cell` cut by every plane a.x + c = 0 (rows of A, b), and the next free plane id."""
+    parts = [cell]
+    for a, c in zip(A, b):
+        parts = [kid for part in parts for kid in (_split(part, part.V @ a + c, tol, next_id) or [part])]
+        next_id += 1
+    return parts, next_id
+
+
 def _convex_pieces(regions: RegionsND, grads: np.ndarray, offsets: np.ndarray, label: np.ndarray,
                    hinges: list, drop: int | None) -> np.ndarray:
     """The distinct affine maps (rows (grad, offset)) of g = f + sum coef |g.x + o| on the cells of `regions`."""
@@ -210,14 +212,7 @@ def _convex_pieces(regions: RegionsND, grads: np.ndarray, offsets: np.ndarray, l
     for cell, p in zip(regions.cells, label):
         if p == drop:
             continue
-        parts = [cell]
-        for h in range(len(hinges)):
-            nxt = []
-            for part in parts:
-                kids = _split(part, part.V @ H[h] + h0[h], tol, next_id)
-                nxt.extend(kids if kids else [part])
-            next_id += 1
-            parts = nxt
+        parts, next_id = _cut_along(cell, H, h0, tol, next_id)
         for part in parts:
             sgn = np.sign(part.centroid @ H.T + h0)
             rows.append(np.r_[grads[p] + (coef * sgn) @ H, offsets[p] + (coef * sgn) @ h0])
