@@ -220,6 +220,49 @@ def test_stack_members_equal_their_modules_and_train_independently():
     assert torch.equal(stack.member(1).feature[0].weight, features[1][0].weight)
 
 
+def test_feature_labels_train_the_gates_on_other_labels_than_the_values():
+    from relulab.nets.gated_stack import GatedStack, train_stack
+
+    w = [4, 5, 5, 3]
+    g = torch.Generator().manual_seed(2)
+    X, y = torch.randn(24, 4, generator=g), torch.randint(0, 3, (24,), generator=g)
+    y_shuf = y[torch.randperm(24, generator=g)]
+    make = lambda: GatedStack(["soft", "relu"], [mlp(w, seed=1), mlp(w, seed=2)], [mlp(w, seed=3), None], [True, False])
+    # the reference, by autograd on a lone DLNPF: one full-batch SGD step, value grads from the true labels and
+    # feature grads from the shuffled ones
+    net = DeepGatedNet(mlp(w, seed=3), mlp(w, seed=1), gate="soft")
+    ce = nn.functional.cross_entropy
+    vp, fp = list(net.value.parameters()), [q for q in net.feature.parameters()]
+    gv = torch.autograd.grad(ce(net(X), y), vp)
+    gf = torch.autograd.grad(ce(net(X), y_shuf), fp, allow_unused=True)
+    with torch.no_grad():
+        for q, gq in zip(vp + fp, gv + gf):
+            if gq is not None:
+                q -= 0.1 * gq
+    stack = make()
+    Y, Yf = torch.stack([y, y]), torch.stack([y_shuf, y_shuf])
+    train_stack(stack, X, Y, epochs=1, lr=0.1, batch_size=24, optimizer="sgd", feature_labels=Yf)
+    # the ReLU member has no feature net: its labels stay Y
+    alone = mlp(w, seed=2)
+    ga = torch.autograd.grad(ce(alone(X), y), list(alone.parameters()))
+    with torch.no_grad():
+        for q, gq in zip(alone.parameters(), ga):
+            q -= 0.1 * gq
+        assert (stack.member(0)(X) - net(X)).abs().max() < 1e-12
+        assert (stack.member(1)(X) - alone(X)).abs().max() < 1e-12
+    # a near miss: the same step with the feature nets on the true labels moves the gates elsewhere
+    same = make()
+    train_stack(same, X, Y, epochs=1, lr=0.1, batch_size=24, optimizer="sgd")
+    with torch.no_grad():
+        assert (same.member(0)(X) - net(X)).abs().max() > 1e-6
+    # feature_labels equal to Y: exactly the ordinary run (Adam, several batches)
+    a, b = make(), make()
+    train_stack(a, X, Y, epochs=3, lr=1e-2, batch_size=8)
+    train_stack(b, X, Y, epochs=3, lr=1e-2, batch_size=8, feature_labels=Y.clone())
+    with torch.no_grad():
+        assert (a(X) - b(X)).abs().max() < 1e-12
+
+
 def test_stack_frozen_gates_cache_and_step_callback():
     from relulab.nets.gated_stack import GatedStack, train_stack
 

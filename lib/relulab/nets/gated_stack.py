@@ -260,6 +260,7 @@ def train_stack(
     on_step: Callable[[int, GatedStack], None] | None = None,
     groups: Sequence[int] | None = None,
     device: str | torch.device | None = None,
+    feature_labels: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Train every member of `stack` on cross-entropy, member m on labels Y[m] with its own batch order.
 
@@ -271,6 +272,9 @@ def train_stack(
     by default every member has its own order.  `device` (default: where the stack is): the stack and the data
     move there for the training (callbacks see it there) and the stack moves back after it; members
     (:meth:`GatedStack.member`) are CPU modules.
+    `feature_labels` (M, N), default Y: the labels whose loss trains the trained feature nets, while the value nets
+    learn Y (e.g. a DLNPF control whose gates learn shuffled labels and whose values learn the true ones); both
+    gradients come from the same forward pass.
     """
     if not isinstance(stack, GatedStack):
         raise TypeError(f"stack must be a GatedStack, got {type(stack).__name__}")
@@ -279,6 +283,8 @@ def train_stack(
     if X.dim() != 2:
         raise ValueError(f"X must be a non-empty (N, {d_in}) floating-point tensor, got {tuple(X.shape)}")
     _check_labels(Y, M, X.shape[0], d_out, "Y")
+    if feature_labels is not None:
+        _check_labels(feature_labels, M, X.shape[0], d_out, "feature_labels")
     for k, XY in (evals or {}).items():
         if not (isinstance(XY, tuple) and len(XY) == 2):
             raise TypeError(f"evals[{k!r}] must be a pair (X_e, Y_e)")
@@ -311,6 +317,9 @@ def train_stack(
     try:
         with moved_to(stack, dev) as dev:
             X, Y = X.to(dev), Y.to(dev)
+            Yf = None if feature_labels is None else feature_labels.to(dev)
+            feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
+            rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
             evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
             opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
             # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
@@ -328,7 +337,16 @@ def train_stack(
                         out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
                     )
                     opt.zero_grad()
-                    (loss / idx.shape[1]).backward()
+                    if Yf is None or not feats:
+                        (loss / idx.shape[1]).backward()
+                    else:  # two losses, one forward pass: values learn Y, trained feature nets learn Yf
+                        loss_f = nn.functional.cross_entropy(
+                            out.reshape(-1, out.shape[-1]), Yf.gather(1, idx).reshape(-1), reduction="sum"
+                        )
+                        grads = torch.autograd.grad(loss / idx.shape[1], rest, retain_graph=True, allow_unused=True)
+                        grads += torch.autograd.grad(loss_f / idx.shape[1], feats, allow_unused=True)
+                        for q, gq in zip(rest + feats, grads):
+                            q.grad = gq
                     opt.step()
                     step += 1
                     if on_step is not None:
