@@ -7,6 +7,7 @@ The slow tests execute tiny synthetic notebooks (a few seconds each) and one rea
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -311,6 +312,7 @@ def test_record_keeps_earlier_attempts_and_says_what_ran_side_by_side(scratch):
     a = synthetic(scratch / "a.ipynb")
     b = synthetic(scratch / "b.ipynb", body="raise RuntimeError('phase 2: not converged')")
     results = scratch / "runs.json"
+    threads_before = os.environ.get("RELULAB_THREADS")
     ps.record([b], 120, scratch / "paper", results)
     ps.record([a, b], 120, scratch / "paper", results, jobs=2, notes="typed by a person")
     runs = json.loads(results.read_text())
@@ -320,7 +322,13 @@ def test_record_keeps_earlier_attempts_and_says_what_ran_side_by_side(scratch):
     # the second attempt at b keeps the first, summarised, with its reason and where it ran
     (first,) = rb["earlier"]
     assert first["status"] == "failed" and "phase 2" in first["reason"] and first["side_by_side"] == 1
-    assert "cpu" in first["where"]
+    assert "cpu" in first["where"] and first["parameters"]["n"] == "50" and "load_start" in first
+    # the chapters' threads went to their kernels, not into this process
+    assert "RELULAB_THREADS" not in os.environ or os.environ["RELULAB_THREADS"] == threads_before
+    assert ra["threads"] == str(max(1, (os.cpu_count() or 1) // 2))
+    # a second ok run keeps the first run's claim outcomes
+    ps.record([a], 120, scratch / "paper", results)
+    assert json.loads(results.read_text())[rc.name_of(a)]["earlier"][0]["claims"] == {"test.gauss": True}
 
 
 def test_a_chapter_without_a_run_can_say_why(scratch):
@@ -511,4 +519,6 @@ def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
     # text typed by a person is marked as such; earlier attempts are listed
     late |= {"notes": "it was in the ERM check", "earlier": [{"status": "failed", "date": "d", "commit": "abc"}]}
     line = page.status_line(late, True, "", "c")[1]
-    assert "Note (written by hand): it was in the ERM check" in line and "failed (d, commit abc)" in line
+    assert "Note (written by hand): it was in the ERM check" in line and "failed (d, commit abc, other code)" in line
+    late["earlier"][0]["code"] = "c"
+    assert "failed (d, commit abc)" in page.status_line(late, True, "", "c")[1]

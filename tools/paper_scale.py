@@ -286,16 +286,20 @@ def outputs_of(nb: dict) -> dict:
     return found
 
 
-def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, notes: str = "") -> dict:
+def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, notes: str = "",
+               threads: str | None = None) -> dict:
     """Execute one chapter at paper scale (its full sizes) in a subprocess; the record of the run or of its failure.
 
-    `side_by_side` is how many chapters the runner executes at once on this machine; `notes` is human text."""
+    `side_by_side` is how many chapters the runner executes at once (the pool's size); the machine's load average
+    at the start and the end says what else ran.  `threads` sets RELULAB_THREADS for the chapter; `notes` is human
+    text."""
     name = name_of(path)
     nb = load(path)
+    threads = threads or os.environ.get("RELULAB_THREADS")
     base = {"chapter": name, "date": dt.date.today().isoformat(), "commit": git("rev-parse", "--short=12", "HEAD"),
             "chapter_modified": bool(git("status", "--porcelain", "--", str(path))), "code": code_hash(nb),
-            "machine": machine(), "timeout_s": timeout, "threads": os.environ.get("RELULAB_THREADS"),
-            "side_by_side": side_by_side} | ({"notes": notes} if notes else {})
+            "machine": machine(), "timeout_s": timeout, "threads": threads, "side_by_side": side_by_side,
+            "load_start": round(os.getloadavg()[0], 2)} | ({"notes": notes} if notes else {})
     try:
         src = prepared(nb, None)
     except Convention as exc:
@@ -308,7 +312,7 @@ def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, n
     out.parent.mkdir(parents=True, exist_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    env = {**os.environ, "TQDM_DISABLE": "1"}
+    env = {**os.environ, "TQDM_DISABLE": "1"} | ({"RELULAB_THREADS": threads} if threads else {})
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
@@ -321,7 +325,8 @@ def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, n
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rec = {**base, "status": status, "seconds_wall": round(wall, 1), "seconds_cpu": round(cpu, 1)}
+    rec = {**base, "status": status, "seconds_wall": round(wall, 1), "seconds_cpu": round(cpu, 1),
+           "load_end": round(os.getloadavg()[0], 2)}
     if out.exists():
         executed = strip_execution_metadata(load(out))
         write(executed, out)
@@ -337,7 +342,8 @@ def record_one(path: Path, timeout: int, out_dir: Path, side_by_side: int = 1, n
 
 
 # what a record keeps of an earlier attempt at the same chapter
-EARLIER_KEYS = ("date", "commit", "code", "status", "reason", "seconds_wall", "threads", "side_by_side", "notes")
+EARLIER_KEYS = ("date", "commit", "code", "status", "reason", "seconds_wall", "timeout_s", "threads", "side_by_side",
+                "load_start", "load_end", "notes", "parameters")
 
 
 def save(rec: dict, results: Path) -> None:
@@ -346,7 +352,11 @@ def save(rec: dict, results: Path) -> None:
     old = data.get(rec["chapter"])
     if old:
         summary = {k: old[k] for k in EARLIER_KEYS if k in old}
-        summary["where"] = {"cpu": old.get("machine", {}).get("cpu"), "gpu": old.get("device", {}).get("gpu", "")}
+        summary["where"] = {"cpu": old.get("machine", {}).get("cpu"), "cores": old.get("machine", {}).get("cores"),
+                            "gpu": old.get("device", {}).get("gpu", "")}
+        claims = old.get("claims", [])
+        if claims:  # an earlier run that completed keeps its outcome
+            summary["claims"] = {c["id"]: bool(c.get("passed")) for c in claims}
         rec = {**rec, "earlier": old.get("earlier", []) + [summary]}
     data[rec["chapter"]] = rec
     results.write_text(json.dumps(dict(sorted(data.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -355,14 +365,18 @@ def save(rec: dict, results: Path) -> None:
 def record(paths: list[Path], timeout: int, out_dir: Path, results: Path, jobs: int = 1, notes: str = "") -> int:
     bad = 0
     side = max(1, min(jobs, len(paths)))
-    # chapters side by side share the cores (relulab.setup reads RELULAB_THREADS; the record keeps both)
-    if side > 1:
-        os.environ.setdefault("RELULAB_THREADS", str(max(1, (os.cpu_count() or 1) // side)))
+    # chapters side by side share the cores (relulab.setup reads RELULAB_THREADS in the chapter's kernel)
+    threads = os.environ.get("RELULAB_THREADS") or (str(max(1, (os.cpu_count() or 1) // side)) if side > 1 else None)
     print(f"  paper scale: {len(paths)} chapter(s), {side} at a time, up to {timeout} s each ...", flush=True)
     with ProcessPoolExecutor(max_workers=side) as pool:
-        futs = [pool.submit(record_one, p, timeout, out_dir, side, notes) for p in paths]
+        futs = {pool.submit(record_one, p, timeout, out_dir, side, notes, threads): p for p in paths}
         for fut in as_completed(futs):
-            rec = fut.result()
+            try:
+                rec = fut.result()
+            except Exception as exc:  # the runner itself broke: say so, and keep the other chapters' records
+                rec = {"chapter": name_of(futs[fut]), "date": dt.date.today().isoformat(), "status": "failed",
+                       "commit": git("rev-parse", "--short=12", "HEAD"), "code": code_hash(load(futs[fut])),
+                       "reason": f"the runner raised: {type(exc).__name__}: {exc}"[:500], "side_by_side": side}
             save(rec, results)  # in this process only: no two writers
             n = len(rec.get("claims", []))
             what = f"{rec.get('seconds_wall', 0):.0f} s wall, {rec.get('seconds_cpu', 0):.0f} s CPU, {n} claim records"

@@ -65,6 +65,8 @@ def where_ran(rec: dict) -> str:
     threads = dev.get("torch_threads") or rec.get("threads")
     out += f" ({threads} torch thread{'' if str(threads) == '1' else 's'})" if threads else ""
     out += f", {rec['side_by_side']} chapters side by side" if (rec.get("side_by_side") or 1) > 1 else ""
+    if "load_start" in rec:  # what else ran: the machine's 1-minute load average at the start and the end
+        out += f", load {rec['load_start']:g} → {rec.get('load_end', '?')}"
     return out + (f", GPU {dev['gpu']}" if dev.get("gpu") else "")
 
 
@@ -79,8 +81,8 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
     # human text is marked as such; earlier attempts (kept by the runner) are counted, not hidden
     stale += f" Note (written by hand): {rec['notes']}" if rec.get("notes") else ""
     if rec.get("earlier"):
-        was = ", ".join(f"{e.get('status', '?')} ({e.get('date', '?')}, commit {e.get('commit') or '?'})"
-                        for e in rec["earlier"])
+        was = ", ".join(f"{e.get('status', '?')} ({e.get('date', '?')}, commit {e.get('commit') or '?'}"
+                        + ("" if e.get("code") == current else ", other code") + ")" for e in rec["earlier"])
         stale += f" Earlier attempts: {was}."
     when = f"{rec.get('date', '?')}, commit {rec.get('commit') or '?'}"
     device = where_ran(rec)
