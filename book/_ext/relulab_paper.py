@@ -78,12 +78,13 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
             return "no run", "No paper-scale run: the chapter has no cell tagged paper-sizes yet."
         return "no run", "No paper-scale run recorded yet (make paper NB=… records one)." + said
     stale = "" if rec.get("code") == current else " The chapter's code has changed since this run."
-    # human text is marked as such; earlier attempts (kept by the runner) are counted, not hidden
-    stale += f" Note (written by hand): {rec['notes']}" if rec.get("notes") else ""
+    # human text is marked as such; earlier attempts (kept by the runner) are listed, not hidden
+    history = f" Note (written by hand): {rec['notes']}" if rec.get("notes") else ""
     if rec.get("earlier"):
         was = ", ".join(f"{e.get('status', '?')} ({e.get('date', '?')}, commit {e.get('commit') or '?'}"
                         + ("" if e.get("code") == current else ", other code") + ")" for e in rec["earlier"])
-        stale += f" Earlier attempts: {was}."
+        history += f" Earlier attempts: {was}."
+    stale += history
     when = f"{rec.get('date', '?')}, commit {rec.get('commit') or '?'}"
     device = where_ran(rec)
     if rec["status"] == "ok":
@@ -97,7 +98,7 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
         return "too slow", f"No complete run: {rec.get('reason', '')} ({when}; {device}).{stale}{said}"
     if rec["status"] == "failed":
         return "failed", f"The paper-scale run failed ({when}; {device}): {rec.get('reason', '')}{stale}"
-    return "not run", f"Not run: {rec.get('reason', '')}{said}"
+    return "not run", f"Not run: {rec.get('reason', '')}{said}{history}"
 
 
 class PaperRunsDirective(Directive):
