@@ -241,3 +241,20 @@ def test_records_stored_as_json_strings_are_decoded(tmp_path):
     rec = {"id": "t.str", "passed": True}
     p = _notebook(tmp_path, [{"outputs": [{"data": {claims.MIME: json.dumps(rec)}}]}])
     assert list(claims.records_in_notebook(p)) == [rec]
+
+
+def test_a_finding_is_displayed_with_its_record_and_read_back_from_the_notebook(monkeypatch, tmp_path):
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    kw = dict(claim="arora.thm3.9", kind="corrects", book_says="b", text_read="yes: p. 1", quantity="pieces")
+    claims.finding("t.shown", 3, 3, 0, paper_says="the paper", **kw)
+    (bundle,) = shown
+    rec = bundle[claims.FINDING_MIME]
+    assert rec["id"] == "t.shown" and rec["paper_says"] == "the paper" and rec["quantity"] == "pieces"
+    assert bundle["text/plain"].startswith("[FINDING HOLDS] t.shown (corrects arora.thm3.9): pieces = 3")
+    p = _notebook(tmp_path, [{"outputs": [{"data": {claims.MIME: {"id": "t.claim"}, claims.FINDING_MIME: rec}}]}])
+    assert list(claims.findings_in_notebook(p)) == [rec]

@@ -162,3 +162,19 @@ def test_to_torch_with_output_bias_matches_predict():
     with torch.no_grad():
         out = r.to_torch()(torch.from_numpy(X))
     assert out.shape == (4, 1) and np.allclose(out[:, 0].numpy(), r.predict(X), rtol=1e-12, atol=1e-12)
+
+
+def test_absolute_loss_erm_may_overshoot_a_point():
+    # y = x except one point below the line: ReLU(x) has mean absolute error 0.5 / 5, and the global minimum can be
+    # no worse (a fit forced to stay below y everywhere would lose more)
+    X, y = np.arange(5.0)[:, None], np.array([0.0, 1.0, 2.0, 3.0, 3.5])
+    assert exact_erm(X, y, 1, "absolute").loss <= 0.1 + 1e-12
+
+
+def test_arrangement_rays_are_the_unit_directions_of_the_hyperplane_lines():
+    # points 0, 1, -1 in R^1: the lines b = 0, w + b = 0, w - b = 0 of (w, b)-space, each in both orientations
+    rays = arrangement(np.array([[0.0], [1.0], [-1.0]])).rays
+    s = 1 / np.sqrt(2)
+    ref = np.array([[1, 0], [-1, 0], [s, -s], [-s, s], [s, s], [-s, -s]])
+    dist = np.linalg.norm(rays[:, None, :] - ref[None, :, :], axis=2)  # (6, 6): each ray matches one reference
+    assert rays.shape == (6, 2) and (dist.min(0) < 1e-12).all() and (dist.min(1) < 1e-12).all()

@@ -475,3 +475,25 @@ def test_path_norm_beyond_float64_raises_overflow_error():
             p.fill_(100.0)  # ||Phi||_1 ~ 400^200: beyond float64
     with pytest.raises(OverflowError):
         path_norm(huge, (4,))
+
+
+class _Swap(nn.Module):
+    """Linear(4, 4) -> ReLU -> a (2, 2) reshape of the hidden units, transposed or not -> Linear(4, 1)."""
+
+    def __init__(self, transpose: bool):
+        super().__init__()
+        self.fc1, self.fc2, self.transpose = nn.Linear(4, 4, bias=False), nn.Linear(4, 1, bias=False), transpose
+        with torch.no_grad():
+            self.fc1.weight.copy_(torch.eye(4))
+            self.fc2.weight.fill_(1.0)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x)).view(-1, 2, 2)
+        return self.fc2((h.transpose(1, 2) if self.transpose else h.contiguous()).reshape(-1, 4))
+
+
+def test_path_metric_bound_refuses_nets_wired_differently_with_the_same_parameters():
+    # same layers and parameter shapes, but one routes hidden unit 1 to input 2 of fc2: not the same DAG
+    with pytest.raises(ValueError, match="model and other must have the same architecture"):
+        path_metric_bound(_Swap(True), _Swap(False), (4,))
+    assert path_metric_bound(_Swap(True), _Swap(True), (4,)) == 0.0

@@ -3,6 +3,7 @@
 import itertools
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -371,3 +372,98 @@ def test_disentanglement_residual_accepts_a_factor_of_size_one():
     v = torch.tensor([1.0, 2.0, 3.0])
     assert pj.disentanglement_residual(v, (1, 3), 1) == 0.0
     assert pj.disentanglement_residual(v, (1, 3), 0) == 1.0
+
+
+# ---------------------------------------------------------------- survivors of run L: gated maps, boundaries, names
+
+
+def test_beta_expansion_top_maps_carry_the_layer_to_the_output():
+    # bias-free ReLU nets: V_l(x) f_l(x) = f_L(x) for the student and V*_l(x) f*_l(x) = f*_L(x) for the teacher
+    g = torch.Generator().manual_seed(0)
+    Ws = [torch.randn(4, 3, generator=g), torch.randn(4, 4, generator=g), torch.randn(2, 4, generator=g)]
+    Wt = [torch.randn(5, 3, generator=g), torch.randn(4, 5, generator=g), torch.randn(2, 4, generator=g)]
+    x = torch.randn(3, generator=g)
+
+    def forward(W):
+        return W[2] @ torch.relu(W[1] @ torch.relu(W[0] @ x))
+
+    for layer in (1, 2):
+        out = pj.beta_expansion(Ws, Wt, x, layer)
+        assert close(out.V @ out.f, forward(Ws)) and close(out.V_star @ out.f_star, forward(Wt))
+
+
+def test_bn_backward_refuses_a_negative_eps():
+    with pytest.raises(ValueError, match="eps"):
+        pj.bn_backward(torch.tensor([0.0, 1.0, 2.0]), torch.ones(3), eps=-0.1)
+
+
+def test_bn_at_eps_zero_treats_a_relative_spread_below_1e_14_as_constant():
+    # biased std of [1, 1 + 1.5e-14] is 0.75e-14 of the scale (undefined BN); the unbiased one would be 1.06e-14
+    with pytest.raises(ValueError, match="constant"):
+        pj.bn_backward(torch.tensor([1.0, 1.0 + 1.5e-14]), torch.ones(2))
+    pj.bn_backward(torch.tensor([1.0, 1.0 + 3e-14]), torch.ones(2))  # 1.5e-14: accepted
+
+
+def test_bn_projector_refuses_more_than_ten_thousand_samples_and_names_f():
+    with pytest.raises(ValueError, match="bn_projector: 1e\\+08 matrix entries"):
+        pj.bn_projector(torch.arange(10_001.0))
+    with pytest.raises(ValueError, match="^f is constant"):
+        pj.bn_projector(torch.ones(3))
+
+
+def test_disentanglement_residual_refuses_a_matrix_and_a_negative_factor():
+    with pytest.raises(ValueError, match="v"):
+        pj.disentanglement_residual(torch.ones(2, 3), (2, 3), 0)
+    with pytest.raises(ValueError, match="factor"):
+        pj.disentanglement_residual(torch.ones(6), (2, 3), -1)
+
+
+def test_disentanglement_residual_of_a_single_factor_is_zero():
+    assert pj.disentanglement_residual(torch.tensor([1.0, 5.0, -2.0]), (3,), 0) == 0.0
+
+
+def test_is_vertex_refuses_a_negative_row_index():
+    with pytest.raises(ValueError, match=r"\bi\b"):
+        pj.is_vertex(np.array([[0.0], [1.0], [0.5]]), -1)
+
+
+def test_conditions_on_a_ternary_ladder():
+    # values = 3: inputs in {0, 1, 2}; injective level 1, lossy top: focus holds, broadness fails only at the top
+    t = ladder(4, [None, 2], values=3, seed=0)
+    X = all_inputs(4, values=3)
+    z, p = t.events(X), torch.tensor(random_distribution(len(X), seed=0))
+    net = TreeNet(3, 4, [2, 2], [2, 2], seed=0)
+    Y = torch.nn.functional.one_hot(torch.as_tensor(z[-1][:, 0]), 2).double().unsqueeze(-1)
+    c = pj.conditions(pj.marginal_tables(net, one_hot(X, 3), Y, z, p), X, z, p, values=3)
+    assert max(c.focus.values()) < 1e-12 and max(v for (l, _, _), v in c.broadness.items() if l == 0) < 1e-12
+    assert min(v for (l, _, _), v in c.broadness.items() if l == 1) > 0.5
+
+
+def test_backward_decorrelation_uses_the_gradient_at_each_node_by_autograd():
+    # Cov(f', g_raw | z) with g_raw = -d loss / d post-activation of the node, from autograd
+    net, X, p, z, Y, tab = _tables(ladder(4, [2, 2], seed=1), 2, 1)
+    c = pj.conditions(tab, X, z, p)
+    out = net._run(one_hot(X))
+    g_post = -torch.autograd.grad(0.5 * ((Y - out[-1]["post"]) ** 2).sum(), out[0]["post"])[0]
+    for t in range(2):
+        ref = pj.conditional_covariance(out[0]["gate"][:, :, t].detach(), g_post[:, :, t], z[1][:, t], p, tab.m[1][t])
+        assert abs(c.decor_bwd[0, t] - float(ref.abs().max())) <= 1e-12
+    assert max(c.decor_bwd.values()) > 1e-2
+
+
+def test_event_codes_may_be_a_float_tensor_that_requires_grad():
+    code = torch.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
+    assert pj.independence_gap(code, [0, 0, 1, 1], [0, 0, 0, 0], torch.ones(4)) == 0.0
+
+
+def test_conditional_mean_refuses_a_last_event_without_mass():
+    with pytest.raises(ValueError, match=r"events \[2\] have zero mass"):
+        pj.conditional_mean(torch.ones(3), [0, 1, 0], torch.ones(3), 3)
+
+
+def test_reformulation_refuses_a_vector_where_a_matrix_is_due_and_names_it():
+    with pytest.raises(ValueError, match=r"\bWs\[0\]"):
+        pj.reformulated_forward([torch.eye(2)], [torch.eye(2)], [torch.ones(2)])
+    with pytest.raises(ValueError, match=r"\bF_child\b"):
+        pj.weight_update(torch.ones(2, 3), torch.ones(3), torch.ones(2), torch.ones(2, 4))
+

@@ -1,6 +1,7 @@
 """Exact piece and region counting: against closed forms, exact rational arithmetic and brute force on tiny nets."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -384,3 +385,39 @@ def test_random_simplex_point_allows_min_gap_zero():
 def test_zonotope_vertices_of_degenerate_generators():
     assert pwl.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
     assert sorted(pwl.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]
+
+
+def test_exact_pieces_keep_a_kink_where_two_units_cross_in_opposite_directions():
+    # |x| = ReLU(x) + ReLU(-x): both crossings at 0, one edge there in exact mode (no zero-length piece)
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0], [-1.0]]))
+        net[0].bias.zero_()
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    p = R.pieces_1d(net, -1.0, 1.0, exact=True)
+    assert p.edges.tolist() == [-1.0, 0.0, 1.0] and p.slopes.tolist() == [-1.0, 1.0]
+
+
+def test_exact_pieces_sum_slopes_in_rationals_past_a_dead_unit():
+    # a dead unit (ReLU(-x - 1) on [0, 1]) must not turn the rational slope 0.1 + 0.2 + 0.3 into a float sum
+    net = nn.Sequential(nn.Linear(1, 4), nn.ReLU(), nn.Linear(4, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[-1.0], [0.1], [0.2], [0.3]]))
+        net[0].bias.copy_(torch.tensor([-1.0, 0.0, 0.0, 0.0]))
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    exact = float(Fraction(0.1) + Fraction(0.2) + Fraction(0.3))  # 0.6; the float sum is 0.6000000000000001
+    assert R.pieces_1d(net, 0.0, 1.0, exact=True).slopes.tolist() == [exact]
+
+
+def test_float_pieces_merge_slopes_within_the_rounding_tolerance():
+    # ReLU(x + 10) + 1e-13 ReLU(x): the kink at 0 changes the slope by 1e-13, below float mode's rounding
+    # tolerance there (16 n_ops eps sum|terms| = 16 * 5 * 2.2e-16 * 11 = 2e-13); exact mode keeps it
+    net = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.fill_(1.0)
+        net[0].bias.copy_(torch.tensor([10.0, 0.0]))
+        net[2].weight.copy_(torch.tensor([[1.0, 1e-13]]))
+        net[2].bias.zero_()
+    assert R.pieces_1d(net, -1.0, 1.0).count == 1 and R.pieces_1d(net, -1.0, 1.0, exact=True).count == 2
