@@ -324,8 +324,8 @@ def test_record_keeps_earlier_attempts_and_says_what_ran_side_by_side(scratch):
     assert first["status"] == "failed" and "phase 2" in first["reason"] and first["side_by_side"] == 1
     assert "cpu" in first["where"] and first["parameters"]["n"] == "50" and "load_start" in first
     # the chapters' threads went to their kernels, not into this process
-    assert "RELULAB_THREADS" not in os.environ or os.environ["RELULAB_THREADS"] == threads_before
-    assert ra["threads"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert os.environ.get("RELULAB_THREADS") == threads_before
+    assert ra["threads"] == (threads_before or str(max(1, (os.cpu_count() or 1) // 2)))
     # a second ok run keeps the first run's claim outcomes
     ps.record([a], 120, scratch / "paper", results)
     assert json.loads(results.read_text())[rc.name_of(a)]["earlier"][0]["claims"] == {"test.gauss": True}
@@ -351,7 +351,13 @@ def test_a_chapter_without_a_run_can_say_why(scratch):
     )
     assert res.returncode == 0, res.stderr
     rec = json.loads(results.read_text())[rc.name_of(nb)]
-    assert rec["status"] == "not-run" and rec["reason"] == "needs CIFAR-10"
+    assert rec["status"] == "not-run" and rec["reason"] == "needs CIFAR-10" and rec["reason_by_hand"]
+    # the page marks a reason a person wrote
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_paper as page
+
+    assert "Not run (reason written by hand): needs CIFAR-10" in page.status_line(rec, True, "", rec["code"])[1]
+    assert "has changed since" in page.status_line(rec, True, "", "other")[1]
 
 
 def test_the_papers_numbers_point_at_values_the_paper_scale_runs_glued():

@@ -375,7 +375,7 @@ def record(paths: list[Path], timeout: int, out_dir: Path, results: Path, jobs: 
                 rec = fut.result()
             except Exception as exc:  # the runner itself broke: say so, and keep the other chapters' records
                 rec = {"chapter": name_of(futs[fut]), "date": dt.date.today().isoformat(), "status": "failed",
-                       "commit": git("rev-parse", "--short=12", "HEAD"), "code": code_hash(load(futs[fut])),
+                       "commit": git("rev-parse", "--short=12", "HEAD"),
                        "reason": f"the runner raised: {type(exc).__name__}: {exc}"[:500], "side_by_side": side}
             save(rec, results)  # in this process only: no two writers
             n = len(rec.get("claims", []))
@@ -408,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.reason or len(paths) != 1 or not args.notebooks:
             sys.exit("note needs one chapter and --reason")
         nb = load(paths[0])
-        save({"chapter": name_of(paths[0]), "status": "not-run", "reason": args.reason, "code": code_hash(nb),
+        save({"chapter": name_of(paths[0]), "status": "not-run", "reason": args.reason, "reason_by_hand": True,
+              "code": code_hash(nb),
               "date": dt.date.today().isoformat(), "commit": git("rev-parse", "--short=12", "HEAD")}, results)
         return 0
     entries, bad = smoke_entries(), 0

@@ -98,7 +98,8 @@ def status_line(rec: dict | None, has_cell: bool, note: str, current: str) -> tu
         return "too slow", f"No complete run: {rec.get('reason', '')} ({when}; {device}).{stale}{said}"
     if rec["status"] == "failed":
         return "failed", f"The paper-scale run failed ({when}; {device}): {rec.get('reason', '')}{stale}"
-    return "not run", f"Not run: {rec.get('reason', '')}{said}{history}"
+    by_hand = " (reason written by hand)" if rec.get("reason_by_hand") else ""
+    return "not run", f"Not run{by_hand}: {rec.get('reason', '')}{said}{stale}"
 
 
 class PaperRunsDirective(Directive):
