@@ -296,7 +296,7 @@ CASES = [
         lambda: claims.verify(
             **{
                 **dict(claim_id="t.bad", measured=0.0, reference=0.0, tolerance=1e-10, control=1.0, display=False),
-                "relation": "<",
+                "relation": "=>",
             }
         ),
         ValueError,
