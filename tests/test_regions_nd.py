@@ -158,3 +158,20 @@ def test_polygons_in_2d_are_the_cells_in_counter_clockwise_order():
     for P, c in zip(r.polygons, r.cells):
         x, y = P[:, 0], P[:, 1]
         assert (x * np.roll(y, -1) - np.roll(x, -1) * y).sum() > 0 and len(P) == len(c.V)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_faces_that_share_only_an_edge_are_not_neighbours(seed):
+    # Two unit squares in a randomly rotated plane of R^3: side by side they meet in an edge (overlap area exactly 0,
+    # computed as rounding noise); shifted by half a side they overlap in area 1/2.
+    from relulab.cells import _faces_overlap
+
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    square = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=float)
+    origin = rng.uniform(-3, 3, 3)
+    place = lambda S: (S @ Q.T + origin) * 7.3  # noqa: E731
+    side_by_side = place(square + [1, 0, 0])
+    overlapping = place(square + [0.5, 0, 0])
+    assert not _faces_overlap(place(square), side_by_side, Q[:, 2], 1e-10)
+    assert _faces_overlap(place(square), overlapping, Q[:, 2], 1e-10)

@@ -89,7 +89,11 @@ def _faces_overlap(F1: np.ndarray, F2: np.ndarray, normal: np.ndarray, tol: floa
         lo, hi = max(P.min(), Q.min()), min(P.max(), Q.max())
         return hi - lo > tol
     if n == 3:
-        return _polygon_overlap_area(_ccw(P), _ccw(Q)) > tol * tol
+        P, Q = _ccw(P), _ccw(Q)
+        # faces that share only an edge clip to a sliver whose area is rounding noise, ~eps * diameter^2 (1e-17
+        # to 1e-15 here, depending on the machine's BLAS); a relative floor keeps adjacency machine-independent
+        floor = max(tol * tol, 1e-9 * min(abs(_area(P)), abs(_area(Q))))
+        return _polygon_overlap_area(P, Q) > floor
     raise ValueError(f"faces_overlap supports n = 2 or 3, got n = {n}")
 
 
