@@ -113,3 +113,22 @@ def test_a_stack_trained_on_cuda_follows_the_cpu_run():
             a, b = gpu.best[m](Xv), cpu.best[m](Xv)
         assert next(gpu.best[m].parameters()).device.type == "cpu"
         assert (a - b).abs().max() <= 1e-8 * max(1.0, b.abs().max().item())
+
+
+def test_every_watched_member_stops_on_its_own():
+    # Each member's kept copy and best epoch are those of training it alone with early stopping, whatever the
+    # others do (a stack-wide rule would let a member that improves again later replace its copy).
+    X, y = images(24, seed=1), torch.randint(0, 3, (24,), generator=torch.Generator().manual_seed(2))
+    Xv, yv = images(10, seed=3), torch.randint(0, 3, (10,), generator=torch.Generator().manual_seed(4))
+    nets = members()
+    kw = dict(val=(Xv, yv), patience=1, max_epochs=40, lr=1e-2, batch_size=8, seed=5)
+    both = fit_stack(ConvStack(nets), X, y.expand(4, -1), groups=[0, 1, 2, 3], **kw)
+    # the case that tells the rules apart: a member beats its kept accuracy after it has stopped
+    A = both.val_acc
+    assert any(A[e, m] > A[b, m] for m, b in both.best_epoch.items() for e in range(b + 2, len(A)))
+    for m, member in enumerate(nets):
+        alone = fit_stack(ConvStack([copy.deepcopy(member)]), X, y[None], groups=[m], **kw)
+        assert both.best_epoch[m] == alone.best_epoch[0]
+        assert (both.best[m](Xv) - alone.best[0](Xv)).abs().max() <= 1e-12
+    # the members stopped at different epochs, so the check above is not one shared stopping time
+    assert len(set(both.best_epoch.values())) > 1

@@ -202,8 +202,11 @@ def fit_stack(
     on_epoch: Callable[[int, ConvStack], None] | None = None,
     device: str | torch.device | None = None,
 ) -> StackFit:
-    """Train member m on (X, Y[m]) with Adam until every watched member has gone `patience` epochs without a
-    better validation accuracy (val = (X_val, y_val) shared labels or (M, N_val)); raise if `max_epochs` runs out.
+    """Train member m on (X, Y[m]) with Adam, each watched member early-stopped on its own.
+
+    A watched member stops once it has gone `patience` epochs without a better validation accuracy (val = (X_val,
+    y_val), shared labels or (M, N_val)): its kept copy is then final, the copy that training it alone with early
+    stopping gives; it trains on, unread, until every watched member has stopped.  Raises if `max_epochs` runs out.
 
     Members with equal `groups[m]` (ints >= 0; default: all different) see the same batch order, drawn from
     `seed` and the group alone (paired comparisons; a member trains as it would in a stack of its own).  `on_epoch(epoch, stack)` runs
@@ -239,6 +242,7 @@ def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens
     opt = torch.optim.Adam([p for p in stack.parameters() if p.requires_grad], lr=lr)
     best_acc = {m: -1.0 for m in watch}
     best, best_epoch, n, history = {}, {m: 0 for m in watch}, X.shape[0], []
+    stopped: set[int] = set()  # members whose copy is final
     for epoch in range(max_epochs):
         stack.train()
         orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
@@ -257,8 +261,9 @@ def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens
             acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1).cpu()
         history.append(acc)
         for m in watch:
-            if acc[m] > best_acc[m]:
+            if m not in stopped and acc[m] > best_acc[m]:
                 best_acc[m], best_epoch[m], best[m] = acc[m].item(), epoch, stack.member(m)
-        if min(epoch - e for e in best_epoch.values()) >= patience:
+        stopped |= {m for m in watch if epoch - best_epoch[m] >= patience}
+        if len(stopped) == len(watch):
             return StackFit(best=best, best_epoch=best_epoch, val_acc=torch.stack(history))
     raise RuntimeError(f"fit_stack: a member still improved within the last {patience} of max_epochs = {max_epochs}")
