@@ -528,3 +528,20 @@ def test_the_paper_scale_page_names_a_gpu_only_where_the_chapter_used_one():
     assert "Note (written by hand): it was in the ERM check" in line and "failed (d, commit abc, other code)" in line
     late["earlier"][0]["code"] = "c"
     assert "failed (d, commit abc)" in page.status_line(late, True, "", "c")[1]
+
+
+def test_code_hash_ignores_cell_boundaries_and_blank_lines_but_not_code():
+    # Splitting a cell at a statement does not make a paper-scale run stale; changing a line does; the book page and
+    # the recording tool agree.
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_paper as page
+
+    def nb(*sources: str) -> dict:
+        return {"cells": [{"cell_type": "markdown", "source": "# t"}]
+                + [{"cell_type": "code", "source": s} for s in sources]}
+
+    whole = nb("def f(x):\n    return x\n\n\ny = f(2)\nprint(y)")
+    split = nb("def f(x):\n    return x\n", "y = f(2)\nprint(y)  ")
+    changed = nb("def f(x):\n    return x\n", "y = f(3)\nprint(y)")
+    assert ps.code_hash(whole) == ps.code_hash(split) == page.code_hash(split)
+    assert ps.code_hash(changed) != ps.code_hash(whole)

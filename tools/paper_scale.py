@@ -109,8 +109,9 @@ def comments(src: str) -> str:
 
 def code_hash(nb: dict) -> str:
     """A short hash of a chapter's code (its code cells' sources): a record says which version of the chapter ran."""
-    text = "\n\x00\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "code")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    # the code lines, blank lines and cell boundaries ignored: splitting a cell does not make a run stale
+    code = (ln.rstrip() for c in nb["cells"] if c["cell_type"] == "code" for ln in source(c).splitlines())
+    return hashlib.sha256("\n".join(ln for ln in code if ln).encode()).hexdigest()[:16]
 
 
 def _cell(src: str, tag: str) -> dict:

@@ -34,8 +34,9 @@ def _src(cell: dict) -> str:
 
 def code_hash(nb: dict) -> str:
     """The same hash as tools/paper_scale.py: the chapter's code cells, to tell whether a run is of this version."""
-    text = "\n\x00\n".join(_src(c) for c in nb["cells"] if c["cell_type"] == "code")
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    # the code lines, blank lines and cell boundaries ignored: splitting a cell does not make a run stale
+    code = (ln.rstrip() for c in nb["cells"] if c["cell_type"] == "code" for ln in _src(c).splitlines())
+    return hashlib.sha256("\n".join(ln for ln in code if ln).encode()).hexdigest()[:16]
 
 
 def paper_cell_note(nb: dict) -> tuple[bool, str]:
