@@ -173,5 +173,7 @@ def test_faces_that_share_only_an_edge_are_not_neighbours(seed):
     place = lambda S: (S @ Q.T + origin) * 7.3  # noqa: E731
     side_by_side = place(square + [1, 0, 0])
     overlapping = place(square + [0.5, 0, 0])
+    corner = place(square + [1 - 1e-5, 1 - 1e-5, 0])  # a real overlap of area 1e-10 (5e-9 after scaling)
     assert not _faces_overlap(place(square), side_by_side, Q[:, 2], 1e-10)
     assert _faces_overlap(place(square), overlapping, Q[:, 2], 1e-10)
+    assert _faces_overlap(place(square), corner, Q[:, 2], 1e-10)

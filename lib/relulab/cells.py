@@ -7,7 +7,7 @@ cell by a hyperplane needs only those tags: two vertices on opposite sides span 
 n - 1 tags (their common planes meet in a line, and the polytope meets that line in one edge), so the new vertices
 are the crossings of those edges.  This is the vertex-incidence form of polytope clipping; it works in any
 dimension and never solves a linear program.  Two cells touch along a facet when they carry the same plane id on
-n or more vertices and their faces on that plane overlap with positive (n-1)-volume.
+n or more vertices and their faces on that plane overlap by more than rounding noise.
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ def _face(cell: Cell, plane: int) -> np.ndarray:
 
 
 def _faces_overlap(F1: np.ndarray, F2: np.ndarray, normal: np.ndarray, tol: float) -> bool:
-    """Whether two convex faces lying in one hyperplane (normal `normal`) overlap with positive (n-1)-volume.
+    """Whether two convex faces lying in one hyperplane (normal `normal`) overlap in more than rounding noise.
 
-    n = 2: two segments on a line; n = 3: two convex polygons in a plane.  `tol` is a length.
+    n = 2: two segments on a line, overlap longer than `tol` (a length); n = 3: two convex polygons in a plane, overlap
+    area above tol^2 and above the rounding noise of the clipping, 100 eps diameter^2.
     """
     n = len(normal)
     if len(F1) < n or len(F2) < n:
@@ -90,10 +91,10 @@ def _faces_overlap(F1: np.ndarray, F2: np.ndarray, normal: np.ndarray, tol: floa
         return hi - lo > tol
     if n == 3:
         P, Q = _ccw(P), _ccw(Q)
-        # faces that share only an edge clip to a sliver whose area is rounding noise, ~eps * diameter^2 (1e-17
-        # to 1e-15 here, depending on the machine's BLAS); a relative floor keeps adjacency machine-independent
-        floor = max(tol * tol, 1e-9 * min(abs(_area(P)), abs(_area(Q))))
-        return _polygon_overlap_area(P, Q) > floor
+        # faces that share only an edge clip to a sliver whose area is rounding noise, a few eps * diameter^2
+        # (1e-17 to 4e-15 seen, depending on the CPU): below this floor adjacency would depend on the machine
+        diam = float(np.ptp(np.vstack([P, Q]), axis=0).max())
+        return _polygon_overlap_area(P, Q) > max(tol * tol, 100 * np.finfo(float).eps * diam**2)
     raise ValueError(f"faces_overlap supports n = 2 or 3, got n = {n}")
 
 
