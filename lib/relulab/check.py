@@ -129,9 +129,10 @@ def batch(
     ndim: int | Sequence[int] | None = None,
     shape: Sequence[int | None] | None = None,
     dtype: torch.dtype | None = None,
+    finite: bool = True,
 ) -> torch.Tensor:
-    """A non-empty, finite, real floating batch of inputs (N, ...); ``dtype`` is the model's weights' dtype."""
-    x = tensor(name, x, ndim=ndim, shape=shape)
+    """A non-empty, finite (unless told), real floating batch of inputs (N, ...); ``dtype``: the model's weights'."""
+    x = tensor(name, x, ndim=ndim, shape=shape, finite=finite)
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} has dtype {x.dtype} but the model's weights are {dtype}: convert one of them")
     if x.dim() == 0 or x.shape[0] == 0:

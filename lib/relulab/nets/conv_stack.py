@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import check
-from ._placement import moved_to
+from ._batched import member_loss, moved_to, run_epoch
 from .gated_conv import ConvNet, GatedConvNet
 
 __all__ = ["ConvStack", "StackFit", "fit_stack"]
@@ -247,13 +247,7 @@ def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens
         stack.train()
         orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
         perm = torch.stack([orders[k] for k in labels]).to(X.device)
-        for i in range(0, n, batch_size):
-            idx = perm[:, i : i + batch_size]
-            out = stack(X[idx])
-            loss = F.cross_entropy(out.flatten(0, 1), Y.gather(1, idx).flatten(), reduction="sum")
-            opt.zero_grad()
-            (loss / idx.shape[1]).backward()  # the sum over members of each member's mean loss
-            opt.step()
+        run_epoch(opt, perm, batch_size, lambda idx: member_loss(stack(X[idx]), Y, idx).backward())
         stack.eval()
         if on_epoch is not None:
             on_epoch(epoch, stack)
