@@ -2339,7 +2339,7 @@ CASES = [
         ValueError,
         "layer 0",
     ),
-    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "nn.Sequential"),
+    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "model must be a Sequential"),
     (
         "from_sequential.module.index",
         lambda: pwl.from_sequential(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))),
@@ -2734,6 +2734,9 @@ CASES = [
     ("tensor.shape", lambda: check.tensor("X", torch.ones(2, 3), shape=(None, 2)), ValueError, "X"),
     ("tensor.inf", lambda: check.tensor("X", torch.tensor([INF])), ValueError, "X"),
     ("model.type", lambda: check.model("model", object()), TypeError, "model"),
+    ("instance.type", lambda: check.instance("path", 3, (str, bytes)), TypeError, r"^path must be a str or bytes"),
+    ("dtype.type", lambda: check.dtype("dtype", torch.long), TypeError, r"^dtype must be a real floating torch.dtype or"),
+    ("dtype.none", lambda: check.dtype("dtype", None, none=False), TypeError, r"floating torch.dtype, got None"),
     ("device.type", lambda: check.device("device", 1), TypeError, "device"),
     ("device.name", lambda: check.device("device", "cuda:x"), ValueError, "device"),
     ("device.kind", lambda: check.device("device", "meta"), ValueError, "CPU or CUDA"),

@@ -18,7 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["batch", "choice", "device", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
+__all__ = [
+    "batch", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
+    "within_budget",
+]
 
 
 def integer(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:
@@ -140,12 +143,24 @@ def batch(
     return x
 
 
-def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
-    """An instance of ``types`` (an ``nn.Module`` by default)."""
-    if not isinstance(m, types):
+def instance(name: str, v: Any, types: type | tuple[type, ...]) -> Any:
+    """An instance of ``types``."""
+    if not isinstance(v, types):
         want = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise TypeError(f"{name} must be a {want}, got {type(m).__name__}")
-    return m
+        raise TypeError(f"{name} must be a {want}, got {type(v).__name__}")
+    return v
+
+
+def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
+    """An ``nn.Module`` (or an instance of the module classes ``types``)."""
+    return instance(name, m, types)
+
+
+def dtype(name: str, v: Any, *, none: bool = True) -> torch.dtype | None:
+    """A real floating ``torch.dtype`` (or None where `none`)."""
+    if (v is not None or not none) and (not isinstance(v, torch.dtype) or not v.is_floating_point or v.is_complex):
+        raise TypeError(f"{name} must be a real floating torch.dtype{' or None' if none else ''}, got {v!r}")
+    return v
 
 
 def device(name: str, v: Any) -> torch.device:

@@ -23,8 +23,7 @@ MAX_PARAMETERS = 10**9
 def check_parameter_budget(count: int, what: str) -> None:
     """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
     check.integer("count", count, low=0)
-    if not isinstance(what, str):
-        raise TypeError(f"what must be a str naming the thing being built, got {type(what).__name__}")
+    check.text("what", what)
     if count > MAX_PARAMETERS:
         raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
 
@@ -53,12 +52,10 @@ def mlp(
     `seed` makes the weights reproducible without touching the global generator.
     """
     ws = _check_widths(widths)
-    if init not in ("kaiming", "torch"):
-        raise ValueError(f"init must be 'kaiming' or 'torch', got {init!r}")
+    check.choice("init", init, ("kaiming", "torch"))
     if seed is not None:
         check.seed(seed)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
-        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
+    check.dtype("dtype", dtype)
     check_parameter_budget(sum(a * b + b for a, b in zip(ws[:-1], ws[1:])), f"mlp(widths={ws})")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     layers: list[nn.Module] = []

@@ -25,12 +25,6 @@ EPS = float(np.finfo(np.float64).eps)
 SPARSE_ABOVE = 4 * 10**6
 
 
-def _net(name: str, net: object) -> "PWLNet":
-    if not isinstance(net, PWLNet):
-        raise TypeError(f"{name} must be a PWLNet, got {type(net).__name__}")
-    return net
-
-
 def _array(x, name: str, ndim: int, allow_empty: bool = False) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
@@ -125,8 +119,7 @@ class PWLNet:
 
 def from_sequential(model: nn.Sequential) -> PWLNet:
     """Read an ``nn.Sequential`` of alternating ``Linear``/``ReLU`` (starting and ending with Linear) as a PWLNet."""
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(f"model must be nn.Sequential, got {type(model).__name__}")
+    check.model("model", model, nn.Sequential)
     layers: list[Layer] = []
     for i, m in enumerate(model):
         want = nn.Linear if i % 2 == 0 else nn.ReLU
@@ -152,7 +145,7 @@ def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
 
 def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
     """outer o inner with k_outer + k_inner hidden layers and sizes added (Lemma D.1): the two affine maps meet merged."""
-    outer, inner = _net("outer", outer), _net("inner", inner)
+    outer, inner = check.instance("outer", outer, PWLNet), check.instance("inner", inner, PWLNet)
     if outer.d_in != inner.d_out:
         raise ValueError(f"outer expects {outer.d_in} inputs but inner gives {inner.d_out}")
     (Wo, bo), (Wi, bi) = outer.layers[0], inner.layers[-1]
@@ -180,7 +173,7 @@ def identity(d: int, hidden_layers: int) -> PWLNet:
 
 def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
     """The same function with exactly `hidden_layers` hidden layers (identity layers appended at the output)."""
-    net, hidden_layers = _net("net", net), check.integer("hidden_layers", hidden_layers, low=0)
+    net, hidden_layers = check.instance("net", net, PWLNet), check.integer("hidden_layers", hidden_layers, low=0)
     extra = hidden_layers - net.hidden_layers
     if extra < 0:
         raise ValueError(f"net already has {net.hidden_layers} hidden layers > {hidden_layers}")
@@ -189,11 +182,9 @@ def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
 
 def parallel(nets: Sequence[PWLNet]) -> PWLNet:
     """Nets of equal depth on the same input, side by side: outputs concatenated, widths added (Lemma D.2)."""
-    nets = list(nets)
+    nets = [check.instance(f"nets[{i}]", n, PWLNet) for i, n in enumerate(nets)]
     if not nets:
         raise ValueError("nets is empty")
-    for i, n in enumerate(nets):
-        _net(f"nets[{i}]", n)
     k, d = nets[0].hidden_layers, nets[0].d_in
     for i, n in enumerate(nets):
         if n.hidden_layers != k:
