@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 __all__ = [
-    "batch", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
+    "array", "batch", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
     "within_budget",
 ]
 
@@ -74,6 +74,23 @@ def real(
     if high is not None and (v > high or (open_high and v == high)):
         raise ValueError(f"{name} must be {'<' if open_high else '<='} {high:g}, got {v:g}")
     return v
+
+
+def array(name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = False) -> np.ndarray:
+    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dimensions, non-empty unless told."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers") from exc
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
+    if a.size == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
 
 
 def choice(name: str, v: Any, options: Sequence[Any]) -> Any:

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from .. import check
 
-from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, _array, affine, compose, identity, pad
+from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, affine, compose, identity, pad
 
 __all__ = ["max_affine", "max_net", "wang_sun"]
 
@@ -76,8 +76,8 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     checked = []
     for j, (s, A, c) in enumerate(terms):
         s = check.real(f"terms[{j}] sign s", s)
-        A = _array(A, f"terms[{j}] A", 2)
-        c = _array(c, f"terms[{j}] c", 1)
+        A = check.array(f"terms[{j}] A", A, 2)
+        c = check.array(f"terms[{j}] c", c, 1)
         if c.shape != (A.shape[0],):
             raise ValueError(f"terms[{j}] c must have shape ({A.shape[0]},), got {c.shape}")
         checked.append((s, A, c))

@@ -25,22 +25,6 @@ EPS = float(np.finfo(np.float64).eps)
 SPARSE_ABOVE = 4 * 10**6
 
 
-def _array(x, name: str, ndim: int, allow_empty: bool = False) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers") from exc
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
-    if a.size == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
-
-
 @dataclass
 class PWLNet:
     """A ReLU net as affine maps with a ReLU between consecutive ones; the last map's bias is the output bias."""
@@ -82,7 +66,7 @@ class PWLNet:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """Evaluate at the rows of X (shape (N, d_in), or (N,) when d_in = 1); returns (N, d_out)."""
-        h = _array(X, "X", np.ndim(X))
+        h = check.array("X", X)
         if h.ndim == 1:
             h = h[:, None]
         if h.shape[1] != self.d_in:
@@ -136,8 +120,8 @@ def from_sequential(model: nn.Sequential) -> PWLNet:
 
 def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
     """The affine map x -> A x + c as a net with no hidden layer."""
-    A = _array(A, "A", 2)
-    c = _array(c, "c", 1)
+    A = check.array("A", A, 2)
+    c = check.array("c", c, 1)
     if c.shape != (A.shape[0],):
         raise ValueError(f"c must have shape ({A.shape[0]},), got {c.shape}")
     return PWLNet([(A, c)])
@@ -213,7 +197,7 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray | sp.csr_matrix:
 def linear_combination(nets: Sequence[PWLNet], coeffs: Sequence[float]) -> PWLNet:
     """sum_i coeffs[i] * nets[i] for R^n -> R nets of equal depth: the same depth, widths added (Lemma D.2)."""
     nets = list(nets)
-    coeffs = _array(coeffs, "coeffs", 1)
+    coeffs = check.array("coeffs", coeffs, 1)
     if len(coeffs) != len(nets):
         raise ValueError(f"{len(nets)} nets but {len(coeffs)} coefficients")
     if any(n.d_out != 1 for n in nets):
