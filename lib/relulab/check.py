@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 __all__ = [
-    "array", "batch", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
+    "array", "batch", "box", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
     "within_budget",
 ]
 
@@ -91,6 +91,18 @@ def array(name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = Fal
     if not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return a
+
+
+def box(name: str, v: Any, n: int) -> tuple[float, ...]:
+    """A box (lo_1, hi_1, ..., lo_n, hi_n) of R^n: 2n finite reals with lo_i < hi_i."""
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
+        raise TypeError(f"{name} must be a sequence (lo_1, hi_1, ..., lo_n, hi_n), got {type(v).__name__}")
+    if len(v) != 2 * n:
+        raise ValueError(f"{name} must hold 2n = {2 * n} numbers (lo_1, hi_1, ...), got {len(v)}")
+    out = tuple(real(f"{name}[{i}]", x) for i, x in enumerate(v))
+    if not all(lo < hi for lo, hi in zip(out[0::2], out[1::2])):
+        raise ValueError(f"{name} must have lo_i < hi_i in every coordinate, got {list(v)}")
+    return out
 
 
 def choice(name: str, v: Any, options: Sequence[Any]) -> Any:

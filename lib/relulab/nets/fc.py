@@ -28,15 +28,6 @@ def check_parameter_budget(count: int, what: str) -> None:
         raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
 
 
-def _check_widths(widths: Sequence[int]) -> list[int]:
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
-        raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
-    ws = list(widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths needs at least an input and an output size, got {ws}")
-    return check.integers("widths", ws, low=1)
-
-
 def mlp(
     widths: Sequence[int],
     *,
@@ -51,7 +42,7 @@ def mlp(
     (N(0, 2/fan_in), the usual ReLU scaling) or ``"torch"`` (PyTorch's default uniform init).
     `seed` makes the weights reproducible without touching the global generator.
     """
-    ws = _check_widths(widths)
+    ws = check.integers("widths", widths, low=1, min_len=2)
     check.choice("init", init, ("kaiming", "torch"))
     if seed is not None:
         check.seed(seed)
