@@ -81,17 +81,10 @@ def linear_layers(model: nn.Module, *, allow_bias: bool = True, what: str = "thi
         raise ValueError(f"{what}: the model has no layers")
     lins: list[nn.Linear] = []
     for i, m in enumerate(mods):
-        expect_linear = i % 2 == 0
-        if expect_linear and not isinstance(m, nn.Linear):
-            raise TypeError(
-                f"{what}: layer {i} is {type(m).__name__}; expected Linear (supported: Linear and ReLU alternating, "
-                "starting and ending with Linear)"
-            )
-        if not expect_linear and not isinstance(m, nn.ReLU):
-            raise TypeError(
-                f"{what}: layer {i} is {type(m).__name__}, which is not supported: the path formulas assume ReLU gates "
-                "between Linear layers"
-            )
+        want = nn.Linear if i % 2 == 0 else nn.ReLU  # the path formulas assume ReLU gates between Linear layers
+        if not isinstance(m, want):
+            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; expected {want.__name__} (supported: Linear and "
+                            "ReLU alternating, starting and ending with Linear)")
         if isinstance(m, nn.Linear):
             if m.bias is not None and not allow_bias:
                 raise ValueError(

@@ -54,9 +54,8 @@ class GatedStack(nn.Module):
                 f"modes, values, features and train_feature need one entry per member (got {len(modes)}, {len(values)}, "
                 f"{len(features)}, {len(train_feature)})"
             )
-        bad = [m for m in modes if m not in MODES]
-        if bad:
-            raise ValueError(f"modes must be in {MODES}, got {bad}")
+        for i, mode in enumerate(modes):
+            check.choice(f"modes[{i}]", mode, MODES)
         if not all(isinstance(t, bool) for t in train_feature):
             raise TypeError(f"train_feature must hold one bool per member, got {list(train_feature)}")
         _check_soft(beta, eps)
@@ -116,8 +115,7 @@ class GatedStack(nn.Module):
         return len(self.modes)
 
     def _affine(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-        out = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
-        return out
+        return torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
 
     def _gate(self, q: torch.Tensor, idx: list[int]) -> torch.Tensor:
         soft = [self.modes[i] == "soft" for i in idx]

@@ -43,9 +43,7 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     if 3 * q * q // 2 > MAX_ENTRIES:
         raise ValueError(f"q = {q}: the first level of the max tree would hold {3 * q * q // 2:,} weights (> {MAX_ENTRIES:,})")
     full = math.ceil(math.log2(q)) if q > 1 else 0
-    levels = full if levels is None else levels
-    if not 0 <= levels <= full:
-        raise ValueError(f"levels must be in [0, {full}], got {levels}")
+    levels = full if levels is None else check.integer("levels", levels, low=0, high=full)
     net, m = identity(q, 0), q
     for _ in range(levels):
         net = compose(_max_level(m), net)
