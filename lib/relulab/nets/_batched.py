@@ -27,6 +27,11 @@ def moved_to(module: nn.Module, device: torch.device | None) -> Iterator[torch.d
         module.to(home)
 
 
+def stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """Copies of the members' tensors stacked along a new first dimension (the stack's own storage)."""
+    return torch.stack([t.detach().clone() for t in tensors])
+
+
 def member_loss(out: torch.Tensor, Y: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Sum over members of each member's mean cross-entropy: outputs (M, B, classes), labels (M, N), rows idx (M, B)."""
     return F.cross_entropy(out.flatten(0, 1), Y.gather(1, idx).flatten(), reduction="sum") / idx.shape[1]

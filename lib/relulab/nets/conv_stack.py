@@ -19,14 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import check
-from ._batched import member_loss, moved_to, run_epoch
+from ._batched import member_loss, moved_to, run_epoch, stacked
 from .gated_conv import ConvNet, GatedConvNet
 
 __all__ = ["ConvStack", "StackFit", "fit_stack"]
-
-
-def _stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
-    return torch.stack([t.detach().clone() for t in tensors])
 
 
 class _Nets(nn.Module):
@@ -36,10 +32,10 @@ class _Nets(nn.Module):
         super().__init__()
         self.k = len(nets)
         n_dense = len(nets[0].dense) - (0 if output else 1)  # a feature net's output layer is never used
-        conv_w = [_stacked([n.convs[i].weight for n in nets]).flatten(0, 1) for i in range(len(nets[0].convs))]
-        conv_b = [_stacked([n.convs[i].bias for n in nets]).flatten() for i in range(len(nets[0].convs))]
-        dense_w = [_stacked([n.dense[i].weight for n in nets]) for i in range(n_dense)]
-        dense_b = [_stacked([n.dense[i].bias for n in nets]) for i in range(n_dense)]
+        conv_w = [stacked([n.convs[i].weight for n in nets]).flatten(0, 1) for i in range(len(nets[0].convs))]
+        conv_b = [stacked([n.convs[i].bias for n in nets]).flatten() for i in range(len(nets[0].convs))]
+        dense_w = [stacked([n.dense[i].weight for n in nets]) for i in range(n_dense)]
+        dense_b = [stacked([n.dense[i].bias for n in nets]) for i in range(n_dense)]
         for name, ts in (("conv_w", conv_w), ("conv_b", conv_b), ("dense_w", dense_w), ("dense_b", dense_b)):
             if trainable:
                 setattr(self, name, nn.ParameterList(nn.Parameter(t) for t in ts))

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import check
-from ._batched import member_loss, moved_to, run_epoch
+from ._batched import member_loss, moved_to, run_epoch, stacked
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
 __all__ = ["GatedStack", "train_stack"]
@@ -89,10 +89,6 @@ class GatedStack(nn.Module):
         self.trained_idx = [i for i in fls if bool(train_feature[i])]
         self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
         n_hidden = len(vls[0]) - 1
-
-        def stacked(mats: list[torch.Tensor]) -> torch.Tensor:
-            return torch.stack([m.detach().clone() for m in mats])
-
         self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
         self.bv = nn.ParameterList(
             [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
