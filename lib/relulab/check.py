@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    "array", "batch", "box", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed", "tensor", "text",
-    "within_budget",
+    "array", "batch", "box", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed",
+    "tensor", "text", "within_budget",
 ]
 
 
@@ -77,7 +77,7 @@ def real(
 
 
 def array(name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = False) -> np.ndarray:
-    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dimensions, non-empty unless told."""
+    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dims, non-empty unless told."""
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     try:
