@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
-import hashlib
 import json
 import os
 import platform
@@ -39,6 +38,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+# one definition of the code hash: the Paper-scale page compares a recorded run's hash with the chapter's own
+from relulab_paper import code_hash  # noqa: E402
 from run_chapters import name_of, run_one, strip_execution_metadata, toc_chapters  # noqa: E402
 
 SMOKE_FILE = ROOT / "tests" / "paper_smoke.yml"
@@ -105,13 +107,6 @@ def assigned(src: str) -> list[str]:
 def comments(src: str) -> str:
     """The comments of a cell, joined: what a chapter says its paper branch needs (a GPU, a data set, ...)."""
     return " ".join(m.group(1).strip() for m in re.finditer(r"#\s?(.*)", src) if m.group(1).strip())
-
-
-def code_hash(nb: dict) -> str:
-    """A short hash of a chapter's code (its code cells' sources): a record says which version of the chapter ran."""
-    # the code lines, blank lines and cell boundaries ignored: splitting a cell does not make a run stale
-    code = (ln.rstrip() for c in nb["cells"] if c["cell_type"] == "code" for ln in source(c).splitlines())
-    return hashlib.sha256("\n".join(ln for ln in code if ln).encode()).hexdigest()[:16]
 
 
 def _cell(src: str, tag: str) -> dict:

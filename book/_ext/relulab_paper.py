@@ -33,7 +33,7 @@ def _src(cell: dict) -> str:
 
 
 def code_hash(nb: dict) -> str:
-    """The same hash as tools/paper_scale.py: the chapter's code cells, to tell whether a run is of this version."""
+    """A short hash of a chapter's code cells: a paper-scale record (tools/paper_scale.py) says which version ran."""
     # the code lines, blank lines and cell boundaries ignored: splitting a cell does not make a run stale
     code = (ln.rstrip() for c in nb["cells"] if c["cell_type"] == "code" for ln in _src(c).splitlines())
     return hashlib.sha256("\n".join(ln for ln in code if ln).encode()).hexdigest()[:16]

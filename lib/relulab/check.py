@@ -18,7 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["batch", "choice", "device", "integer", "integers", "model", "real", "seed", "tensor", "text", "within_budget"]
+__all__ = [
+    "array", "batch", "box", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed",
+    "tensor", "text", "within_budget",
+]
 
 
 def integer(name: str, v: Any, *, low: int | None = None, high: int | None = None) -> int:
@@ -71,6 +74,35 @@ def real(
     if high is not None and (v > high or (open_high and v == high)):
         raise ValueError(f"{name} must be {'<' if open_high else '<='} {high:g}, got {v:g}")
     return v
+
+
+def array(name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = False) -> np.ndarray:
+    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dims, non-empty unless told."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().numpy()
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers") from exc
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
+    if a.size == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return a
+
+
+def box(name: str, v: Any, n: int) -> tuple[float, ...]:
+    """A box (lo_1, hi_1, ..., lo_n, hi_n) of R^n: 2n finite reals with lo_i < hi_i."""
+    if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
+        raise TypeError(f"{name} must be a sequence (lo_1, hi_1, ..., lo_n, hi_n), got {type(v).__name__}")
+    if len(v) != 2 * n:
+        raise ValueError(f"{name} must hold 2n = {2 * n} numbers (lo_1, hi_1, ...), got {len(v)}")
+    out = tuple(real(f"{name}[{i}]", x) for i, x in enumerate(v))
+    if not all(lo < hi for lo, hi in zip(out[0::2], out[1::2])):
+        raise ValueError(f"{name} must have lo_i < hi_i in every coordinate, got {list(v)}")
+    return out
 
 
 def choice(name: str, v: Any, options: Sequence[Any]) -> Any:
@@ -129,9 +161,10 @@ def batch(
     ndim: int | Sequence[int] | None = None,
     shape: Sequence[int | None] | None = None,
     dtype: torch.dtype | None = None,
+    finite: bool = True,
 ) -> torch.Tensor:
-    """A non-empty, finite, real floating batch of inputs (N, ...); ``dtype`` is the model's weights' dtype."""
-    x = tensor(name, x, ndim=ndim, shape=shape)
+    """A non-empty, finite (unless told), real floating batch of inputs (N, ...); ``dtype``: the model's weights'."""
+    x = tensor(name, x, ndim=ndim, shape=shape, finite=finite)
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} has dtype {x.dtype} but the model's weights are {dtype}: convert one of them")
     if x.dim() == 0 or x.shape[0] == 0:
@@ -139,12 +172,24 @@ def batch(
     return x
 
 
-def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
-    """An instance of ``types`` (an ``nn.Module`` by default)."""
-    if not isinstance(m, types):
+def instance(name: str, v: Any, types: type | tuple[type, ...]) -> Any:
+    """An instance of ``types``."""
+    if not isinstance(v, types):
         want = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise TypeError(f"{name} must be a {want}, got {type(m).__name__}")
-    return m
+        raise TypeError(f"{name} must be a {want}, got {type(v).__name__}")
+    return v
+
+
+def model(name: str, m: Any, types: type | tuple[type, ...] = nn.Module) -> Any:
+    """An ``nn.Module`` (or an instance of the module classes ``types``)."""
+    return instance(name, m, types)
+
+
+def dtype(name: str, v: Any, *, none: bool = True) -> torch.dtype | None:
+    """A real floating ``torch.dtype`` (or None where `none`)."""
+    if (v is not None or not none) and (not isinstance(v, torch.dtype) or not v.is_floating_point or v.is_complex):
+        raise TypeError(f"{name} must be a real floating torch.dtype{' or None' if none else ''}, got {v!r}")
+    return v
 
 
 def device(name: str, v: Any) -> torch.device:

@@ -81,7 +81,8 @@ def _round(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _as_scalar(name: str, x: Any) -> float:
+def _as_scalar(name: str, x: Any, low: float | None = None) -> float:
+    """One number (not NaN); with `low`, finite and >= low."""
     if isinstance(x, bool):
         return float(x)
     try:
@@ -96,6 +97,8 @@ def _as_scalar(name: str, x: Any) -> float:
     v = float(arr.reshape(()))
     if math.isnan(v):
         raise ValueError(f"{name} is NaN: a claim cannot be judged on NaN")
+    if low is not None and not low <= v < math.inf:
+        raise ValueError(f"{name} must be finite and >= {low:g}, got {v}")
     return v
 
 
@@ -152,21 +155,15 @@ def verify(
     """
     if not isinstance(claim_id, str) or not claim_id or " " in claim_id:
         raise ValueError(f"claim_id must be a non-empty id without spaces, got {claim_id!r}")
-    if relation not in _RELATIONS:
-        raise ValueError(f"relation must be one of {_RELATIONS}, got {relation!r}")
+    check.choice("relation", relation, _RELATIONS)
     m = _as_scalar("measured", measured)
     r = _as_scalar("reference", reference)
     c = _as_scalar("control", control)
-    tol = _as_scalar("tolerance", tolerance)
-    if not 0 <= tol < math.inf:
-        raise ValueError(f"tolerance must be finite and >= 0, got {tol}")
-    margin_min = _as_scalar("control_margin", control_margin)
-    if not 1 <= margin_min < math.inf:
-        raise ValueError(f"control_margin must be finite and >= 1 (a control must at least miss the tolerance), got {control_margin}")
+    tol = _as_scalar("tolerance", tolerance, low=0)
+    _as_scalar("control_margin", control_margin, low=1)  # a control must at least miss the tolerance
     texts = (("quantity", quantity), ("control_quantity", control_quantity), ("note", note), ("narrowed", narrowed))
     for name, text in texts:
-        if not isinstance(text, str):
-            raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+        check.text(name, text)
 
     passed = _holds(m, r, tol, relation)
     margin = _margin(c, r, tol, relation)
@@ -254,20 +251,16 @@ def finding(
     for name, v in (("finding_id", finding_id), ("claim", claim)):
         if not isinstance(v, str) or not v or " " in v:
             raise ValueError(f"{name} must be a non-empty id without spaces, got {v!r}")
-    if kind not in FINDING_KINDS:
-        raise ValueError(f"kind must be one of {FINDING_KINDS}, got {kind!r}")
+    check.choice("kind", kind, FINDING_KINDS)
     for name, v in (("paper_says", paper_says), ("book_says", book_says), ("text_read", text_read)):
         if not isinstance(v, str) or not v.strip():
             raise ValueError(f"{name} must be a non-empty str")
     if not text_read.startswith(("yes", "no")):
         raise ValueError(f"text_read must start with 'yes' (where it was read) or 'no' (why not), got {text_read!r}")
-    if relation not in _RELATIONS:
-        raise ValueError(f"relation must be one of {_RELATIONS}, got {relation!r}")
+    check.choice("relation", relation, _RELATIONS)
     m = _as_scalar("measured", measured)
     r = _as_scalar("reference", reference)
-    tol = _as_scalar("tolerance", tolerance)
-    if not 0 <= tol < math.inf:
-        raise ValueError(f"tolerance must be finite and >= 0, got {tol}")
+    tol = _as_scalar("tolerance", tolerance, low=0)
     passed = _holds(m, r, tol, relation)
     record = FindingRecord(
         id=finding_id, claim=claim, kind=kind, paper_says=paper_says, book_says=book_says, text_read=text_read,
@@ -296,8 +289,7 @@ def finding_line(rec: FindingRecord) -> str:
 
 def summary_line(rec: ClaimRecord) -> str:
     """The one-line text shown in the notebook for a record."""
-    if not isinstance(rec, ClaimRecord):
-        raise TypeError(f"rec must be a ClaimRecord, got {type(rec).__name__}")
+    check.instance("rec", rec, ClaimRecord)
     mark = ("PASS" if rec.passed else "FAIL") + (", narrowed" if rec.narrowed else "")
     what = f"{rec.quantity} = " if rec.quantity else "measured "
     return (
@@ -329,8 +321,7 @@ def _show(line: str, mime: str, payload: dict[str, Any], html_id: str) -> None:
 
 def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield every claim record stored in the outputs of a notebook file."""
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    check.instance("path", path, (str, Path))
     if not Path(path).is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file")
     try:
@@ -344,8 +335,7 @@ def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
 
 def findings_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield every finding record stored in the outputs of a notebook file."""
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"path must be a str or pathlib.Path, got {type(path).__name__}")
+    check.instance("path", path, (str, Path))
     return _records(json.loads(Path(path).read_text(encoding="utf-8")), FINDING_MIME)
 
 

@@ -227,8 +227,7 @@ def exact_erm(
     if not np.isfinite(yv).all():
         raise ValueError("y contains NaN or infinite values")
     width = check.integer("width", width, low=1)
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    check.choice("loss", loss, LOSSES)
     if not signs or any(s not in (-1, 1) for s in signs):
         raise ValueError(f"signs must be a non-empty subset of (-1, 1), got {signs}")
     D, n = Xn.shape

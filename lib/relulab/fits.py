@@ -245,11 +245,7 @@ def arrangement_vertices(A: torch.Tensor, c: torch.Tensor, box: Sequence[float])
     """
     A = check.tensor("A", A, shape=(None, 2))
     c = check.tensor("c", c, shape=(A.shape[0],))
-    if isinstance(box, (str, bytes)) or len(box) != 4:
-        raise ValueError(f"box must be (x0, x1, y0, y1), got {box!r}")
-    x0, x1, y0, y1 = (check.real(f"box[{i}]", v) for i, v in enumerate(box))
-    if not (x0 < x1 and y0 < y1):
-        raise ValueError(f"box must have x0 < x1 and y0 < y1, got {box!r}")
+    x0, x1, y0, y1 = check.box("box", box, 2)
     check.within_budget("arrangement_vertices", A.shape[0] ** 2, 1e8, what="line pairs")
     A, c = A.to(torch.float64), c.to(torch.float64)
     keep = A.norm(dim=1) > 0

@@ -188,8 +188,6 @@ class PieceBounds:
 
 def max_pieces_1d_bound(widths: Sequence[int]) -> PieceBounds:
     """Upper bounds on the pieces on R of an R->R net with hidden widths w_1..w_k: Arora's Lemma D.5 and prod(w_i+1)."""
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
-        raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
     ws = check.integers("widths", widths, low=1)
     lemma = 2 ** (len(ws) - 1) * (ws[0] + 1) * math.prod(ws[1:])
     return PieceBounds(lemma_d5=lemma, prod_w_plus_1=math.prod(w + 1 for w in ws))
@@ -204,11 +202,7 @@ def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, m
     float64 (default): :mod:`relulab.partition`, vectorised, 10^5 regions in seconds.  ``exact=True``: the reference
     counter of :mod:`relulab.regions_reference` in rational arithmetic (small nets).
     """
-    if isinstance(box, (str, bytes)) or not hasattr(box, "__len__") or len(box) != 4:
-        raise ValueError(f"box must be (x0, x1, y0, y1), got {box!r}")
-    x0, x1, y0, y1 = (check.real(f"box[{i}]", v) for i, v in enumerate(box))
-    if not (x0 < x1 and y0 < y1):
-        raise ValueError(f"box must have x0 < x1 and y0 < y1, got {box!r}")
+    x0, x1, y0, y1 = check.box("box", box, 2)
     max_cells = check.integer("max_cells", max_cells, low=1)
     layers = affine_layers(model, what="regions_2d")
     _check_model_io(layers, 2, "regions_2d")
@@ -221,7 +215,6 @@ def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, m
 
 def count_regions_2d(model: nn.Module, box: Sequence[float], *, mode: str = "pieces", exact: bool = False) -> int:
     """Exact count inside `box` of an R^2->R net's ``"pieces"`` (Def. 3: adjacent equal maps merged) or ``"activation"`` regions."""
-    if mode not in ("pieces", "activation"):
-        raise ValueError(f"mode must be 'pieces' or 'activation', got {mode!r}")
+    check.choice("mode", mode, ("pieces", "activation"))
     r = regions_2d(model, box, exact=exact)
     return r.n_pieces if mode == "pieces" else r.n_activation_regions

@@ -10,7 +10,7 @@ maps agree are merged.  No grid is sampled, no linear program solved.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from torch import nn
@@ -65,7 +65,8 @@ def regions_nd(model: nn.Sequential, box: Sequence[float], *, max_cells: int = M
     n = net.d_in
     if n not in (2, 3) or net.d_out != 1:
         raise ValueError(f"model must map R^2 or R^3 to R, got R^{n} -> R^{net.d_out}")
-    lo, hi = _box(box, n)
+    v = np.array(check.box("box", box, n))
+    lo, hi = v[0::2], v[1::2]
     max_cells = check.integer("max_cells", max_cells, low=1)
     L = max(1.0, float(np.abs(np.concatenate([lo, hi])).max()), float((hi - lo).max()))
     normals: dict[int, np.ndarray] = {}
@@ -112,18 +113,6 @@ def count_regions_nd(model: nn.Sequential, box: Sequence[float], *, mode: str = 
     check.choice("mode", mode, ("pieces", "activation"))
     r = regions_nd(model, box)
     return r.n_pieces if mode == "pieces" else r.n_activation_regions
-
-
-def _box(box: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(box, (str, bytes)) or not hasattr(box, "__len__"):
-        raise TypeError(f"box must be a sequence (lo_1, hi_1, ..., lo_n, hi_n), got {type(box).__name__}")
-    if len(box) != 2 * n:
-        raise ValueError(f"box must hold 2n = {2 * n} numbers (lo_1, hi_1, ...), got {len(box)}")
-    v = np.array([check.real(f"box[{i}]", x) for i, x in enumerate(box)])
-    lo, hi = v[0::2], v[1::2]
-    if not (lo < hi).all():
-        raise ValueError(f"box must have lo_i < hi_i in every coordinate, got {list(box)}")
-    return lo, hi
 
 
 def _facet_pairs(cells: Sequence[Cell], maps: np.ndarray, tol_map: np.ndarray, normals: dict[int, np.ndarray],

@@ -33,15 +33,11 @@ def setup(seed: int, *, scale: str = "book", dtype: torch.dtype = torch.float64,
     or ``$RELULAB_THREADS`` when set: a runner that executes several chapters at once gives each its share.
     """
     check.seed(seed)
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex:
-        raise TypeError(f"dtype must be a real floating torch.dtype (torch.float64 or torch.float32), got {dtype!r}")
-    if threads is not None:
-        check.integer("threads", threads, low=1)
+    check.choice("scale", scale, SCALES)
+    check.dtype("dtype", dtype, none=False)
     if threads is None:
         threads = 1 if scale == "book" else _paper_threads()
-    torch.set_num_threads(threads)
+    torch.set_num_threads(check.integer("threads", threads, low=1))
     torch.set_default_dtype(dtype)
     random.seed(seed)
     np.random.seed(seed % 2**32)

@@ -31,11 +31,8 @@ MAX_ENTRIES = 10**8
 def _check_split_args(seed: object, test_fraction: float, dtype: object) -> torch.dtype:
     """Check the loaders' shared arguments; return the dtype to use (the default dtype when None)."""
     check.seed(seed)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
-        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    return dtype or torch.get_default_dtype()
+    check.real("test_fraction", test_fraction, low=0, high=1, open_low=True, open_high=True)
+    return check.dtype("dtype", dtype) or torch.get_default_dtype()
 
 
 def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, dtype: torch.dtype) -> Split:
@@ -90,11 +87,8 @@ def gaussian_inputs(n: int, d: int, *, seed: int, dtype: torch.dtype | None = No
     n, d = check.integer("n", n, low=1), check.integer("d", d, low=1)
     if n * d > MAX_ENTRIES:
         raise ValueError(f"n * d = {n * d:,} entries is above the limit of {MAX_ENTRIES:,}: refusing an absurd size")
-    check.seed(seed)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
-        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, d, generator=gen, dtype=dtype or torch.get_default_dtype())
+    gen = torch.Generator().manual_seed(check.seed(seed))
+    return torch.randn(n, d, generator=gen, dtype=check.dtype("dtype", dtype) or torch.get_default_dtype())
 
 
 class Labelled(NamedTuple):
@@ -106,10 +100,8 @@ class Labelled(NamedTuple):
 
 def teacher_data(teacher: nn.Module, n: int, *, seed: int, noise: float = 0.0) -> Labelled:
     """Gaussian inputs labelled by a teacher net (plus optional Gaussian label noise of std `noise`)."""
-    if not 0 <= noise < float("inf"):
-        raise ValueError(f"noise must be finite and >= 0, got {noise}")
-    if not isinstance(teacher, nn.Module):
-        raise TypeError(f"teacher must be a torch.nn.Module, got {type(teacher).__name__}")
+    check.real("noise", noise, low=0)
+    check.model("teacher", teacher)
     first = next((m for m in teacher.modules() if isinstance(m, nn.Linear)), None)
     if first is None:
         raise TypeError(f"teacher must contain an nn.Linear layer (its in_features is the input size), got {type(teacher).__name__}")

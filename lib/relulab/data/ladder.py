@@ -100,8 +100,7 @@ class Ladder:
 
     def regions(self, level: int) -> list[range]:
         """The pixel positions of each region of `level` (0 = pixels)."""
-        if not 0 <= level <= self.levels:
-            raise ValueError(f"level must be in [0, {self.levels}], got {level}")
+        level = check.integer("level", level, low=0, high=self.levels)
         size = self.fan_in**level
         return [range(t * size, (t + 1) * size) for t in range(self.length // size)]
 

@@ -19,14 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import check
-from ._placement import moved_to
+from ._batched import member_loss, moved_to, run_epoch, stacked
 from .gated_conv import ConvNet, GatedConvNet
 
 __all__ = ["ConvStack", "StackFit", "fit_stack"]
-
-
-def _stacked(tensors: list[torch.Tensor]) -> torch.Tensor:
-    return torch.stack([t.detach().clone() for t in tensors])
 
 
 class _Nets(nn.Module):
@@ -36,10 +32,10 @@ class _Nets(nn.Module):
         super().__init__()
         self.k = len(nets)
         n_dense = len(nets[0].dense) - (0 if output else 1)  # a feature net's output layer is never used
-        conv_w = [_stacked([n.convs[i].weight for n in nets]).flatten(0, 1) for i in range(len(nets[0].convs))]
-        conv_b = [_stacked([n.convs[i].bias for n in nets]).flatten() for i in range(len(nets[0].convs))]
-        dense_w = [_stacked([n.dense[i].weight for n in nets]) for i in range(n_dense)]
-        dense_b = [_stacked([n.dense[i].bias for n in nets]) for i in range(n_dense)]
+        conv_w = [stacked([n.convs[i].weight for n in nets]).flatten(0, 1) for i in range(len(nets[0].convs))]
+        conv_b = [stacked([n.convs[i].bias for n in nets]).flatten() for i in range(len(nets[0].convs))]
+        dense_w = [stacked([n.dense[i].weight for n in nets]) for i in range(n_dense)]
+        dense_b = [stacked([n.dense[i].bias for n in nets]) for i in range(n_dense)]
         for name, ts in (("conv_w", conv_w), ("conv_b", conv_b), ("dense_w", dense_w), ("dense_b", dense_b)):
             if trainable:
                 setattr(self, name, nn.ParameterList(nn.Parameter(t) for t in ts))
@@ -247,13 +243,7 @@ def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens
         stack.train()
         orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
         perm = torch.stack([orders[k] for k in labels]).to(X.device)
-        for i in range(0, n, batch_size):
-            idx = perm[:, i : i + batch_size]
-            out = stack(X[idx])
-            loss = F.cross_entropy(out.flatten(0, 1), Y.gather(1, idx).flatten(), reduction="sum")
-            opt.zero_grad()
-            (loss / idx.shape[1]).backward()  # the sum over members of each member's mean loss
-            opt.step()
+        run_epoch(opt, perm, batch_size, lambda idx: member_loss(stack(X[idx]), Y, idx).backward())
         stack.eval()
         if on_epoch is not None:
             on_epoch(epoch, stack)

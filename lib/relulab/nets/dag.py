@@ -99,11 +99,9 @@ def _seeded(build, seed: int | None) -> nn.Module:
 
 def randomize_batchnorm(model: nn.Module, seed: int, *, spread: float = 0.5) -> nn.Module:
     """Give every BatchNorm random gamma, beta, running mean and variance (in place) so frozen BN is non-trivial."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check.model("model", model)
     check.seed(seed)
-    if not 0 <= spread < float("inf"):
-        raise ValueError(f"spread must be finite and >= 0, got {spread}")
+    check.real("spread", spread, low=0)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for m in model.modules():

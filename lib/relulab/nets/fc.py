@@ -23,19 +23,9 @@ MAX_PARAMETERS = 10**9
 def check_parameter_budget(count: int, what: str) -> None:
     """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
     check.integer("count", count, low=0)
-    if not isinstance(what, str):
-        raise TypeError(f"what must be a str naming the thing being built, got {type(what).__name__}")
+    check.text("what", what)
     if count > MAX_PARAMETERS:
         raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
-
-
-def _check_widths(widths: Sequence[int]) -> list[int]:
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
-        raise TypeError(f"widths must be a sequence of positive ints, got {type(widths).__name__}")
-    ws = list(widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths needs at least an input and an output size, got {ws}")
-    return check.integers("widths", ws, low=1)
 
 
 def mlp(
@@ -52,13 +42,11 @@ def mlp(
     (N(0, 2/fan_in), the usual ReLU scaling) or ``"torch"`` (PyTorch's default uniform init).
     `seed` makes the weights reproducible without touching the global generator.
     """
-    ws = _check_widths(widths)
-    if init not in ("kaiming", "torch"):
-        raise ValueError(f"init must be 'kaiming' or 'torch', got {init!r}")
+    ws = check.integers("widths", widths, low=1, min_len=2)
+    check.choice("init", init, ("kaiming", "torch"))
     if seed is not None:
         check.seed(seed)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point or dtype.is_complex):
-        raise TypeError(f"dtype must be a real floating torch.dtype or None, got {dtype!r}")
+    check.dtype("dtype", dtype)
     check_parameter_budget(sum(a * b + b for a, b in zip(ws[:-1], ws[1:])), f"mlp(widths={ws})")
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     layers: list[nn.Module] = []
@@ -93,17 +81,10 @@ def linear_layers(model: nn.Module, *, allow_bias: bool = True, what: str = "thi
         raise ValueError(f"{what}: the model has no layers")
     lins: list[nn.Linear] = []
     for i, m in enumerate(mods):
-        expect_linear = i % 2 == 0
-        if expect_linear and not isinstance(m, nn.Linear):
-            raise TypeError(
-                f"{what}: layer {i} is {type(m).__name__}; expected Linear (supported: Linear and ReLU alternating, "
-                "starting and ending with Linear)"
-            )
-        if not expect_linear and not isinstance(m, nn.ReLU):
-            raise TypeError(
-                f"{what}: layer {i} is {type(m).__name__}, which is not supported: the path formulas assume ReLU gates "
-                "between Linear layers"
-            )
+        want = nn.Linear if i % 2 == 0 else nn.ReLU  # the path formulas assume ReLU gates between Linear layers
+        if not isinstance(m, want):
+            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; expected {want.__name__} (supported: Linear and "
+                            "ReLU alternating, starting and ending with Linear)")
         if isinstance(m, nn.Linear):
             if m.bias is not None and not allow_bias:
                 raise ValueError(

@@ -26,6 +26,7 @@ __all__ = ["DeepGatedNet", "from_relu", "gated_variant"]
 
 GATES = ("hard", "soft")
 VARIANTS = ("frnpf-ii", "frnpf-di", "flnpf", "dlnpf")
+PARTS = ("feature", "value")
 
 
 def _linears(net: nn.Module, name: str) -> list[nn.Linear]:
@@ -38,26 +39,17 @@ def _check_soft(beta: float, eps: float) -> None:
     check.real("eps", eps, low=-1, open_low=True)
 
 
-def _check_batch(X: object, d_in: int, dtype: torch.dtype, name: str = "X") -> None:
-    """A batch for a gated net: floating tensor of the nets' dtype, last dimension d_in, non-empty, finite.
+def _check_batch(X: object, d_in: int, dtype: torch.dtype, name: str = "X", ndim: tuple[int, ...] = (2,)) -> None:
+    """A batch for a gated net: a non-empty, finite floating tensor of the nets' dtype, (N, d_in) (or `ndim` dims).
 
-    NaN must be refused here: a hard gate 1[q > 0] turns a NaN pre-activation into a silent 0.
+    NaN must be refused here: a hard gate 1[q > 0] turns a NaN pre-activation into a silent 0.  Under torch.func
+    transforms (relulab.paths.ntk's vmap) a data-dependent branch is impossible; ntk has checked the whole batch
+    for NaN/inf before the transform, so the finiteness check is only skipped for already-checked inputs.
     """
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-        raise TypeError(f"{name} must be a floating-point torch.Tensor, got {type(X).__name__}"
-                        + (f" of dtype {X.dtype}" if isinstance(X, torch.Tensor) else ""))
-    if X.dtype != dtype:
-        raise TypeError(f"{name} has dtype {X.dtype} but the nets' weights are {dtype}: convert one of them")
-    if X.dim() < 2 or X.shape[-1] != d_in:
+    check.tensor(name, X, finite=False)
+    if X.dim() not in ndim or X.shape[-1] != d_in:
         raise ValueError(f"{name} must be of shape (N, {d_in}), got {tuple(X.shape)}")
-    if X.numel() == 0:
-        raise ValueError(f"{name} is an empty batch (N = 0)")
-    # Under torch.func transforms (relulab.paths.ntk's vmap) a data-dependent branch is impossible; ntk has checked
-    # the whole batch for NaN/inf before the transform, so the check is only skipped for already-checked inputs.
-    if _is_transformed(X):
-        return
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite values (a hard gate would silently read NaN as 0)")
+    check.batch(name, X, dtype=dtype, finite=not _is_transformed(X))
 
 
 def _is_transformed(X: torch.Tensor) -> bool:
@@ -79,8 +71,7 @@ class DeepGatedNet(nn.Module):
         eps: float = 0.1,
     ) -> None:
         super().__init__()
-        if gate not in GATES:
-            raise ValueError(f"gate must be one of {GATES}, got {gate!r}")
+        check.choice("gate", gate, GATES)
         _check_soft(beta, eps)
         fl, vl = _linears(feature, "feature"), _linears(value, "value")
         fs = [fl[0].in_features] + [lin.out_features for lin in fl]
@@ -102,7 +93,8 @@ class DeepGatedNet(nn.Module):
 
     def feature_preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
         """Pre-activations q^f_l(x) of the feature net's hidden layers (differentiable), each (N, w_l)."""
-        self._check(X)
+        vl = _linears(self.value, "value")
+        _check_batch(X, vl[0].in_features, vl[0].weight.dtype)
         qs, h = [], X
         for lin in _linears(self.feature, "feature")[:-1]:
             q = lin(h)
@@ -128,23 +120,15 @@ class DeepGatedNet(nn.Module):
 
     def freeze(self, part: str, frozen: bool = True) -> "DeepGatedNet":
         """Freeze (or unfreeze) the 'feature' or 'value' part; returns self."""
-        if part not in ("feature", "value"):
-            raise ValueError(f"part must be 'feature' or 'value', got {part!r}")
+        check.choice("part", part, PARTS)
         for p in getattr(self, part).parameters():
             p.requires_grad_(not frozen)
         return self
 
     def param_names(self, part: str) -> list[str]:
         """Names of the 'feature' or 'value' parameters (for relulab.paths.ntk(params=...))."""
-        if part not in ("feature", "value"):
-            raise ValueError(f"part must be 'feature' or 'value', got {part!r}")
+        check.choice("part", part, PARTS)
         return [n for n, _ in self.named_parameters() if n.startswith(part + ".")]
-
-    def _check(self, X: torch.Tensor) -> None:
-        vl = _linears(self.value, "value")
-        _check_batch(X, vl[0].in_features, vl[0].weight.dtype)
-        if X.dim() != 2:
-            raise ValueError(f"X must be of shape (N, {vl[0].in_features}), got {tuple(X.shape)}")
 
 
 def from_relu(net: nn.Sequential, *, gate: str = "hard", beta: float = 4.0, eps: float = 0.1) -> DeepGatedNet:
@@ -174,11 +158,10 @@ def gated_variant(
       (1+eps) sigmoid(beta q).
     The value net is ``mlp(widths, bias=bias, seed=seed)`` in every case.
     """
-    if kind not in VARIANTS:
-        raise ValueError(f"kind must be one of {VARIANTS}, got {kind!r}")
+    check.choice("kind", kind, VARIANTS)
     check.seed(seed)  # the feature net of a random variant uses seed + 1
-    if trained is not None and not isinstance(trained, nn.Module):
-        raise TypeError(f"trained must be the trained ReLU net (an nn.Sequential), got {type(trained).__name__}")
+    if trained is not None:
+        check.model("trained", trained)
     _check_soft(beta, eps)
     value = mlp(list(widths), bias=bias, seed=seed)
     if kind == "flnpf":

@@ -8,13 +8,14 @@ products; members never interact (the loss is a sum of per-member losses and the
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 
 from .. import check
-from ._placement import moved_to
+from ._batched import member_loss, moved_to, run_epoch, stacked
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
 __all__ = ["GatedStack", "train_stack"]
@@ -53,9 +54,8 @@ class GatedStack(nn.Module):
                 f"modes, values, features and train_feature need one entry per member (got {len(modes)}, {len(values)}, "
                 f"{len(features)}, {len(train_feature)})"
             )
-        bad = [m for m in modes if m not in MODES]
-        if bad:
-            raise ValueError(f"modes must be in {MODES}, got {bad}")
+        for i, mode in enumerate(modes):
+            check.choice(f"modes[{i}]", mode, MODES)
         if not all(isinstance(t, bool) for t in train_feature):
             raise TypeError(f"train_feature must hold one bool per member, got {list(train_feature)}")
         _check_soft(beta, eps)
@@ -89,10 +89,6 @@ class GatedStack(nn.Module):
         self.trained_idx = [i for i in fls if bool(train_feature[i])]
         self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
         n_hidden = len(vls[0]) - 1
-
-        def stacked(mats: list[torch.Tensor]) -> torch.Tensor:
-            return torch.stack([m.detach().clone() for m in mats])
-
         self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
         self.bv = nn.ParameterList(
             [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
@@ -115,8 +111,7 @@ class GatedStack(nn.Module):
         return len(self.modes)
 
     def _affine(self, h: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-        out = torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
-        return out
+        return torch.baddbmm(b.unsqueeze(1), h, W.transpose(1, 2)) if b is not None else h @ W.transpose(1, 2)
 
     def _gate(self, q: torch.Tensor, idx: list[int]) -> torch.Tensor:
         soft = [self.modes[i] == "soft" for i in idx]
@@ -137,10 +132,7 @@ class GatedStack(nn.Module):
         Frozen gates never change, so :func:`train_stack` computes them once per data set instead of once per step;
         hard gates are kept as bool (a quarter of the memory).
         """
-        d_in = self.Wv[0].shape[2]
-        _check_batch(X, d_in, self.Wv[0].dtype)
-        if X.dim() != 2:
-            raise ValueError(f"X must be (N, {d_in}), got {tuple(X.shape)}")
+        _check_batch(X, self.Wv[0].shape[2], self.Wv[0].dtype)
         Z, out = self.frozen_idx, []
         if not Z:
             return out
@@ -161,11 +153,10 @@ class GatedStack(nn.Module):
         frozen feature nets' forward pass.
         """
         M, d_in = len(self), self.Wv[0].shape[2]
-        _check_batch(X, d_in, self.Wv[0].dtype)
-        if X.dim() == 2 and X.shape[1] == d_in:
-            X = X.unsqueeze(0).expand(M, -1, -1)
-        if X.dim() != 3 or X.shape[0] != M or X.shape[2] != d_in:
+        _check_batch(X, d_in, self.Wv[0].dtype, ndim=(2, 3))
+        if X.dim() == 3 and X.shape[0] != M:
             raise ValueError(f"X must be (B, {d_in}) or ({M}, B, {d_in}), got {tuple(X.shape)}")
+        X = X.expand(M, -1, -1)  # shared inputs (B, d_in): the same batch for every member
         T, Z = self.trained_idx, self.frozen_idx
         if frozen_gates is not None:
             shapes = [(len(Z), X.shape[1], W.shape[1]) for W in list(self.Wv)[:-1]] if Z else []
@@ -276,12 +267,9 @@ def train_stack(
     learn Y (e.g. a DLNPF control whose gates learn shuffled labels and whose values learn the true ones); both
     gradients come from the same forward pass.
     """
-    if not isinstance(stack, GatedStack):
-        raise TypeError(f"stack must be a GatedStack, got {type(stack).__name__}")
+    check.model("stack", stack, GatedStack)
     M, d_in, d_out = len(stack), stack.Wv[0].shape[2], stack.Wv[-1].shape[1]
     _check_batch(X, d_in, stack.Wv[0].dtype)
-    if X.dim() != 2:
-        raise ValueError(f"X must be a non-empty (N, {d_in}) floating-point tensor, got {tuple(X.shape)}")
     _check_labels(Y, M, X.shape[0], d_out, "Y")
     if feature_labels is not None:
         _check_labels(feature_labels, M, X.shape[0], d_out, "feature_labels")
@@ -289,8 +277,6 @@ def train_stack(
         if not (isinstance(XY, tuple) and len(XY) == 2):
             raise TypeError(f"evals[{k!r}] must be a pair (X_e, Y_e)")
         _check_batch(XY[0], d_in, stack.Wv[0].dtype, f"evals[{k!r}] X_e")
-        if XY[0].dim() != 2:
-            raise ValueError(f"evals[{k!r}] X_e must be (N_e, {d_in}), got {tuple(XY[0].shape)}")
         _check_labels(XY[1], M, XY[0].shape[0], d_out, f"evals[{k!r}] Y_e", shared_ok=True)
     check.integer("epochs", epochs, low=0)
     check.integer("batch_size", batch_size, low=1)
@@ -308,7 +294,7 @@ def train_stack(
     dev = None if device is None else check.device("device", device)
     gen = torch.Generator().manual_seed(seed)
     hist = {k: torch.zeros(epochs, M) for k in (evals or {})}
-    n, step = X.shape[0], 0
+    n = X.shape[0]
     # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
     # aid costs about a tenth of the training time here and changes no result, so it is off while training.
     fill = torch.utils.deterministic.fill_uninitialized_memory
@@ -326,31 +312,24 @@ def train_stack(
             cache = stack.frozen_gates(X)
             eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
             rows = torch.arange(len(Z), device=dev).unsqueeze(1)
+
+            def backward(idx: torch.Tensor) -> None:
+                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+                if Yf is None or not feats:
+                    member_loss(out, Y, idx).backward()
+                    return
+                # two losses, one forward pass: values learn Y, trained feature nets learn Yf
+                grads = torch.autograd.grad(member_loss(out, Y, idx), rest, retain_graph=True, allow_unused=True)
+                grads += torch.autograd.grad(member_loss(out, Yf, idx), feats, allow_unused=True)
+                for q, gq in zip(rest + feats, grads):
+                    q.grad = gq
+
+            steps = itertools.count(1)  # optimiser steps, counted from 1 over all epochs
+            after_step = None if on_step is None else lambda: on_step(next(steps), stack)
             for epoch in range(epochs):
                 # one batch order per group, drawn on the CPU: the same orders on any device
                 perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
-                for i in range(0, n, batch_size):
-                    idx = perm[:, i : i + batch_size]
-                    out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
-                    # sum over members of each member's mean loss: members' gradients stay separate
-                    loss = nn.functional.cross_entropy(
-                        out.reshape(-1, out.shape[-1]), Y.gather(1, idx).reshape(-1), reduction="sum"
-                    )
-                    opt.zero_grad()
-                    if Yf is None or not feats:
-                        (loss / idx.shape[1]).backward()
-                    else:  # two losses, one forward pass: values learn Y, trained feature nets learn Yf
-                        loss_f = nn.functional.cross_entropy(
-                            out.reshape(-1, out.shape[-1]), Yf.gather(1, idx).reshape(-1), reduction="sum"
-                        )
-                        grads = torch.autograd.grad(loss / idx.shape[1], rest, retain_graph=True, allow_unused=True)
-                        grads += torch.autograd.grad(loss_f / idx.shape[1], feats, allow_unused=True)
-                        for q, gq in zip(rest + feats, grads):
-                            q.grad = gq
-                    opt.step()
-                    step += 1
-                    if on_step is not None:
-                        on_step(step, stack)
+                run_epoch(opt, perm, batch_size, backward, after_step)
                 with torch.no_grad():
                     for k, (Xe, Ye) in evals.items():
                         pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)

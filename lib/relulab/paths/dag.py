@@ -48,8 +48,7 @@ class DAG:
 
     def add(self, kind: str, bias: float | None, parents: list[tuple[int, float]]) -> int:
         """Append a neuron; return its index."""
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        check.choice("kind", kind, KINDS)
         if bias is not None and not math.isfinite(bias):
             raise ValueError(f"bias must be finite or None, got {bias}")
         if any(not 0 <= u < len(self.kind) for u, _ in parents):
@@ -239,27 +238,18 @@ def evaluate(dag: DAG, X: np.ndarray) -> NeuronValues:
     return NeuronValues(val, pre, sel)
 
 
-def _check_dag(dag: object) -> None:
-    if not isinstance(dag, DAG):
-        raise TypeError(f"dag must be a relulab.paths.dag.DAG (see to_dag), got {type(dag).__name__}")
-
-
 def _check_X(dag: DAG, X: object, name: str) -> np.ndarray:
     """A non-empty, finite (B, n_in) float64 batch of inputs for `dag`."""
-    _check_dag(dag)
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != len(dag.inputs):
+    check.instance("dag", dag, DAG)
+    X = check.array(name, X, 2)
+    if X.shape[1] != len(dag.inputs):
         raise ValueError(f"{name} must have shape (B, {len(dag.inputs)}), got {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is an empty batch (B = 0)")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
     return X
 
 
 def count_paths(dag: DAG) -> int:
     """Number of paths ending at an output (input paths plus bias paths, including zero biases)."""
-    _check_dag(dag)
+    check.instance("dag", dag, DAG)
     cnt = [0] * len(dag.kind)
     for v in range(len(dag.kind)):
         cnt[v] = (1 if dag.kind[v] == "input" else 0) + (1 if dag.bias[v] is not None else 0) + \

@@ -32,14 +32,9 @@ __all__ = [
 ]
 
 
-def _check_dgn(dgn: DeepGatedNet, what: str) -> None:
-    if not isinstance(dgn, DeepGatedNet):
-        raise TypeError(f"{what} needs a relulab.nets.gated.DeepGatedNet, got {type(dgn).__name__}")
-
-
 def dgn_npk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram (N1, N2) of a DGN: <x, x'> times the product of the feature net's per-layer gate overlaps."""
-    _check_dgn(dgn, "dgn_npk")
+    check.model("dgn", dgn, DeepGatedNet)
     check.batch("X1", X1, ndim=2)
     if X2 is not None:
         check.batch("X2", X2, ndim=2)
@@ -51,13 +46,13 @@ def dgn_npk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None)
 
 def value_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
     """K^v: the empirical NTK restricted to the value net's parameters, by autograd."""
-    _check_dgn(dgn, "value_ntk")
+    check.model("dgn", dgn, DeepGatedNet)
     return ntk(dgn, X1, X2, params=dgn.param_names("value"), output=output)
 
 
 def feature_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
     """K^f: the empirical NTK restricted to the feature net's parameters, by autograd (zero for hard gates)."""
-    _check_dgn(dgn, "feature_ntk")
+    check.model("dgn", dgn, DeepGatedNet)
     return ntk(dgn, X1, X2, params=dgn.param_names("feature"), output=output)
 
 
@@ -65,11 +60,9 @@ def ntk_npk_constant(sigmas: Sequence[float]) -> float:
     """sum_l prod_{k != l} sigma_k^2: the factor in E[K^v] = c * NPK (d sigma^{2(d-1)} when all sigma_l = sigma)."""
     if isinstance(sigmas, (str, bytes)) or not hasattr(sigmas, "__iter__"):
         raise TypeError(f"sigmas must be a sequence of numbers (one scale per layer), got {type(sigmas).__name__}")
-    s = [float(x) for x in sigmas]
-    if len(s) < 1:
+    s = [check.real(f"sigmas[{i}]", x, low=0, open_low=True) for i, x in enumerate(sigmas)]
+    if not s:
         raise ValueError("sigmas must list one scale per layer (at least one)")
-    if any(not math.isfinite(x) or x <= 0 for x in s):
-        raise ValueError(f"every sigma must be finite and positive, got {s}")
     sq = [x * x for x in s]
     return sum(math.prod(sq[:l] + sq[l + 1 :]) for l in range(len(sq)))
 
@@ -78,13 +71,11 @@ def bernoulli_weights(
     widths: Sequence[int], sigmas: Sequence[float], draws: int, *, seed: int, dtype: torch.dtype | None = None
 ) -> list[torch.Tensor]:
     """`draws` independent value nets with i.i.d. symmetric Bernoulli weights +-sigma_l: list of (draws, out, in)."""
-    ws = [int(w) for w in widths]
-    if len(ws) < 2 or any(w <= 0 for w in ws):
-        raise ValueError(f"widths must list at least two positive sizes, got {list(widths)}")
+    ws = check.integers("widths", widths, low=1, min_len=2)
     if len(sigmas) != len(ws) - 1:
         raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
-    if any(not 0 < float(x) < math.inf for x in sigmas):
-        raise ValueError(f"every sigma must be finite and positive, got {list(sigmas)}")
+    for i, x in enumerate(sigmas):
+        check.real(f"sigmas[{i}]", x, low=0, open_low=True)
     check.integer("draws", draws, low=1)
     generator = torch.Generator().manual_seed(check.seed(seed))
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
@@ -181,7 +172,7 @@ def ntk_split(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = Non
     K^v = sum_l (<h_{l-1}, h'_{l-1}> + [bias]) <dy/da_l, dy/da'_l> and K^f = sum_l (<r_{l-1}, r'_{l-1}> + [bias])
     <dy/dq_l, dy/dq'_l>, where dy/dq_l = (dy/dh_l * a_l) g'(q_l) + (W^f_{l+1}^T dy/dq_{l+1}) 1[q_l > 0].
     """
-    _check_dgn(dgn, "ntk_split")
+    check.model("dgn", dgn, DeepGatedNet)
     d_out = dgn.widths[-1]
     if output is None and d_out > 1:
         raise ValueError(f"the DGN has {d_out} outputs: pass output=<index> to choose one")

@@ -66,8 +66,6 @@ def check_supported(model: nn.Module) -> None:
 
 
 def _shape(input_shape: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(input_shape, (int, str, bytes)) or not hasattr(input_shape, "__len__"):
-        raise TypeError(f"input_shape must be a tuple of positive ints (one input, no batch dim), got {input_shape!r}")
     shp = tuple(check.integers("input_shape", input_shape, low=1))
     if math.prod(shp) > 10**8:
         raise ValueError(f"input_shape {shp} has {math.prod(shp)} entries (> 1e8): refusing an absurd size")

@@ -26,8 +26,7 @@ def ntk(
     `params` restricts theta to the named parameters (default: all that require grad).  Nets with several
     outputs need `output` (which output's kernel); nothing is summed silently.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check.model("model", model)
     if output is not None:
         check.integer("output", output)
     for name, X in (("X1", X1), ("X2", X2)):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-import torch
 from scipy.optimize import linprog
 
 from .. import check
@@ -22,11 +21,7 @@ MAX_LP_ROWS = 5_000
 
 
 def _matrix(name: str, P: Any) -> np.ndarray:
-    P = np.asarray(P.detach() if isinstance(P, torch.Tensor) else P, dtype=float)
-    if P.ndim != 2 or P.shape[0] < 1 or P.shape[1] < 1:
-        raise ValueError(f"{name} must be a non-empty 2-D matrix, got shape {P.shape}")
-    if not np.isfinite(P).all():
-        raise ValueError(f"{name} contains NaN or inf")
+    P = check.array(name, P, 2)
     if P.shape[0] > MAX_LP_ROWS:
         raise ValueError(f"{name} has {P.shape[0]} rows: one LP per row over more than {MAX_LP_ROWS} rows is refused")
     return P

@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from .. import check
 
-from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, _array, affine, compose, identity, pad
+from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, affine, compose, identity, pad
 
 __all__ = ["max_affine", "max_net", "wang_sun"]
 
@@ -43,9 +43,7 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     if 3 * q * q // 2 > MAX_ENTRIES:
         raise ValueError(f"q = {q}: the first level of the max tree would hold {3 * q * q // 2:,} weights (> {MAX_ENTRIES:,})")
     full = math.ceil(math.log2(q)) if q > 1 else 0
-    levels = full if levels is None else levels
-    if not 0 <= levels <= full:
-        raise ValueError(f"levels must be in [0, {full}], got {levels}")
+    levels = full if levels is None else check.integer("levels", levels, low=0, high=full)
     net, m = identity(q, 0), q
     for _ in range(levels):
         net = compose(_max_level(m), net)
@@ -76,8 +74,8 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     checked = []
     for j, (s, A, c) in enumerate(terms):
         s = check.real(f"terms[{j}] sign s", s)
-        A = _array(A, f"terms[{j}] A", 2)
-        c = _array(c, f"terms[{j}] c", 1)
+        A = check.array(f"terms[{j}] A", A, 2)
+        c = check.array(f"terms[{j}] c", c, 1)
         if c.shape != (A.shape[0],):
             raise ValueError(f"terms[{j}] c must have shape ({A.shape[0]},), got {c.shape}")
         checked.append((s, A, c))

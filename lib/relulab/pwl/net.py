@@ -25,28 +25,6 @@ EPS = float(np.finfo(np.float64).eps)
 SPARSE_ABOVE = 4 * 10**6
 
 
-def _net(name: str, net: object) -> "PWLNet":
-    if not isinstance(net, PWLNet):
-        raise TypeError(f"{name} must be a PWLNet, got {type(net).__name__}")
-    return net
-
-
-def _array(x, name: str, ndim: int, allow_empty: bool = False) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    try:
-        a = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers") from exc
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
-    if a.size == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
-
-
 @dataclass
 class PWLNet:
     """A ReLU net as affine maps with a ReLU between consecutive ones; the last map's bias is the output bias."""
@@ -88,7 +66,7 @@ class PWLNet:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """Evaluate at the rows of X (shape (N, d_in), or (N,) when d_in = 1); returns (N, d_out)."""
-        h = _array(X, "X", np.ndim(X))
+        h = check.array("X", X)
         if h.ndim == 1:
             h = h[:, None]
         if h.shape[1] != self.d_in:
@@ -125,8 +103,7 @@ class PWLNet:
 
 def from_sequential(model: nn.Sequential) -> PWLNet:
     """Read an ``nn.Sequential`` of alternating ``Linear``/``ReLU`` (starting and ending with Linear) as a PWLNet."""
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(f"model must be nn.Sequential, got {type(model).__name__}")
+    check.model("model", model, nn.Sequential)
     layers: list[Layer] = []
     for i, m in enumerate(model):
         want = nn.Linear if i % 2 == 0 else nn.ReLU
@@ -143,8 +120,8 @@ def from_sequential(model: nn.Sequential) -> PWLNet:
 
 def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
     """The affine map x -> A x + c as a net with no hidden layer."""
-    A = _array(A, "A", 2)
-    c = _array(c, "c", 1)
+    A = check.array("A", A, 2)
+    c = check.array("c", c, 1)
     if c.shape != (A.shape[0],):
         raise ValueError(f"c must have shape ({A.shape[0]},), got {c.shape}")
     return PWLNet([(A, c)])
@@ -152,7 +129,7 @@ def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
 
 def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
     """outer o inner with k_outer + k_inner hidden layers and sizes added (Lemma D.1): the two affine maps meet merged."""
-    outer, inner = _net("outer", outer), _net("inner", inner)
+    outer, inner = check.instance("outer", outer, PWLNet), check.instance("inner", inner, PWLNet)
     if outer.d_in != inner.d_out:
         raise ValueError(f"outer expects {outer.d_in} inputs but inner gives {inner.d_out}")
     (Wo, bo), (Wi, bi) = outer.layers[0], inner.layers[-1]
@@ -180,7 +157,7 @@ def identity(d: int, hidden_layers: int) -> PWLNet:
 
 def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
     """The same function with exactly `hidden_layers` hidden layers (identity layers appended at the output)."""
-    net, hidden_layers = _net("net", net), check.integer("hidden_layers", hidden_layers, low=0)
+    net, hidden_layers = check.instance("net", net, PWLNet), check.integer("hidden_layers", hidden_layers, low=0)
     extra = hidden_layers - net.hidden_layers
     if extra < 0:
         raise ValueError(f"net already has {net.hidden_layers} hidden layers > {hidden_layers}")
@@ -189,11 +166,9 @@ def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
 
 def parallel(nets: Sequence[PWLNet]) -> PWLNet:
     """Nets of equal depth on the same input, side by side: outputs concatenated, widths added (Lemma D.2)."""
-    nets = list(nets)
+    nets = [check.instance(f"nets[{i}]", n, PWLNet) for i, n in enumerate(nets)]
     if not nets:
         raise ValueError("nets is empty")
-    for i, n in enumerate(nets):
-        _net(f"nets[{i}]", n)
     k, d = nets[0].hidden_layers, nets[0].d_in
     for i, n in enumerate(nets):
         if n.hidden_layers != k:
@@ -222,7 +197,7 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray | sp.csr_matrix:
 def linear_combination(nets: Sequence[PWLNet], coeffs: Sequence[float]) -> PWLNet:
     """sum_i coeffs[i] * nets[i] for R^n -> R nets of equal depth: the same depth, widths added (Lemma D.2)."""
     nets = list(nets)
-    coeffs = _array(coeffs, "coeffs", 1)
+    coeffs = check.array("coeffs", coeffs, 1)
     if len(coeffs) != len(nets):
         raise ValueError(f"{len(nets)} nets but {len(coeffs)} coefficients")
     if any(n.d_out != 1 for n in nets):

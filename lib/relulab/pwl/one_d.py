@@ -9,15 +9,15 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import check
-from .net import EPS, PWLNet, _array
+from .net import EPS, PWLNet
 
 __all__ = ["PiecewiseLinear1D", "pwl_1d", "pwl_1d_fewest", "pwl_eval", "pwl_from_points"]
 
 
 def _function(breakpoints: ArrayLike, slopes: ArrayLike, value: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Check an R -> R PWL function given as p - 1 increasing breakpoints, p slopes and f(breakpoints[0])."""
-    t = _array(breakpoints, "breakpoints", 1, allow_empty=True)
-    s = _array(slopes, "slopes", 1)
+    t = check.array("breakpoints", breakpoints, 1, allow_empty=True)
+    s = check.array("slopes", slopes, 1)
     if len(s) != len(t) + 1:
         raise ValueError(f"p pieces need p - 1 breakpoints and p slopes, got {len(t)} and {len(s)}")
     if np.any(np.diff(t) <= 0):
@@ -101,7 +101,7 @@ def pwl_1d_fewest(breakpoints: ArrayLike, slopes: ArrayLike, value: float, *, ou
 def pwl_eval(breakpoints: ArrayLike, slopes: ArrayLike, value: float, x: ArrayLike) -> np.ndarray:
     """Direct evaluation of the PWL function of :func:`pwl_1d` (the independent reference): segment by segment."""
     t, s, value = _function(breakpoints, slopes, value)
-    x = _array(x, "x", 1)
+    x = check.array("x", x, 1)
     if len(t) == 0:
         return value + s[0] * x
     # values at the breakpoints by walking from t_1 with the segment slopes
@@ -123,7 +123,7 @@ def pwl_from_points(
     xs: ArrayLike, ys: ArrayLike, left_slope: float = 0.0, right_slope: float = 0.0
 ) -> PiecewiseLinear1D:
     """(breakpoints, slopes, value) of the continuous interpolant through (xs, ys), extended with the given end slopes."""
-    xs, ys = _array(xs, "xs", 1), _array(ys, "ys", 1)
+    xs, ys = check.array("xs", xs, 1), check.array("ys", ys, 1)
     if xs.shape != ys.shape or len(xs) < 2:
         raise ValueError("xs and ys need the same length >= 2")
     if np.any(np.diff(xs) <= 0):

@@ -16,18 +16,9 @@ from .zigzag import _compose_zigzags
 __all__ = ["count_zonotope_vertices", "zonotope_net", "zonotope_support", "zonotope_support_net", "zonotope_vertices"]
 
 
-def _generators(B: Any) -> np.ndarray:
-    Bn = np.asarray(B, dtype=float)
-    if Bn.ndim != 2 or Bn.shape[0] < 1 or Bn.shape[1] < 1:
-        raise ValueError(f"B must be an (m, n) array of m >= 1 generators, got shape {Bn.shape}")
-    if not np.isfinite(Bn).all():
-        raise ValueError("B must be finite")
-    return Bn
-
-
 def zonotope_support(B: Any, r: Any) -> np.ndarray:
     """gamma_Z(r) = sum_i |<r, b^i>| for generators B (m x n) at points r (... x n)."""
-    Bn = _generators(B)
+    Bn = check.array("B", B, 2)
     rn = np.asarray(r, dtype=float)
     if rn.ndim < 1 or rn.shape[-1] != Bn.shape[1]:
         raise ValueError(f"r must have shape (..., {Bn.shape[1]}) to match B's {Bn.shape[1]} columns, got {rn.shape}")
@@ -44,19 +35,19 @@ def _support_net(Bn: np.ndarray) -> PWLNet:
 
 def zonotope_support_net(B: Any) -> nn.Sequential:
     """The 2-layer net with 2m ReLUs computing gamma_Z(r) = sum_i ReLU(<b^i,r>) + ReLU(-<b^i,r>) (Lemma 3.7)."""
-    return _support_net(_generators(B)).to_torch()
+    return _support_net(check.array("B", B, 2)).to_torch()
 
 
 def zonotope_net(B: Any, a_list: Sequence[Any], M: float = 1.0) -> nn.Sequential:
     """ZONOTOPE[a, b] = H_{a^1..a^k} o gamma_Z(b): depth k+2, size 2m + w*k."""
-    return _compose_zigzags(a_list, M, inner=_support_net(_generators(B))).to_torch()
+    return _compose_zigzags(a_list, M, inner=_support_net(check.array("B", B, 2))).to_torch()
 
 
 def zonotope_vertices(B: Any) -> np.ndarray:
     """Vertices of the zonotope {sum lambda_i b^i : lambda in [-1,1]^m} via the convex hull of the 2^m sign sums."""
     from scipy.spatial import ConvexHull
 
-    Bn = _generators(B)
+    Bn = check.array("B", B, 2)
     m, n = Bn.shape
     if m > 20:
         raise ValueError(f"zonotope_vertices enumerates 2^m = {2 ** m} sign vectors; m={m} > 20 is refused")
