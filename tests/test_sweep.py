@@ -186,3 +186,14 @@ def test_the_robustness_page_names_every_sweep_its_records_come_from():
     lines = [{**old, "chapter": "x.ipynb"}, {**old, "chapter": "y.ipynb"}, {**new, "chapter": "z.ipynb"}]
     found = page.sweeps(lines)
     assert [(m["commit"], sorted(c)) for m, c in found] == [("aaa", ["x.ipynb", "y.ipynb"]), ("bbb", ["z.ipynb"])]
+
+
+def test_the_robustness_page_keeps_runs_at_other_parameter_values_apart_from_the_defaults():
+    # a sweep that changes a parameter asks another question than the ledger's (the chapter as it stands)
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import relulab_robustness as page
+
+    lines = [{"seed": 1}, {"seed": 2, "params": {}}, {"seed": 3, "params": {"stage_epochs": [3], "n": 2}}]
+    groups = page.by_params(lines)
+    assert [line["seed"] for line in groups[""]] == [1, 2]
+    assert [line["seed"] for line in groups['n = 2, stage_epochs = [3]']] == [3]
