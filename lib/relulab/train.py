@@ -12,6 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import check
+from .nets._batched import run_epoch
 
 __all__ = ["History", "accuracy", "train"]
 
@@ -103,18 +104,18 @@ def train(
     gen = torch.Generator().manual_seed(seed)
     hist = History()
     n = X.shape[0]
+
+    def backward(idx: torch.Tensor) -> None:  # idx (1, B): one batch of the single batch order
+        nonlocal total
+        batch_loss = loss_fn(model(X[idx[0]]), y[idx[0]])
+        batch_loss.backward()
+        total += batch_loss.item() * idx.shape[1]
+
     bar = tqdm(range(epochs), desc=desc, disable=not progress, file=sys.stderr, leave=False, mininterval=0.5)
     for epoch in bar:
         model.train()
-        perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for i in range(0, n, batch_size):
-            idx = perm[i : i + batch_size]
-            opt.zero_grad()
-            batch_loss = loss_fn(model(X[idx]), y[idx])
-            batch_loss.backward()
-            opt.step()
-            total += batch_loss.item() * len(idx)
+        run_epoch(opt, torch.randperm(n, generator=gen).unsqueeze(0), batch_size, backward)
         hist.loss.append(total / n)
         model.eval()
         if test is not None:
