@@ -2948,11 +2948,12 @@ def _global_state() -> tuple:
         torch.get_rng_state(),
         np.random.get_state(),
         random.getstate(),
+        torch.utils.deterministic.fill_uninitialized_memory,
     )
 
 
 def _same_state(a: tuple, b: tuple) -> bool:
-    return a[:4] == b[:4] and torch.equal(a[4], b[4]) and np.array_equal(a[5][1], b[5][1]) and a[6] == b[6]
+    return a[:4] == b[:4] and torch.equal(a[4], b[4]) and np.array_equal(a[5][1], b[5][1]) and a[6:] == b[6:]
 
 
 def _restore(state: tuple) -> None:
@@ -2962,6 +2963,7 @@ def _restore(state: tuple) -> None:
     torch.set_rng_state(state[4])
     np.random.set_state(state[5])
     random.setstate(state[6])
+    torch.utils.deterministic.fill_uninitialized_memory = state[7]
 
 
 @pytest.mark.parametrize(
@@ -2978,7 +2980,8 @@ def _restore(state: tuple) -> None:
 )
 def test_a_refused_setup_changes_no_global_state(kwargs, exc):
     state = _global_state()
-    torch.use_deterministic_algorithms(False)  # a state setup would change: deterministic mode off
+    torch.use_deterministic_algorithms(False)  # states setup would change: deterministic mode off, its NaN fill on
+    torch.utils.deterministic.fill_uninitialized_memory = True
     try:
         before = _global_state()
         with pytest.raises(exc):

@@ -295,47 +295,40 @@ def train_stack(
     gen = torch.Generator().manual_seed(seed)
     hist = {k: torch.zeros(epochs, M) for k in (evals or {})}
     n = X.shape[0]
-    # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
-    # aid costs about a tenth of the training time here and changes no result, so it is off while training.
-    fill = torch.utils.deterministic.fill_uninitialized_memory
-    torch.utils.deterministic.fill_uninitialized_memory = False
     Z = stack.frozen_idx
-    try:
-        with moved_to(stack, dev) as dev:
-            X, Y = X.to(dev), Y.to(dev)
-            Yf = None if feature_labels is None else feature_labels.to(dev)
-            feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
-            rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
-            evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
-            opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
-            # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
-            cache = stack.frozen_gates(X)
-            eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
-            rows = torch.arange(len(Z), device=dev).unsqueeze(1)
+    with moved_to(stack, dev) as dev:
+        X, Y = X.to(dev), Y.to(dev)
+        Yf = None if feature_labels is None else feature_labels.to(dev)
+        feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
+        rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
+        evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
+        opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
+        # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
+        cache = stack.frozen_gates(X)
+        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+        rows = torch.arange(len(Z), device=dev).unsqueeze(1)
 
-            def backward(idx: torch.Tensor) -> None:
-                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
-                if Yf is None or not feats:
-                    member_loss(out, Y, idx).backward()
-                    return
-                # two losses, one forward pass: values learn Y, trained feature nets learn Yf
-                grads = torch.autograd.grad(member_loss(out, Y, idx), rest, retain_graph=True, allow_unused=True)
-                grads += torch.autograd.grad(member_loss(out, Yf, idx), feats, allow_unused=True)
-                for q, gq in zip(rest + feats, grads):
-                    q.grad = gq
+        def backward(idx: torch.Tensor) -> None:
+            out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+            if Yf is None or not feats:
+                member_loss(out, Y, idx).backward()
+                return
+            # two losses, one forward pass: values learn Y, trained feature nets learn Yf
+            grads = torch.autograd.grad(member_loss(out, Y, idx), rest, retain_graph=True, allow_unused=True)
+            grads += torch.autograd.grad(member_loss(out, Yf, idx), feats, allow_unused=True)
+            for q, gq in zip(rest + feats, grads):
+                q.grad = gq
 
-            steps = itertools.count(1)  # optimiser steps, counted from 1 over all epochs
-            after_step = None if on_step is None else lambda: on_step(next(steps), stack)
-            for epoch in range(epochs):
-                # one batch order per group, drawn on the CPU: the same orders on any device
-                perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
-                run_epoch(opt, perm, batch_size, backward, after_step)
-                with torch.no_grad():
-                    for k, (Xe, Ye) in evals.items():
-                        pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
-                        hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
-                if on_epoch is not None:
-                    on_epoch(epoch, stack)
-    finally:
-        torch.utils.deterministic.fill_uninitialized_memory = fill
+        steps = itertools.count(1)  # optimiser steps, counted from 1 over all epochs
+        after_step = None if on_step is None else lambda: on_step(next(steps), stack)
+        for epoch in range(epochs):
+            # one batch order per group, drawn on the CPU: the same orders on any device
+            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
+            run_epoch(opt, perm, batch_size, backward, after_step)
+            with torch.no_grad():
+                for k, (Xe, Ye) in evals.items():
+                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
+            if on_epoch is not None:
+                on_epoch(epoch, stack)
     return hist
