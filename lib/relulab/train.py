@@ -12,7 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import check
-from .nets._batched import run_epoch
+from .nets._batched import OPTIMIZERS, run_epoch
 
 __all__ = ["History", "accuracy", "train"]
 
@@ -88,8 +88,7 @@ def train(
     lr = check.real("lr", lr, low=0, open_low=True)
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
     check.choice("loss", loss, sorted(losses))
-    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
-    check.choice("optimizer", optimizer, sorted(opts))
+    check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
     if val is not None and loss != "cross_entropy":
         raise ValueError("val (early stopping on validation accuracy) needs loss='cross_entropy'")
     if patience is not None:
@@ -100,7 +99,7 @@ def train(
     ps = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not ps:
         raise ValueError("train: no trainable parameters")
-    opt = opts[optimizer](ps, lr=lr)
+    opt = OPTIMIZERS[optimizer](ps, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     hist = History()
     n = X.shape[0]

@@ -16,6 +16,8 @@ from torch import nn
 
 __all__: list[str] = []  # internal: the trainers' shared core
 
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+
 
 @contextlib.contextmanager
 def moved_to(module: nn.Module, device: torch.device | None) -> Iterator[torch.device]:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import check
-from ._batched import member_loss, moved_to, run_epoch, stacked
+from ._batched import OPTIMIZERS, member_loss, moved_to, run_epoch, stacked
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
 __all__ = ["GatedStack", "train_stack"]
@@ -194,24 +194,18 @@ class GatedStack(nn.Module):
         """Member m as an ordinary CPU module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
         m = check.integer("member index m", m, low=0, high=len(self) - 1)
 
-        def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
-            layers: list[nn.Module] = []
+        def layers(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int) -> list[nn.Module]:
+            out: list[nn.Module] = []  # Linear (copy of row k of each stacked layer), ReLU, Linear, ReLU, ...
             for l, W in enumerate(Ws):
                 lin = nn.Linear(W.shape[2], W.shape[1], bias=self.bias, dtype=W.dtype)
                 with torch.no_grad():
                     lin.weight.copy_(W[k])
                     if bs is not None:
                         lin.bias.copy_(bs[l][k])
-                layers += [lin, nn.ReLU()]
-            if not last_linear:  # the feature net gets a dummy zero output layer (never used for the gates)
-                layers.append(nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype))
-                nn.init.zeros_(layers[-1].weight)
-                if self.bias:
-                    nn.init.zeros_(layers[-1].bias)
-                return nn.Sequential(*layers)
-            return nn.Sequential(*layers[:-1])
+                out += [lin, nn.ReLU()]
+            return out
 
-        value = seq(list(self.Wv), list(self.bv) if self.bias else None, m, True)
+        value = nn.Sequential(*layers(list(self.Wv), list(self.bv) if self.bias else None, m)[:-1])
         if self.modes[m] == "relu":
             return value
         if m in self.trained_idx:
@@ -220,7 +214,12 @@ class GatedStack(nn.Module):
             k = self.frozen_idx.index(m)
             Ws = [self._frozen(l)[0] for l in range(self._n_hidden)]
             bs = [self._frozen(l)[1] for l in range(self._n_hidden)] if self.bias else None
-        feature = seq(Ws, bs, k, False)
+        hidden = layers(Ws, bs, k)
+        head = nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype)  # a zero output layer, never used
+        nn.init.zeros_(head.weight)
+        if self.bias:
+            nn.init.zeros_(head.bias)
+        feature = nn.Sequential(*hidden, head)
         return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
 
 
@@ -285,8 +284,7 @@ def train_stack(
     for name, fn in (("on_epoch", on_epoch), ("on_step", on_step)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
-    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
-    check.choice("optimizer", optimizer, sorted(opts))
+    check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
     g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
     if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"groups must list one integer per member ({M})")
@@ -302,7 +300,7 @@ def train_stack(
         feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
         rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
         evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
-        opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
+        opt = OPTIMIZERS[optimizer](stack.parameters(), lr=lr, foreach=True)
         # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
         cache = stack.frozen_gates(X)
         eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
