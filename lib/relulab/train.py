@@ -37,12 +37,6 @@ def _check_data(X: torch.Tensor, y: torch.Tensor, what: str = "") -> None:
         raise ValueError(f"{what}X has {X.shape[0]} samples but {what}y has {y.shape[0]}")
 
 
-def _check_pair(name: str, pair: object) -> None:
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise TypeError(f"{name} must be an (X, y) pair, got {type(pair).__name__}")
-    _check_data(*pair, what=f"{name} ")
-
-
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Classification accuracy of argmax(model(X)) against integer labels y."""
     check.model("model", model)
@@ -81,9 +75,10 @@ def train(
     """
     check.model("model", model)
     _check_data(X, y)
-    for name, pair in (("test", test), ("val", val)):
-        if pair is not None:
-            _check_pair(name, pair)
+    for name, pair in [(name, pair) for name, pair in (("test", test), ("val", val)) if pair is not None]:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{name} must be an (X, y) pair, got {type(pair).__name__}")
+        _check_data(*pair, what=f"{name} ")
     epochs, batch_size, seed = check.integer("epochs", epochs, low=0), check.integer("batch_size", batch_size, low=1), check.seed(seed)
     lr = check.real("lr", lr, low=0, open_low=True)
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
