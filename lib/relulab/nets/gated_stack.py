@@ -89,18 +89,16 @@ class GatedStack(nn.Module):
         self.trained_idx = [i for i in fls if bool(train_feature[i])]
         self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
         n_hidden = len(vls[0]) - 1
-        self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
-        self.bv = nn.ParameterList(
-            [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
-        )
-        self.Wf = nn.ParameterList(
-            [nn.Parameter(stacked([fls[i][l].weight for i in self.trained_idx])) for l in range(n_hidden)]
-            if self.trained_idx else []
-        )
-        self.bf = nn.ParameterList(
-            [nn.Parameter(stacked([fls[i][l].bias for i in self.trained_idx])) for l in range(n_hidden)]
-            if self.trained_idx and self.bias else []
-        )
+        trained = [fls[i] for i in self.trained_idx]
+
+        def stacked_layers(nets: list[list[nn.Linear]], part: str, n: int) -> nn.ParameterList:
+            """For each layer l < n: the `part` ("weight" or "bias") of layer l of every net in `nets`, stacked."""
+            return nn.ParameterList([nn.Parameter(stacked([getattr(ls[l], part) for ls in nets])) for l in range(n)])
+
+        self.Wv = stacked_layers(vls, "weight", n_hidden + 1)
+        self.bv = stacked_layers(vls, "bias", n_hidden + 1 if self.bias else 0)
+        self.Wf = stacked_layers(trained, "weight", n_hidden if trained else 0)
+        self.bf = stacked_layers(trained, "bias", n_hidden if trained and self.bias else 0)
         for l in range(n_hidden if self.frozen_idx else 0):
             self.register_buffer(f"Wf_frozen{l}", stacked([fls[i][l].weight for i in self.frozen_idx]))
             if self.bias:
