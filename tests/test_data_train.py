@@ -99,6 +99,20 @@ def test_early_stopping_needs_a_validation_set():
         train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(5, dtype=torch.long), epochs=1, patience=2)
 
 
+def test_setup_turns_deterministic_mode_on_without_its_nan_fill():
+    # the fill of new tensors with NaN is a debugging aid that changes no result: setup turns it off once
+    before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    try:
+        torch.utils.deterministic.fill_uninitialized_memory = True
+        runtime.setup(0)
+        assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+        assert not torch.utils.deterministic.fill_uninitialized_memory
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.utils.deterministic.fill_uninitialized_memory = fill
+
+
 def test_paper_scale_takes_its_thread_share_from_the_environment(monkeypatch):
     # a runner executing two paper-scale chapters at once gives each half the cores (tools/paper_scale.py smoke)
     before = torch.get_num_threads()

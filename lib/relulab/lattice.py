@@ -93,12 +93,9 @@ def signed_max_terms(A: np.ndarray, c: np.ndarray, *, seed: int = 0) -> list[tup
     their scale, with generator `seed`, so that the triangulation is regular and refines the hull's faces) and
     inclusion-exclusion runs over its interior faces.  The returned terms use the exact, unperturbed maps.
     """
-    A = np.asarray(A, dtype=float)
-    c = np.asarray(c, dtype=float)
-    if A.ndim != 2 or c.shape != (A.shape[0],) or A.shape[0] == 0:
+    A, c = check.array("A", A, 2), check.array("c", c, 1)
+    if c.shape != (A.shape[0],):
         raise ValueError(f"A must be (m, n) and c (m,) with m >= 1, got {A.shape} and {c.shape}")
-    if not (np.isfinite(A).all() and np.isfinite(c).all()):
-        raise ValueError("A and c must be finite")
     seed = check.seed(seed)
     m, n = A.shape
     if m <= n + 1:

@@ -7,6 +7,8 @@ import numpy as np
 import seaborn as sns
 from numpy.typing import ArrayLike
 
+from . import check
+
 __all__ = ["loglog_slope", "style"]
 
 PALETTE = "colorblind"
@@ -31,17 +33,10 @@ def style() -> None:
 
 def loglog_slope(x: ArrayLike, y: ArrayLike) -> float:
     """Least-squares slope of log(y) against log(x): the fitted exponent of a power law."""
-    try:
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"x and y must be arrays of real numbers: {exc}") from exc
-    if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"x and y must be 1-D arrays, got shapes {x.shape} and {y.shape}")
+    x = check.array("x", x, 1, allow_empty=True)
+    y = check.array("y", y, 1, allow_empty=True)
     if x.shape != y.shape or x.size < 2:
         raise ValueError(f"need two equal-length arrays of at least 2 points, got {x.shape} and {y.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x and y must be finite (no NaN or inf)")
     if (x <= 0).any() or (y <= 0).any():
         raise ValueError("loglog_slope needs positive values")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])

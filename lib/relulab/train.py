@@ -12,6 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import check
+from .nets._batched import OPTIMIZERS, run_epoch
 
 __all__ = ["History", "accuracy", "train"]
 
@@ -34,12 +35,6 @@ def _check_data(X: torch.Tensor, y: torch.Tensor, what: str = "") -> None:
     check.tensor(f"{what}y", y, floating=False)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{what}X has {X.shape[0]} samples but {what}y has {y.shape[0]}")
-
-
-def _check_pair(name: str, pair: object) -> None:
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise TypeError(f"{name} must be an (X, y) pair, got {type(pair).__name__}")
-    _check_data(*pair, what=f"{name} ")
 
 
 def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
@@ -80,15 +75,15 @@ def train(
     """
     check.model("model", model)
     _check_data(X, y)
-    for name, pair in (("test", test), ("val", val)):
-        if pair is not None:
-            _check_pair(name, pair)
+    for name, pair in [(name, pair) for name, pair in (("test", test), ("val", val)) if pair is not None]:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"{name} must be an (X, y) pair, got {type(pair).__name__}")
+        _check_data(*pair, what=f"{name} ")
     epochs, batch_size, seed = check.integer("epochs", epochs, low=0), check.integer("batch_size", batch_size, low=1), check.seed(seed)
     lr = check.real("lr", lr, low=0, open_low=True)
     losses = {"cross_entropy": nn.functional.cross_entropy, "mse": lambda out, t: nn.functional.mse_loss(out.reshape(t.shape), t)}
     check.choice("loss", loss, sorted(losses))
-    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
-    check.choice("optimizer", optimizer, sorted(opts))
+    check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
     if val is not None and loss != "cross_entropy":
         raise ValueError("val (early stopping on validation accuracy) needs loss='cross_entropy'")
     if patience is not None:
@@ -99,22 +94,22 @@ def train(
     ps = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
     if not ps:
         raise ValueError("train: no trainable parameters")
-    opt = opts[optimizer](ps, lr=lr)
+    opt = OPTIMIZERS[optimizer](ps, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     hist = History()
     n = X.shape[0]
+
+    def backward(idx: torch.Tensor) -> None:  # idx (1, B): one batch of the single batch order
+        nonlocal total
+        batch_loss = loss_fn(model(X[idx[0]]), y[idx[0]])
+        batch_loss.backward()
+        total += batch_loss.item() * idx.shape[1]
+
     bar = tqdm(range(epochs), desc=desc, disable=not progress, file=sys.stderr, leave=False, mininterval=0.5)
     for epoch in bar:
         model.train()
-        perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for i in range(0, n, batch_size):
-            idx = perm[i : i + batch_size]
-            opt.zero_grad()
-            batch_loss = loss_fn(model(X[idx]), y[idx])
-            batch_loss.backward()
-            opt.step()
-            total += batch_loss.item() * len(idx)
+        run_epoch(opt, torch.randperm(n, generator=gen).unsqueeze(0), batch_size, backward)
         hist.loss.append(total / n)
         model.eval()
         if test is not None:

@@ -1,7 +1,8 @@
-"""The core that the two batched-stack trainers (train_stack, fit_stack) share: device placement and the epoch loop.
+"""The core that the minibatch trainers share: the epoch loop (train, train_stack, fit_stack) and device placement.
 
 A stack trains M members at once: member m's batch at step i is rows perm[m, i:i+batch_size] of its own batch order,
 and the loss is the sum over members of each member's mean loss, so that members' gradients stay separate.
+:func:`relulab.train.train` is the case of one model (M = 1).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__: list[str] = []  # internal: the trainers' shared core
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
 
 @contextlib.contextmanager

@@ -33,6 +33,13 @@ def _sizes(**kw: int) -> list[int]:
     return [check.integer(k, v, low=1) for k, v in kw.items()]
 
 
+def _widths(cfg: Sequence[int | str]) -> list[int]:
+    """The conv widths of a VGG ``cfg`` (ints >= 1, with "M" for a max-pool)."""
+    if isinstance(cfg, (str, bytes)) or not isinstance(cfg, Sequence) or not cfg:
+        raise TypeError(f"cfg must be a non-empty sequence of widths and 'M', got {cfg!r}")
+    return [check.integer(f"cfg[{i}]", v, low=1) for i, v in enumerate(cfg) if v != "M"]
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 conv-BN pairs; ``forward`` adds the shortcut (identity or 1x1 conv-BN) before the last ReLU."""
 
@@ -139,11 +146,7 @@ class VGG(nn.Module):
     def __init__(self, cfg: Sequence[int | str], n_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False,
                  hidden: int = 4096, pool: int = 7) -> None:
         super().__init__()
-        if isinstance(cfg, (str, bytes)) or not isinstance(cfg, Sequence) or not cfg:
-            raise TypeError(f"cfg must be a non-empty sequence of widths and 'M', got {cfg!r}")
-        for i, v in enumerate(cfg):
-            if v != "M":
-                check.integer(f"cfg[{i}]", v, low=1)
+        _widths(cfg)
         n_classes, in_channels, hidden, pool = _sizes(n_classes=n_classes, in_channels=in_channels, hidden=hidden,
                                                       pool=pool)
         self.in_channels = in_channels
@@ -213,8 +216,7 @@ def _build(make, seed: int, n_params: int, what: str) -> nn.Module:
 def resnet(depth: int = 18, *, n_classes: int = 1000, in_channels: int = 3, width: int = 64, seed: int = 0) -> ResNet:
     """A ResNet-18/34/50/101/152 (eval mode), or a narrower one with ``width`` < 64."""
     depth = check.choice("depth", depth, (18, 34, 50, 101, 152))
-    n_classes, in_channels, width = (check.integer(k, v, low=1) for k, v in
-                                     (("n_classes", n_classes), ("in_channels", in_channels), ("width", width)))
+    n_classes, in_channels, width = _sizes(n_classes=n_classes, in_channels=in_channels, width=width)
     seed = check.seed(seed)
     block = BasicBlock if depth < 50 else Bottleneck
     layers = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}[depth]
@@ -227,12 +229,9 @@ def vgg(cfg: Sequence[int | str] = (64, "M", 128, "M", 256, 256, "M", 512, 512, 
         n_classes: int = 1000, in_channels: int = 3, batch_norm: bool = False, hidden: int = 4096, pool: int = 7,
         seed: int = 0) -> VGG:
     """A VGG (VGG-11 layout by default; eval mode): ``cfg`` lists conv widths and "M" for 2x2 max-pools."""
-    if isinstance(cfg, (str, bytes)) or not isinstance(cfg, Sequence) or not cfg:
-        raise TypeError(f"cfg must be a non-empty sequence of widths and 'M', got {cfg!r}")
-    widths = [check.integer(f"cfg[{i}]", v, low=1) for i, v in enumerate(cfg) if v != "M"]
-    n_classes, in_channels, hidden, pool = (check.integer(k, v, low=1) for k, v in
-                                            (("n_classes", n_classes), ("in_channels", in_channels),
-                                             ("hidden", hidden), ("pool", pool)))
+    widths = _widths(cfg)
+    n_classes, in_channels, hidden, pool = _sizes(n_classes=n_classes, in_channels=in_channels, hidden=hidden,
+                                                  pool=pool)
     seed = check.seed(seed)
     chans = [in_channels, *widths]
     n = sum(9 * a * b for a, b in zip(chans, chans[1:])) + chans[-1] * pool * pool * hidden + hidden * (hidden + n_classes)
@@ -241,9 +240,8 @@ def vgg(cfg: Sequence[int | str] = (64, "M", 128, "M", 256, 256, "M", 512, 512, 
 
 def alexnet(*, n_classes: int = 1000, in_channels: int = 3, width: int = 64, hidden: int = 4096, seed: int = 0) -> AlexNet:
     """An AlexNet (eval mode), or a narrower one with ``width`` < 64 and ``hidden`` < 4096."""
-    n_classes, in_channels, width, hidden = (check.integer(k, v, low=1) for k, v in
-                                             (("n_classes", n_classes), ("in_channels", in_channels),
-                                              ("width", width), ("hidden", hidden)))
+    n_classes, in_channels, width, hidden = _sizes(n_classes=n_classes, in_channels=in_channels, width=width,
+                                                   hidden=hidden)
     seed = check.seed(seed)
     w = width
     n = 121 * in_channels * w + 25 * 3 * w * w + 9 * (18 + 24 + 16) * w * w + 144 * w * hidden + hidden * (hidden + n_classes)

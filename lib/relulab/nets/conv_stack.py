@@ -230,30 +230,25 @@ def fit_stack(
     watch = list(range(M)) if watch is None else [check.integer("watch[]", w, low=0, high=M - 1) for w in watch]
     with moved_to(stack, None if device is None else check.device("device", device)) as dev:
         X, Y, Xv, Yv = (t.to(dev) for t in (X, Y, Xv, Yv))
-        return _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch)
-
-
-def _fit(stack, X, Y, Xv, Yv, patience, max_epochs, lr, batch_size, labels, gens, watch, on_epoch) -> StackFit:
-    # fit_stack's loop, on checked arguments already on the stack's device
-    opt = torch.optim.Adam([p for p in stack.parameters() if p.requires_grad], lr=lr)
-    best_acc = {m: -1.0 for m in watch}
-    best, best_epoch, n, history = {}, {m: 0 for m in watch}, X.shape[0], []
-    stopped: set[int] = set()  # members whose copy is final
-    for epoch in range(max_epochs):
-        stack.train()
-        orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
-        perm = torch.stack([orders[k] for k in labels]).to(X.device)
-        run_epoch(opt, perm, batch_size, lambda idx: member_loss(stack(X[idx]), Y, idx).backward())
-        stack.eval()
-        if on_epoch is not None:
-            on_epoch(epoch, stack)
-        with torch.no_grad():
-            acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1).cpu()
-        history.append(acc)
-        for m in watch:
-            if m not in stopped and acc[m] > best_acc[m]:
-                best_acc[m], best_epoch[m], best[m] = acc[m].item(), epoch, stack.member(m)
-        stopped |= {m for m in watch if epoch - best_epoch[m] >= patience}
-        if len(stopped) == len(watch):
-            return StackFit(best=best, best_epoch=best_epoch, val_acc=torch.stack(history))
+        opt = torch.optim.Adam([p for p in stack.parameters() if p.requires_grad], lr=lr)
+        best_acc = {m: -1.0 for m in watch}
+        best, best_epoch, n, history = {}, {m: 0 for m in watch}, X.shape[0], []
+        stopped: set[int] = set()  # members whose copy is final
+        for epoch in range(max_epochs):
+            stack.train()
+            orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
+            perm = torch.stack([orders[k] for k in labels]).to(X.device)
+            run_epoch(opt, perm, batch_size, lambda idx: member_loss(stack(X[idx]), Y, idx).backward())
+            stack.eval()
+            if on_epoch is not None:
+                on_epoch(epoch, stack)
+            with torch.no_grad():
+                acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1).cpu()
+            history.append(acc)
+            for m in watch:
+                if m not in stopped and acc[m] > best_acc[m]:
+                    best_acc[m], best_epoch[m], best[m] = acc[m].item(), epoch, stack.member(m)
+            stopped |= {m for m in watch if epoch - best_epoch[m] >= patience}
+            if len(stopped) == len(watch):
+                return StackFit(best=best, best_epoch=best_epoch, val_acc=torch.stack(history))
     raise RuntimeError(f"fit_stack: a member still improved within the last {patience} of max_epochs = {max_epochs}")

@@ -15,6 +15,7 @@ import torch.fx
 from torch import nn
 
 from .. import check
+from .fc import check_parameter_budget as _budget
 
 __all__ = [
     "Concat", "Residual", "basic_block", "randomize_batchnorm", "resnet18", "resnet_like", "unet_like",
@@ -71,7 +72,7 @@ class Concat(nn.Module):
 
 def upsample2x(channels: int) -> nn.ConvTranspose2d:
     """Nearest-neighbour 2x upsampling as a frozen depthwise transposed conv with weights 1 (fixed DAG edges)."""
-    _positive(channels, "channels")
+    _positive(channels=channels)
     up = nn.ConvTranspose2d(channels, channels, 2, stride=2, groups=channels, bias=False)
     with torch.no_grad():
         up.weight.fill_(1.0)
@@ -79,14 +80,9 @@ def upsample2x(channels: int) -> nn.ConvTranspose2d:
     return up
 
 
-def _positive(v: int, name: str) -> None:
-    check.integer(name, v, low=1)
-
-
-def _budget(count: int, what: str) -> None:
-    from .fc import check_parameter_budget
-
-    check_parameter_budget(count, what)
+def _positive(**sizes: int) -> None:
+    for name, v in sizes.items():
+        check.integer(name, v, low=1)
 
 
 def _seeded(build, seed: int | None) -> nn.Module:
@@ -127,8 +123,7 @@ def _cbr(cin: int, cout: int, k: int = 3, stride: int = 1, bn: bool = True) -> l
 def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: int = 3, image: int = 8,
              *, seed: int | None = None) -> nn.Sequential:
     """(conv 3x3 - BN(eval) - ReLU - maxpool 2) per width, then flatten and a linear head."""
-    for name, v in (("in_channels", in_channels), ("n_classes", n_classes), ("image", image)):
-        _positive(v, name)
+    _positive(in_channels=in_channels, n_classes=n_classes, image=image)
     check.integers("widths", widths, low=1)
     if image % (2 ** len(widths)):
         raise ValueError(f"image={image} must be divisible by 2**len(widths)={2 ** len(widths)}")
@@ -151,8 +146,7 @@ def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: in
 
 def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     """A ResNet basic block ``ReLU(conv-BN-ReLU-conv-BN + shortcut)``; 1x1 conv + BN shortcut when the shape changes."""
-    for name, v in (("cin", cin), ("cout", cout), ("stride", stride)):
-        _positive(v, name)
+    _positive(cin=cin, cout=cout, stride=stride)
     _budget(9 * cin * cout + 9 * cout * cout + cin * cout, "basic_block")
     body = nn.Sequential(*_cbr(cin, cout, 3, stride), nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
     short = None
@@ -163,8 +157,7 @@ def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, seed: int | None = None) -> nn.Sequential:
     """Stem conv-BN-ReLU, a block with identity shortcut, a strided block with a 1x1-conv shortcut, global avg-pool, linear."""
-    for name, v in (("in_channels", in_channels), ("width", width), ("n_classes", n_classes)):
-        _positive(v, name)
+    _positive(in_channels=in_channels, width=width, n_classes=n_classes)
     _budget(9 * in_channels * width + 18 * width * width + 54 * width * width + 2 * width * width
             + (2 * width + 1) * n_classes, "resnet_like")
 
@@ -177,8 +170,7 @@ def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, see
 
 def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, seed: int | None = None) -> nn.Sequential:
     """conv-ReLU, then [identity ‖ maxpool-conv-ReLU-upsample2x] concatenated, conv-ReLU, 1x1 conv: a map-to-map net."""
-    for name, v in (("in_channels", in_channels), ("width", width), ("out_channels", out_channels)):
-        _positive(v, name)
+    _positive(in_channels=in_channels, width=width, out_channels=out_channels)
     _budget(9 * in_channels * width + 18 * width * width + 27 * width * width + (width + 1) * out_channels, "unet_like")
 
     def build() -> nn.Sequential:
@@ -191,8 +183,7 @@ def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, se
 
 def resnet18(n_classes: int = 1000, in_channels: int = 3, width: int = 64, *, seed: int | None = None) -> nn.Sequential:
     """A ResNet-18-sized net (He et al. layout: 7x7 stem, maxpool, 4 stages of 2 basic blocks) from torch.nn only."""
-    for name, v in (("n_classes", n_classes), ("in_channels", in_channels), ("width", width)):
-        _positive(v, name)
+    _positive(n_classes=n_classes, in_channels=in_channels, width=width)
     # 7x7 stem, then per stage two blocks of two 3x3 convs (the first block of stages 2-4 also a 1x1 shortcut), the head
     _budget(49 * in_channels * width + 36 * width * width * (1 + 4 + 16 + 64) + (8 * width + 1) * n_classes, "resnet18")
 

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .. import check
-from ._batched import member_loss, moved_to, run_epoch, stacked
+from ._batched import OPTIMIZERS, member_loss, moved_to, run_epoch, stacked
 from .gated import DeepGatedNet, _check_batch, _check_soft, _linears
 
 __all__ = ["GatedStack", "train_stack"]
@@ -89,18 +89,16 @@ class GatedStack(nn.Module):
         self.trained_idx = [i for i in fls if bool(train_feature[i])]
         self.frozen_idx = [i for i in fls if not bool(train_feature[i])]
         n_hidden = len(vls[0]) - 1
-        self.Wv = nn.ParameterList([nn.Parameter(stacked([ls[l].weight for ls in vls])) for l in range(len(vls[0]))])
-        self.bv = nn.ParameterList(
-            [nn.Parameter(stacked([ls[l].bias for ls in vls])) for l in range(len(vls[0]))] if self.bias else []
-        )
-        self.Wf = nn.ParameterList(
-            [nn.Parameter(stacked([fls[i][l].weight for i in self.trained_idx])) for l in range(n_hidden)]
-            if self.trained_idx else []
-        )
-        self.bf = nn.ParameterList(
-            [nn.Parameter(stacked([fls[i][l].bias for i in self.trained_idx])) for l in range(n_hidden)]
-            if self.trained_idx and self.bias else []
-        )
+        trained = [fls[i] for i in self.trained_idx]
+
+        def stacked_layers(nets: list[list[nn.Linear]], part: str, n: int) -> nn.ParameterList:
+            """For each layer l < n: the `part` ("weight" or "bias") of layer l of every net in `nets`, stacked."""
+            return nn.ParameterList([nn.Parameter(stacked([getattr(ls[l], part) for ls in nets])) for l in range(n)])
+
+        self.Wv = stacked_layers(vls, "weight", n_hidden + 1)
+        self.bv = stacked_layers(vls, "bias", n_hidden + 1 if self.bias else 0)
+        self.Wf = stacked_layers(trained, "weight", n_hidden if trained else 0)
+        self.bf = stacked_layers(trained, "bias", n_hidden if trained and self.bias else 0)
         for l in range(n_hidden if self.frozen_idx else 0):
             self.register_buffer(f"Wf_frozen{l}", stacked([fls[i][l].weight for i in self.frozen_idx]))
             if self.bias:
@@ -194,24 +192,18 @@ class GatedStack(nn.Module):
         """Member m as an ordinary CPU module: an ``nn.Sequential`` ReLU net or a :class:`DeepGatedNet` (copies)."""
         m = check.integer("member index m", m, low=0, high=len(self) - 1)
 
-        def seq(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int, last_linear: bool) -> nn.Sequential:
-            layers: list[nn.Module] = []
+        def layers(Ws: list[torch.Tensor], bs: list[torch.Tensor] | None, k: int) -> list[nn.Module]:
+            out: list[nn.Module] = []  # Linear (copy of row k of each stacked layer), ReLU, Linear, ReLU, ...
             for l, W in enumerate(Ws):
                 lin = nn.Linear(W.shape[2], W.shape[1], bias=self.bias, dtype=W.dtype)
                 with torch.no_grad():
                     lin.weight.copy_(W[k])
                     if bs is not None:
                         lin.bias.copy_(bs[l][k])
-                layers += [lin, nn.ReLU()]
-            if not last_linear:  # the feature net gets a dummy zero output layer (never used for the gates)
-                layers.append(nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype))
-                nn.init.zeros_(layers[-1].weight)
-                if self.bias:
-                    nn.init.zeros_(layers[-1].bias)
-                return nn.Sequential(*layers)
-            return nn.Sequential(*layers[:-1])
+                out += [lin, nn.ReLU()]
+            return out
 
-        value = seq(list(self.Wv), list(self.bv) if self.bias else None, m, True)
+        value = nn.Sequential(*layers(list(self.Wv), list(self.bv) if self.bias else None, m)[:-1])
         if self.modes[m] == "relu":
             return value
         if m in self.trained_idx:
@@ -220,7 +212,12 @@ class GatedStack(nn.Module):
             k = self.frozen_idx.index(m)
             Ws = [self._frozen(l)[0] for l in range(self._n_hidden)]
             bs = [self._frozen(l)[1] for l in range(self._n_hidden)] if self.bias else None
-        feature = seq(Ws, bs, k, False)
+        hidden = layers(Ws, bs, k)
+        head = nn.Linear(Ws[-1].shape[1], 1, bias=self.bias, dtype=Ws[-1].dtype)  # a zero output layer, never used
+        nn.init.zeros_(head.weight)
+        if self.bias:
+            nn.init.zeros_(head.bias)
+        feature = nn.Sequential(*hidden, head)
         return DeepGatedNet(feature, value, gate=self.modes[m], beta=self.beta, eps=self.eps)
 
 
@@ -285,8 +282,7 @@ def train_stack(
     for name, fn in (("on_epoch", on_epoch), ("on_step", on_step)):
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
-    opts = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
-    check.choice("optimizer", optimizer, sorted(opts))
+    check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
     g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
     if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"groups must list one integer per member ({M})")
@@ -295,47 +291,40 @@ def train_stack(
     gen = torch.Generator().manual_seed(seed)
     hist = {k: torch.zeros(epochs, M) for k in (evals or {})}
     n = X.shape[0]
-    # Deterministic mode fills every new tensor with NaN to expose reads of uninitialised memory; that debugging
-    # aid costs about a tenth of the training time here and changes no result, so it is off while training.
-    fill = torch.utils.deterministic.fill_uninitialized_memory
-    torch.utils.deterministic.fill_uninitialized_memory = False
     Z = stack.frozen_idx
-    try:
-        with moved_to(stack, dev) as dev:
-            X, Y = X.to(dev), Y.to(dev)
-            Yf = None if feature_labels is None else feature_labels.to(dev)
-            feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
-            rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
-            evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
-            opt = opts[optimizer](stack.parameters(), lr=lr, foreach=True)
-            # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
-            cache = stack.frozen_gates(X)
-            eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
-            rows = torch.arange(len(Z), device=dev).unsqueeze(1)
+    with moved_to(stack, dev) as dev:
+        X, Y = X.to(dev), Y.to(dev)
+        Yf = None if feature_labels is None else feature_labels.to(dev)
+        feats = [*stack.Wf, *stack.bf]  # only trained feature nets are parameters
+        rest = [q for q in stack.parameters() if all(q is not f for f in feats)]
+        evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
+        opt = OPTIMIZERS[optimizer](stack.parameters(), lr=lr, foreach=True)
+        # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
+        cache = stack.frozen_gates(X)
+        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+        rows = torch.arange(len(Z), device=dev).unsqueeze(1)
 
-            def backward(idx: torch.Tensor) -> None:
-                out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
-                if Yf is None or not feats:
-                    member_loss(out, Y, idx).backward()
-                    return
-                # two losses, one forward pass: values learn Y, trained feature nets learn Yf
-                grads = torch.autograd.grad(member_loss(out, Y, idx), rest, retain_graph=True, allow_unused=True)
-                grads += torch.autograd.grad(member_loss(out, Yf, idx), feats, allow_unused=True)
-                for q, gq in zip(rest + feats, grads):
-                    q.grad = gq
+        def backward(idx: torch.Tensor) -> None:
+            out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+            if Yf is None or not feats:
+                member_loss(out, Y, idx).backward()
+                return
+            # two losses, one forward pass: values learn Y, trained feature nets learn Yf
+            grads = torch.autograd.grad(member_loss(out, Y, idx), rest, retain_graph=True, allow_unused=True)
+            grads += torch.autograd.grad(member_loss(out, Yf, idx), feats, allow_unused=True)
+            for q, gq in zip(rest + feats, grads):
+                q.grad = gq
 
-            steps = itertools.count(1)  # optimiser steps, counted from 1 over all epochs
-            after_step = None if on_step is None else lambda: on_step(next(steps), stack)
-            for epoch in range(epochs):
-                # one batch order per group, drawn on the CPU: the same orders on any device
-                perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
-                run_epoch(opt, perm, batch_size, backward, after_step)
-                with torch.no_grad():
-                    for k, (Xe, Ye) in evals.items():
-                        pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
-                        hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
-                if on_epoch is not None:
-                    on_epoch(epoch, stack)
-    finally:
-        torch.utils.deterministic.fill_uninitialized_memory = fill
+        steps = itertools.count(1)  # optimiser steps, counted from 1 over all epochs
+        after_step = None if on_step is None else lambda: on_step(next(steps), stack)
+        for epoch in range(epochs):
+            # one batch order per group, drawn on the CPU: the same orders on any device
+            perm = torch.argsort(torch.rand(int(g.max()) + 1, n, generator=gen), dim=1)[g].to(dev)
+            run_epoch(opt, perm, batch_size, backward, after_step)
+            with torch.no_grad():
+                for k, (Xe, Ye) in evals.items():
+                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                    hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
+            if on_epoch is not None:
+                on_epoch(epoch, stack)
     return hist

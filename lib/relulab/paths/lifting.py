@@ -72,10 +72,6 @@ def _shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     return shp
 
 
-def _q(q: float) -> float:
-    return check.real("q", q, low=0, open_low=True)
-
-
 def _total(outs: list[torch.Tensor]) -> torch.Tensor:
     total = sum(o.sum() for o in outs)
     if not torch.isfinite(total) or total.item() > 1e300:
@@ -96,7 +92,7 @@ def lifted_output(model: nn.Module, input_shape: Sequence[int], q: float = 1, *,
     Several returned tensors are flattened and concatenated.  ``max_pools="max"`` keeps max-pools as maxima -- a
     wrong transform, for negative controls: the sum over paths needs every path through a window.
     """
-    q = _q(q)
+    q = check.real("q", q, low=0, open_low=True)
     shape = _shape(input_shape)
     check.choice("max_pools", max_pools, ("sum", "max"))
     plan = _plan(model)
@@ -107,7 +103,7 @@ def lifted_output(model: nn.Module, input_shape: Sequence[int], q: float = 1, *,
 
 def path_norm(model: nn.Module, input_shape: Sequence[int], q: float = 1) -> float:
     """||Phi(theta)||_q of a supported ReLU DAG net, biases counted as paths, in one forward pass (model unchanged)."""
-    q = _q(q)
+    q = check.real("q", q, low=0, open_low=True)
     shape = _shape(input_shape)
     plan = _plan(model)
     with torch.no_grad():
@@ -118,7 +114,9 @@ def _signature(plan: G.Plan) -> list:
     return [(s.kind, str(s.node.target) if s.node.op != "call_function" else s.node.target) for s in plan.steps]
 
 
-def _pair(model: nn.Module, other: nn.Module, other_name: str) -> tuple[G.Plan, G.Plan, A.Params, A.Params]:
+def _pair(model: nn.Module, other: nn.Module, other_name: str,
+          shrink: bool = False) -> tuple[G.Plan, G.Plan, A.Params, A.Params]:
+    """Plans and signed parameters of two nets of one architecture and equal signs (|other| <= |model| if `shrink`)."""
     pa, pb = _plan(model), _plan(other, other_name)
     ta, tb = A._signed_params(pa), A._signed_params(pb)
     shapes = lambda t: {k: tuple(x.shape for x in v if x is not None) for k, v in t.items()}  # noqa: E731
@@ -129,12 +127,16 @@ def _pair(model: nn.Module, other: nn.Module, other_name: str) -> tuple[G.Plan, 
         for part, x, y in zip(("weight", "bias"), ta[k], tb[k]):
             if x is None:
                 continue
+            label = f"{k}.{part}" if not isinstance(pa.layers[k], G.BATCHNORMS) else f"{k} (folded BN {part})"
             bad = x * y < 0
             if bad.any():
-                label = f"{k}.{part}" if not isinstance(pa.layers[k], G.BATCHNORMS) else f"{k} (folded BN {part})"
                 raise ValueError(f"parameters '{label}' have opposite signs at {int(bad.sum())} entries: no "
                                  "path-metric formula by forward passes (and no Lipschitz bound) for pairs with "
                                  "different signs")
+            if shrink and (y.abs() > x.abs()).any():
+                raise ValueError(f"'{label}': {other_name} is not a shrink of model (|theta'_i| > |theta_i| "
+                                 "somewhere); the two-pass difference is then not the path-metric -- use "
+                                 "path_metric_bound")
     return pa, pb, ta, tb
 
 
@@ -145,14 +147,7 @@ def path_metric(model: nn.Module, pruned_model: nn.Module, input_shape: Sequence
     (use :func:`path_metric_bound` for other same-sign pairs).
     """
     shape = _shape(input_shape)
-    pa, pb, ta, tb = _pair(model, pruned_model, "pruned_model")
-    for k in ta:
-        for part, x, y in zip(("weight", "bias"), ta[k], tb[k]):
-            if x is not None and (y.abs() > x.abs()).any():
-                label = f"{k}.{part}" if not isinstance(pa.layers[k], G.BATCHNORMS) else f"{k} (folded BN {part})"
-                raise ValueError(f"'{label}': pruned_model is not a shrink of model (|theta'_i| > |theta_i| "
-                                 "somewhere); the two-pass difference is then not the path-metric -- use "
-                                 "path_metric_bound")
+    pa, pb, _, _ = _pair(model, pruned_model, "pruned_model", shrink=True)
     with torch.no_grad():
         return (_total(_run(pa, A._abs_params(pa, 1.0), shape, 1.0))
                 - _total(_run(pb, A._abs_params(pb, 1.0), shape, 1.0))).item()

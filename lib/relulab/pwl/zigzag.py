@@ -54,9 +54,7 @@ def zigzag_coefficients(a: Any, M: float = 1.0) -> ZigzagCoefficients:
 def zigzag(a: Any, x: Any, M: float = 1.0) -> np.ndarray:
     """Reference values of the zig-zag h_a at points x (plain numpy, independent of any net)."""
     t, c = zigzag_coefficients(a, M)
-    xs = np.asarray(x, dtype=float)
-    if not np.isfinite(xs).all():
-        raise ValueError("x contains NaN or infinite values")
+    xs = check.array("x", x, allow_empty=True)
     return (np.maximum(xs[..., None] - t, 0.0) * c).sum(-1)
 
 

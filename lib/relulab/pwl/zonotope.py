@@ -19,11 +19,9 @@ __all__ = ["count_zonotope_vertices", "zonotope_net", "zonotope_support", "zonot
 def zonotope_support(B: Any, r: Any) -> np.ndarray:
     """gamma_Z(r) = sum_i |<r, b^i>| for generators B (m x n) at points r (... x n)."""
     Bn = check.array("B", B, 2)
-    rn = np.asarray(r, dtype=float)
+    rn = check.array("r", r, allow_empty=True)
     if rn.ndim < 1 or rn.shape[-1] != Bn.shape[1]:
         raise ValueError(f"r must have shape (..., {Bn.shape[1]}) to match B's {Bn.shape[1]} columns, got {rn.shape}")
-    if not np.isfinite(rn).all():
-        raise ValueError("r contains NaN or infinite values")
     return np.abs(rn @ Bn.T).sum(-1)
 
 
