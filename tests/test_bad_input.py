@@ -2779,6 +2779,13 @@ CASES = [
     ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
     ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
     ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
+    (
+        "findings_in_notebook.missing",
+        lambda: claims.findings_in_notebook("/nonexistent/nb.ipynb"),
+        FileNotFoundError,
+        "path",
+    ),
+    ("findings_in_notebook.not_json", lambda: claims.findings_in_notebook(__file__), ValueError, "path"),
     # ------------------------------------------------------------ train (early stopping)
     (
         "train.patience.zero",
