@@ -1845,6 +1845,12 @@ CASES = [
     ),
     ("value_ntk_from_gates.weights.empty", lambda: gated.value_ntk_from_gates([], _X(), []), ValueError, "weights"),
     (
+        "value_ntk_from_gates.weights.type",
+        lambda: gated.value_ntk_from_gates([torch.ones(3, 2), [[1.0, 1.0, 1.0]]], _X(), [torch.ones(4, 3)]),
+        TypeError,
+        r"^weights\[1\]",
+    ),
+    (
         "value_ntk_from_gates.weights.chain",
         lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 4)], _X(), [torch.ones(4, 3)]),
         ValueError,
