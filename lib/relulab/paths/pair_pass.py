@@ -24,8 +24,7 @@ __all__ = ["npk_pair_gram", "npk_pair_pass", "pair_forward"]
 def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Validate two inputs of equal shape, (d_in,) or (N, d_in); return them as (N, d_in) and whether they were 1-D."""
     for name, x in (("x1", x1), ("x2", x2)):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        check.tensor(name, x, floating=False, finite=False)  # as_input checks the rest, once the shapes agree
     if x1.shape != x2.shape:
         raise ValueError(f"x1 and x2 must have the same shape (one pair per row), got {tuple(x1.shape)} and {tuple(x2.shape)}")
     single = x1.dim() == 1
