@@ -1145,6 +1145,12 @@ CASES = [
         "scores",
     ),
     (
+        "global_prune.scores.type",
+        lambda: lifting.global_prune(_net(), {"0.weight": [[1.0, 1.0]] * 3}, 0.5),
+        TypeError,
+        "scores",
+    ),
+    (
         "global_prune.scores.nan",
         lambda: lifting.global_prune(_net(), {"0.weight": torch.full((3, 2), NAN)}, 0.5),
         ValueError,
@@ -1770,6 +1776,7 @@ CASES = [
     ("pair_forward.G2.type", lambda: _pair(G2=torch.ones(4, 3)), ValueError, r"\bG2\b"),
     ("pair_forward.G1.shape", lambda: _pair(G1=[torch.ones(3, 3)]), ValueError, r"G1\[0\].*\(4, 3\)"),
     ("pair_forward.G2.nan", lambda: _pair(G2=[torch.full((4, 3), NAN)]), ValueError, r"G2\[0\].*NaN"),
+    ("pair_forward.G1.entry.type", lambda: _pair(G1=[[[1.0] * 3] * 4]), TypeError, r"G1\[0\].*torch.Tensor"),
     ("pair_forward.bias", lambda: _pair(model=_net(bias=True)), ValueError, "bias"),
     # ------------------------------------------------------------ paths.gated
     ("dgn_npk.type", lambda: gated.dgn_npk(_net(), _X()), TypeError, "DeepGatedNet"),
@@ -1844,6 +1851,12 @@ CASES = [
         "weights",
     ),
     ("value_ntk_from_gates.weights.empty", lambda: gated.value_ntk_from_gates([], _X(), []), ValueError, "weights"),
+    (
+        "value_ntk_from_gates.weights.type",
+        lambda: gated.value_ntk_from_gates([torch.ones(3, 2), [[1.0, 1.0, 1.0]]], _X(), [torch.ones(4, 3)]),
+        TypeError,
+        r"^weights\[1\]",
+    ),
     (
         "value_ntk_from_gates.weights.chain",
         lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 4)], _X(), [torch.ones(4, 3)]),
@@ -2779,6 +2792,13 @@ CASES = [
     ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
     ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
     ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
+    (
+        "findings_in_notebook.missing",
+        lambda: claims.findings_in_notebook("/nonexistent/nb.ipynb"),
+        FileNotFoundError,
+        "path",
+    ),
+    ("findings_in_notebook.not_json", lambda: claims.findings_in_notebook(__file__), ValueError, "path"),
     # ------------------------------------------------------------ train (early stopping)
     (
         "train.patience.zero",

@@ -125,6 +125,15 @@ def _margin(measured: float, reference: float, tolerance: float, relation: str) 
     return math.inf if not _holds(measured, reference, tolerance, relation) else 0.0
 
 
+def _judged(measured: Any, reference: Any, tolerance: Any, relation: str) -> tuple[float, float, float, bool]:
+    """`measured`, `reference` and `tolerance` as numbers, and whether the relation holds."""
+    check.choice("relation", relation, _RELATIONS)
+    m = _as_scalar("measured", measured)
+    r = _as_scalar("reference", reference)
+    tol = _as_scalar("tolerance", tolerance, low=0)
+    return m, r, tol, _holds(m, r, tol, relation)
+
+
 def verify(
     claim_id: str,
     measured: Any,
@@ -155,17 +164,13 @@ def verify(
     """
     if not isinstance(claim_id, str) or not claim_id or " " in claim_id:
         raise ValueError(f"claim_id must be a non-empty id without spaces, got {claim_id!r}")
-    check.choice("relation", relation, _RELATIONS)
-    m = _as_scalar("measured", measured)
-    r = _as_scalar("reference", reference)
+    m, r, tol, passed = _judged(measured, reference, tolerance, relation)
     c = _as_scalar("control", control)
-    tol = _as_scalar("tolerance", tolerance, low=0)
     _as_scalar("control_margin", control_margin, low=1)  # a control must at least miss the tolerance
     texts = (("quantity", quantity), ("control_quantity", control_quantity), ("note", note), ("narrowed", narrowed))
     for name, text in texts:
         check.text(name, text)
 
-    passed = _holds(m, r, tol, relation)
     margin = _margin(c, r, tol, relation)
     control_failed = margin > control_margin
     record = ClaimRecord(
@@ -257,11 +262,7 @@ def finding(
             raise ValueError(f"{name} must be a non-empty str")
     if not text_read.startswith(("yes", "no")):
         raise ValueError(f"text_read must start with 'yes' (where it was read) or 'no' (why not), got {text_read!r}")
-    check.choice("relation", relation, _RELATIONS)
-    m = _as_scalar("measured", measured)
-    r = _as_scalar("reference", reference)
-    tol = _as_scalar("tolerance", tolerance, low=0)
-    passed = _holds(m, r, tol, relation)
+    m, r, tol, passed = _judged(measured, reference, tolerance, relation)
     record = FindingRecord(
         id=finding_id, claim=claim, kind=kind, paper_says=paper_says, book_says=book_says, text_read=text_read,
         passed=bool(passed), measured=_round(m), reference=_round(r), tolerance=_round(tol), relation=relation,
@@ -321,6 +322,16 @@ def _show(line: str, mime: str, payload: dict[str, Any], html_id: str) -> None:
 
 def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
     """Yield every claim record stored in the outputs of a notebook file."""
+    return _records(path, MIME)
+
+
+def findings_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
+    """Yield every finding record stored in the outputs of a notebook file."""
+    return _records(path, FINDING_MIME)
+
+
+def _records(path: str | Path, mime: str) -> Iterator[dict[str, Any]]:
+    # checked here, eagerly: the records themselves are read lazily, as the caller iterates
     check.instance("path", path, (str, Path))
     if not Path(path).is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file")
@@ -330,19 +341,5 @@ def records_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
         raise ValueError(f"path {str(path)!r} is not a notebook (not JSON): {exc}") from exc
     if not isinstance(nb, dict):
         raise ValueError(f"path {str(path)!r} is not a notebook (top level is not a JSON object)")
-    return _records(nb)
-
-
-def findings_in_notebook(path: str | Path) -> Iterator[dict[str, Any]]:
-    """Yield every finding record stored in the outputs of a notebook file."""
-    check.instance("path", path, (str, Path))
-    return _records(json.loads(Path(path).read_text(encoding="utf-8")), FINDING_MIME)
-
-
-def _records(nb: dict[str, Any], mime: str = MIME) -> Iterator[dict[str, Any]]:
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if mime in data:
-                rec = data[mime]
-                yield json.loads(rec) if isinstance(rec, str) else rec
+    outputs = (out.get("data", {}) for cell in nb.get("cells", []) for out in cell.get("outputs", []))
+    return (json.loads(d[mime]) if isinstance(d[mime], str) else d[mime] for d in outputs if mime in d)

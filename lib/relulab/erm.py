@@ -215,17 +215,9 @@ def exact_erm(
     when the enumeration would exceed `max_programs` convex programs, stating the count.
     """
     Xn = _as_matrix(X, "X")
-    yv = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else y
-    if not isinstance(yv, np.ndarray):
-        raise TypeError(f"y must be a numpy array or torch tensor, got {type(y).__name__}")
-    if yv.dtype == bool or not np.issubdtype(yv.dtype, np.number) or np.issubdtype(yv.dtype, np.complexfloating):
-        raise TypeError(f"y must be real numbers, got dtype {yv.dtype}")
-    yv = np.asarray(yv, dtype=np.float64).reshape(-1) if yv.ndim == 2 and yv.shape[1] == 1 else yv
-    if yv.ndim != 1 or len(yv) != len(Xn):
-        raise ValueError(f"y must have shape ({len(Xn)},), got {tuple(yv.shape)}")
-    yv = yv.astype(np.float64)
-    if not np.isfinite(yv).all():
-        raise ValueError("y contains NaN or infinite values")
+    yv = _as_matrix(y, "y", 1)[:, 0]  # (D,) or (D, 1)
+    if len(yv) != len(Xn):
+        raise ValueError(f"y must have shape ({len(Xn)},), got {tuple(y.shape)}")
     width = check.integer("width", width, low=1)
     check.choice("loss", loss, LOSSES)
     if not signs or any(s not in (-1, 1) for s in signs):

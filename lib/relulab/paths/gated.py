@@ -103,12 +103,9 @@ def value_ntk_from_gates(
     K^v(x, x') = sum_l <h_{l-1}(x), h_{l-1}(x')> <delta_l(x), delta_l(x')> with h the gated hidden outputs and
     delta_l = dy/d(W_l h_{l-1}) by back-propagation.  Returns (M, N1, N2), or (N1, N2) for one draw.
     """
-    Ws = list(weights)
-    if not Ws or not all(isinstance(W, torch.Tensor) and W.is_floating_point() for W in Ws):
+    Ws = [check.tensor(f"weights[{l}]", W) for l, W in enumerate(weights)]
+    if not Ws:
         raise ValueError("weights must be a non-empty list of floating-point weight tensors W_1..W_{k+1}")
-    for l, W in enumerate(Ws):
-        if not torch.isfinite(W).all():
-            raise ValueError(f"weights[{l}] contains NaN or infinite values")
     single = Ws[0].dim() == 2
     if single:
         Ws = [W.unsqueeze(0) for W in Ws]

@@ -213,10 +213,7 @@ def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: fl
     for name, sc in scores.items():
         if name not in named:
             raise ValueError(f"scores names '{name}', which is not a parameter of the model")
-        if not isinstance(sc, torch.Tensor) or sc.shape != named[name].shape:
-            raise ValueError(f"scores['{name}'] must be a tensor of the parameter's shape {tuple(named[name].shape)}")
-        if not torch.isfinite(sc).all():
-            raise ValueError(f"scores['{name}'] contains NaN or infinite values")
+        check.tensor(f"scores['{name}']", sc, shape=named[name].shape, floating=False)
     flat = torch.cat([s.reshape(-1) for s in scores.values()])
     k = int(round(fraction * flat.numel()))
     keep = torch.ones_like(flat, dtype=torch.bool)

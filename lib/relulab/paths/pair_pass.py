@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import check
 from .sequential import as_input, gates, linear_layers
 
 __all__ = ["npk_pair_gram", "npk_pair_pass", "pair_forward"]
@@ -23,8 +24,7 @@ __all__ = ["npk_pair_gram", "npk_pair_pass", "pair_forward"]
 def _pair_inputs(model: nn.Module, x1: Any, x2: Any) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Validate two inputs of equal shape, (d_in,) or (N, d_in); return them as (N, d_in) and whether they were 1-D."""
     for name, x in (("x1", x1), ("x2", x2)):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        check.tensor(name, x, floating=False, finite=False)  # as_input checks the rest, once the shapes agree
     if x1.shape != x2.shape:
         raise ValueError(f"x1 and x2 must have the same shape (one pair per row), got {tuple(x1.shape)} and {tuple(x2.shape)}")
     single = x1.dim() == 1
@@ -42,11 +42,7 @@ def pair_forward(model: nn.Module, h: torch.Tensor, G1: list[torch.Tensor], G2: 
             n = len(G) if isinstance(G, (list, tuple)) else type(G).__name__
             raise ValueError(f"{name} needs one gate matrix per hidden layer ({len(lins) - 1}), got {n}")
         for l, (lin, g) in enumerate(zip(lins[:-1], G)):
-            if not isinstance(g, torch.Tensor) or tuple(g.shape) != (h.shape[0], lin.out_features):
-                got = tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__
-                raise ValueError(f"{name}[{l}] must be a ({h.shape[0]}, {lin.out_features}) gate tensor, got {got}")
-            if not torch.isfinite(g).all():
-                raise ValueError(f"{name}[{l}] contains NaN or infinite values")
+            check.tensor(f"{name}[{l}]", g, shape=(h.shape[0], lin.out_features), floating=False)
     for lin, g1, g2 in zip(lins[:-1], G1, G2):
         ones = torch.ones_like(lin.weight)  # edge multiplicities: each path through this layer is counted once
         h = (h @ ones.T) * g1 * g2

@@ -30,10 +30,7 @@ def ntk(
     if output is not None:
         check.integer("output", output)
     for name, X in (("X1", X1), ("X2", X2)):
-        if X is None:
-            continue
-        check.batch(name, X)
-        if X.dim() < 2:
+        if X is not None and check.batch(name, X).dim() < 2:
             raise ValueError(f"{name} must be a batch (N, ...) of inputs with at least one feature dimension, "
                              f"got shape {tuple(X.shape)}")
     all_params = {k: v for k, v in model.named_parameters() if v.requires_grad}
