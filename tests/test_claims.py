@@ -258,3 +258,20 @@ def test_a_finding_is_displayed_with_its_record_and_read_back_from_the_notebook(
     assert bundle["text/plain"].startswith("[FINDING HOLDS] t.shown (corrects arora.thm3.9): pieces = 3")
     p = _notebook(tmp_path, [{"outputs": [{"data": {claims.MIME: {"id": "t.claim"}, claims.FINDING_MIME: rec}}]}])
     assert list(claims.findings_in_notebook(p)) == [rec]
+
+
+def test_a_displayed_finding_carries_its_anchor_and_names_the_measured_value_without_a_quantity(monkeypatch):
+    # the Findings page links to the cell by this id; a finding without a quantity still says what the number is
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    kw = dict(claim="arora.thm3.9", kind="corrects", paper_says="p", book_says="b", text_read="yes: p. 1")
+    claims.finding("t.Anchored_Finding", 3, 3, 0, **kw)
+    (bundle,) = shown
+    assert 'id="finding-t-anchored-finding"' in bundle["text/html"]
+    assert bundle["text/plain"].startswith("[FINDING HOLDS] t.Anchored_Finding (corrects arora.thm3.9): measured 3 ")
+    with pytest.raises(claims.FindingFailed, match=r"the evidence \(measured = 1\)"):
+        claims.finding("t.unanchored", 1, 3, 0, display=False, **kw)
