@@ -85,36 +85,48 @@ class DeepGatedNet(nn.Module):
         self.feature, self.value = feature, value
         self.gate, self.beta, self.eps = gate, float(beta), float(eps)
 
+    def _layers(self, part: str) -> list[nn.Linear]:
+        # Linear and ReLU alternate (checked once, in __init__): the Linear layers are every other module
+        return list(getattr(self, part))[::2]
+
     @property
     def widths(self) -> list[int]:
         """Layer sizes ``[d_in, w_1, ..., w_k, d_out]`` of the value net."""
-        vl = _linears(self.value, "value")
+        vl = self._layers("value")
         return [vl[0].in_features] + [lin.out_features for lin in vl]
 
-    def feature_preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """Pre-activations q^f_l(x) of the feature net's hidden layers (differentiable), each (N, w_l)."""
-        vl = _linears(self.value, "value")
-        _check_batch(X, vl[0].in_features, vl[0].weight.dtype)
+    def _check_input(self, X: object) -> None:
+        first = self._layers("value")[0]
+        _check_batch(X, first.in_features, first.weight.dtype)
+
+    def _preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
         qs, h = [], X
-        for lin in _linears(self.feature, "feature")[:-1]:
+        for lin in self._layers("feature")[:-1]:
             q = lin(h)
             qs.append(q)
             h = torch.relu(q)
         return qs
 
-    def gates(self, X: torch.Tensor) -> list[torch.Tensor]:
-        """Gates G_l(x): 0/1 for hard gates, (1+eps) sigmoid(beta q) for soft gates; each (N, w_l)."""
-        qs = self.feature_preactivations(X)
+    def _gates(self, qs: list[torch.Tensor]) -> list[torch.Tensor]:
         if self.gate == "hard":
             return [(q > 0).to(q.dtype) for q in qs]
         return [(1.0 + self.eps) * torch.sigmoid(self.beta * q) for q in qs]
 
+    def feature_preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Pre-activations q^f_l(x) of the feature net's hidden layers (differentiable), each (N, w_l)."""
+        self._check_input(X)
+        return self._preactivations(X)
+
+    def gates(self, X: torch.Tensor) -> list[torch.Tensor]:
+        """Gates G_l(x): 0/1 for hard gates, (1+eps) sigmoid(beta q) for soft gates; each (N, w_l)."""
+        self._check_input(X)
+        return self._gates(self._preactivations(X))
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Output of the value net with the feature net's gates: (N, d_out)."""
-        G = self.gates(X)
-        vl = _linears(self.value, "value")
-        h = X
-        for lin, g in zip(vl[:-1], G):
+        self._check_input(X)
+        vl, h = self._layers("value"), X
+        for lin, g in zip(vl[:-1], self._gates(self._preactivations(X))):
             h = lin(h) * g
         return vl[-1](h)
 
