@@ -430,6 +430,12 @@ CASES = [
         "patience",
     ),
     (
+        "train.patience.no_val.cross_entropy",
+        lambda: train.train(fc.mlp([2, 3, 2]), _X(5), torch.zeros(5, dtype=torch.long), epochs=1, patience=2),
+        ValueError,
+        "val",
+    ),
+    (
         "train.patience.type",
         lambda: train.train(
             _net(),
@@ -941,6 +947,12 @@ CASES = [
     ),
     ("npk_from_gates.depth", lambda: npk.npk_from_gates(_X(4), [torch.ones(4, 2)], _X(3), []), ValueError, "depths"),
     (
+        "npk_from_gates.X1.3d",  # would broadcast into a (3, 2, 4) "Gram matrix"
+        lambda: npk.npk_from_gates(torch.ones(3, 2, 2), [torch.ones(3, 5)], torch.ones(4, 2), [torch.ones(4, 5)]),
+        ValueError,
+        "X1",
+    ),
+    (
         "npk_from_gates.G.list",
         lambda: npk.npk_from_gates(_X(3), [[[1.0, 0.0]] * 3], _X(3), [torch.ones(3, 2)]),
         TypeError,
@@ -1011,6 +1023,18 @@ CASES = [
         lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1),
         ValueError,
         "lr",
+    ),
+    (
+        "npk_regression.lr.zero",  # lr = 0 would train nothing and return zeros
+        lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.0, steps=10),
+        ValueError,
+        "lr",
+    ),
+    (
+        "npk_regression.y.float32",
+        lambda: npk.npk_regression(_net(), _X(), torch.ones(4, dtype=torch.float32), _X()),
+        TypeError,
+        "y",
     ),
     (
         "npk_regression.lr.nan",
@@ -2045,6 +2069,12 @@ CASES = [
     ("bn_backward.one", lambda: projection.bn_backward(torch.ones(1, 3), torch.ones(1, 3)), ValueError, "batch of one"),
     ("bn_backward.empty", lambda: projection.bn_backward(torch.ones(0, 3), torch.ones(0, 3)), ValueError, "samples"),
     (
+        "bn_backward.eps.negative",
+        lambda: projection.bn_backward(torch.tensor([0.0, 1.0, 2.0]), torch.ones(3), eps=-0.1),
+        ValueError,
+        "eps",
+    ),
+    (
         "bn_backward.eps.nan",
         lambda: projection.bn_backward(torch.randn(4, 2), torch.randn(4, 2), eps=NAN),
         ValueError,
@@ -2121,6 +2151,7 @@ CASES = [
     ),
     ("is_vertex.i.range", lambda: projection.is_vertex(np.eye(2), 2), ValueError, "i"),
     ("is_vertex.i.type", lambda: projection.is_vertex(np.eye(2), 0.5), TypeError, "i"),
+    ("is_vertex.i.negative", lambda: projection.is_vertex(np.array([[0.0], [1.0], [0.5]]), -1), ValueError, "i"),
     ("is_vertex.nan", lambda: projection.is_vertex(np.array([[0.0, NAN]]), 0), ValueError, "P"),
     ("vertices.empty", lambda: projection.vertices(np.zeros((0, 2))), ValueError, "P"),
     ("vertices.absurd", lambda: projection.vertices(np.zeros((10**5, 2))), ValueError, "rows"),
@@ -2146,6 +2177,18 @@ CASES = [
         lambda: projection.disentanglement_residual(torch.ones(4), (2, 2), 2),
         ValueError,
         "factor",
+    ),
+    (
+        "disentanglement_residual.factor.negative",
+        lambda: projection.disentanglement_residual(torch.ones(6), (2, 3), -1),
+        ValueError,
+        "factor",
+    ),
+    (
+        "disentanglement_residual.matrix",
+        lambda: projection.disentanglement_residual(torch.ones(2, 3), (2, 3), 0),
+        ValueError,
+        "v",
     ),
     (
         "disentanglement_residual.zero",
