@@ -430,6 +430,12 @@ CASES = [
         "patience",
     ),
     (
+        "train.patience.no_val.cross_entropy",
+        lambda: train.train(fc.mlp([2, 3, 2]), _X(5), torch.zeros(5, dtype=torch.long), epochs=1, patience=2),
+        ValueError,
+        "val",
+    ),
+    (
         "train.patience.type",
         lambda: train.train(
             _net(),
@@ -482,6 +488,7 @@ CASES = [
         ValueError,
         "masks",
     ),
+    ("masked.masks.type", lambda: prune.masked(_net(), [torch.ones(3, 2)]), TypeError, "masks"),
     ("masked.model.type", lambda: prune.masked("net", {"0.weight": torch.ones(3, 2)}), TypeError, "model"),
     ("unmasked.model.type", lambda: prune.unmasked("net"), TypeError, "model"),
     ("sparsity.module", lambda: prune.sparsity(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), TypeError, "Tanh"),
@@ -857,13 +864,13 @@ CASES = [
         lambda: enumeration.npv_from_weights(
             [torch.ones(3, 2, dtype=torch.long), torch.ones(1, 3)], torch.tensor([[0, 1]])
         ),
-        ValueError,
+        TypeError,
         r"weights\[0\]",
     ),
     (
         "npv_from_weights.weights.tensor",
         lambda: enumeration.npv_from_weights(torch.ones(3, 2), torch.tensor([[0, 1]])),
-        (TypeError, ValueError),
+        TypeError,
         "weights",
     ),
     ("npv.bias.with_paths", lambda: enumeration.npv(_net(bias=True), torch.tensor([[0, 0]])), ValueError, "bias"),
@@ -940,15 +947,21 @@ CASES = [
     ),
     ("npk_from_gates.depth", lambda: npk.npk_from_gates(_X(4), [torch.ones(4, 2)], _X(3), []), ValueError, "depths"),
     (
+        "npk_from_gates.X1.3d",  # would broadcast into a (3, 2, 4) "Gram matrix"
+        lambda: npk.npk_from_gates(torch.ones(3, 2, 2), [torch.ones(3, 5)], torch.ones(4, 2), [torch.ones(4, 5)]),
+        ValueError,
+        "X1",
+    ),
+    (
         "npk_from_gates.G.list",
         lambda: npk.npk_from_gates(_X(3), [[[1.0, 0.0]] * 3], _X(3), [torch.ones(3, 2)]),
-        ValueError,
+        TypeError,
         r"G1\[0\]",
     ),
     (
         "npk_from_gates.G.list.message",
         lambda: npk.npk_from_gates(torch.ones(4, 2), [[1.0]], torch.ones(3, 2), [torch.ones(3, 3)]),
-        ValueError,
+        TypeError,
         r"G1\[0\] must be an \(4, w\) gate matrix .*got list",
     ),
     (
@@ -1010,6 +1023,18 @@ CASES = [
         lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.1),
         ValueError,
         "lr",
+    ),
+    (
+        "npk_regression.lr.zero",  # lr = 0 would train nothing and return zeros
+        lambda: npk.npk_regression(_net(), _X(), torch.ones(4), _X(), lr=0.0, steps=10),
+        ValueError,
+        "lr",
+    ),
+    (
+        "npk_regression.y.float32",
+        lambda: npk.npk_regression(_net(), _X(), torch.ones(4, dtype=torch.float32), _X()),
+        TypeError,
+        "y",
     ),
     (
         "npk_regression.lr.nan",
@@ -1132,6 +1157,7 @@ CASES = [
         "fraction",
     ),
     ("global_prune.scores.empty", lambda: lifting.global_prune(_net(), {}, 0.5), ValueError, "scores"),
+    ("global_prune.scores.list", lambda: lifting.global_prune(_net(), [torch.ones(3, 2)], 0.5), TypeError, "scores"),
     (
         "global_prune.scores.name",
         lambda: lifting.global_prune(_net(), {"nope.weight": torch.ones(3, 2)}, 0.5),
@@ -1699,6 +1725,7 @@ CASES = [
     ("train_stack.seed.type", lambda: _train(seed=0.5), TypeError, "seed"),
     ("train_stack.optimizer", lambda: _train(optimizer="lbfgs"), ValueError, "optimizer"),
     ("train_stack.groups", lambda: _train(groups=[0]), ValueError, "groups"),
+    ("train_stack.groups.float", lambda: _train(groups=[0.0, 1.0]), TypeError, "groups"),
     ("train_stack.evals.type", lambda: _train(evals={"test": _X()}), TypeError, r"evals\['test'\]"),
     (
         "train_stack.evals.X.nan",
@@ -1773,7 +1800,7 @@ CASES = [
     ("pair_forward.h.nan", lambda: _pair(h=_nan_X()), ValueError, r"\bh\b.*NaN"),
     ("pair_forward.h.shape", lambda: _pair(h=_X(4, 3)), ValueError, r"\bh\b"),
     ("pair_forward.G1.length", lambda: _pair(G1=[]), ValueError, r"\bG1\b.*one gate matrix"),
-    ("pair_forward.G2.type", lambda: _pair(G2=torch.ones(4, 3)), ValueError, r"\bG2\b"),
+    ("pair_forward.G2.type", lambda: _pair(G2=torch.ones(4, 3)), TypeError, r"\bG2\b"),
     ("pair_forward.G1.shape", lambda: _pair(G1=[torch.ones(3, 3)]), ValueError, r"G1\[0\].*\(4, 3\)"),
     ("pair_forward.G2.nan", lambda: _pair(G2=[torch.full((4, 3), NAN)]), ValueError, r"G2\[0\].*NaN"),
     ("pair_forward.G1.entry.type", lambda: _pair(G1=[[[1.0] * 3] * 4]), TypeError, r"G1\[0\].*torch.Tensor"),
@@ -2042,6 +2069,12 @@ CASES = [
     ("bn_backward.one", lambda: projection.bn_backward(torch.ones(1, 3), torch.ones(1, 3)), ValueError, "batch of one"),
     ("bn_backward.empty", lambda: projection.bn_backward(torch.ones(0, 3), torch.ones(0, 3)), ValueError, "samples"),
     (
+        "bn_backward.eps.negative",
+        lambda: projection.bn_backward(torch.tensor([0.0, 1.0, 2.0]), torch.ones(3), eps=-0.1),
+        ValueError,
+        "eps",
+    ),
+    (
         "bn_backward.eps.nan",
         lambda: projection.bn_backward(torch.randn(4, 2), torch.randn(4, 2), eps=NAN),
         ValueError,
@@ -2118,6 +2151,7 @@ CASES = [
     ),
     ("is_vertex.i.range", lambda: projection.is_vertex(np.eye(2), 2), ValueError, "i"),
     ("is_vertex.i.type", lambda: projection.is_vertex(np.eye(2), 0.5), TypeError, "i"),
+    ("is_vertex.i.negative", lambda: projection.is_vertex(np.array([[0.0], [1.0], [0.5]]), -1), ValueError, "i"),
     ("is_vertex.nan", lambda: projection.is_vertex(np.array([[0.0, NAN]]), 0), ValueError, "P"),
     ("vertices.empty", lambda: projection.vertices(np.zeros((0, 2))), ValueError, "P"),
     ("vertices.absurd", lambda: projection.vertices(np.zeros((10**5, 2))), ValueError, "rows"),
@@ -2143,6 +2177,18 @@ CASES = [
         lambda: projection.disentanglement_residual(torch.ones(4), (2, 2), 2),
         ValueError,
         "factor",
+    ),
+    (
+        "disentanglement_residual.factor.negative",
+        lambda: projection.disentanglement_residual(torch.ones(6), (2, 3), -1),
+        ValueError,
+        "factor",
+    ),
+    (
+        "disentanglement_residual.matrix",
+        lambda: projection.disentanglement_residual(torch.ones(2, 3), (2, 3), 0),
+        ValueError,
+        "v",
     ),
     (
         "disentanglement_residual.zero",
@@ -2202,12 +2248,24 @@ CASES = [
         "torch.as_tensor",
     ),
     (
+        "beta_expansion.student.type",
+        lambda: projection.beta_expansion(torch.ones(2, 2, 2), [torch.eye(2), torch.ones(1, 2)], torch.ones(2), 1),
+        TypeError,
+        "student",
+    ),
+    (
         "beta_expansion.sizes",
         lambda: projection.beta_expansion(
             [torch.ones(3, 2), torch.ones(1, 3)], [torch.ones(3, 2), torch.ones(2, 3)], torch.ones(2), 1
         ),
         ValueError,
         "same input and output",
+    ),
+    (
+        "marginal_tables.events.type",
+        lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], np.zeros((3, 16, 4)), _tables_args()[3]),
+        TypeError,
+        "events",
     ),
     ("marginal_tables.net.type", lambda: projection.marginal_tables("net", *_tables_args()), TypeError, "net"),
     (

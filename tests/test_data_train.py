@@ -94,11 +94,6 @@ def test_early_stopping_keeps_the_best_validation_epoch():
     assert accuracy(net, Xv, yv) == hist.val_acc[best]
 
 
-def test_early_stopping_needs_a_validation_set():
-    with pytest.raises(ValueError, match="val"):
-        train(mlp([2, 3, 2]), torch.randn(5, 2), torch.zeros(5, dtype=torch.long), epochs=1, patience=2)
-
-
 def test_setup_turns_deterministic_mode_on_without_its_nan_fill():
     # the fill of new tensors with NaN is a debugging aid that changes no result: setup turns it off once
     before = torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()

@@ -160,18 +160,3 @@ def test_npk_regression_singular_gram_gives_minimum_norm_interpolant():
     Phi, Phi_t = paths.npf(net, X), paths.npf(net, X_test)
     ref = Phi_t @ torch.linalg.pinv(Phi) @ y  # minimum-norm weights on the features
     assert (paths.npk_regression(net, X, y, X_test) - ref).abs().max() <= 1e-8 * max(1.0, ref.abs().max().item())
-
-
-def test_npk_from_gates_refuses_a_batch_that_is_not_a_matrix():
-    X1, X2 = torch.ones(3, 2, 2), torch.ones(4, 2)  # would broadcast into a (3, 2, 4) "Gram matrix"
-    with pytest.raises(ValueError, match="X1"):
-        paths.npk_from_gates(X1, [torch.ones(3, 5)], X2, [torch.ones(4, 5)])
-
-
-def test_npk_regression_refuses_targets_of_another_dtype_and_a_zero_step():
-    net = mlp([2, 3, 1], bias=False, seed=0)
-    X = torch.randn(4, 2, generator=torch.Generator().manual_seed(0))
-    with pytest.raises(TypeError, match=r"\by\b"):
-        paths.npk_regression(net, X, torch.ones(4, dtype=torch.float32), X)
-    with pytest.raises(ValueError, match="lr"):  # lr = 0 would train nothing and return zeros
-        paths.npk_regression(net, X, torch.ones(4), X, lr=0.0, steps=10)

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import check
-from .pwl.zigzag import zigzag_coefficients
+from .pwl.zigzags import zigzag_coefficients
 
 __all__ = ["ZonotopeCounts", "montufar_count", "montufar_net", "zonotope_counts", "zonotope_pieces_inside"]
 

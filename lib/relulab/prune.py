@@ -36,7 +36,7 @@ def masked(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
     them pruned; the other entries keep their values (rewinding = call this on an early checkpoint).
     """
     check.model("model", model)
-    if not isinstance(masks, dict) or not masks:
+    if not check.instance("masks", masks, dict):
         raise ValueError("masks must be a non-empty dict {parameter name: 0/1 mask}")
     named = dict(model.named_parameters())
     for name, m in masks.items():

@@ -284,7 +284,9 @@ def train_stack(
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
     g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
-    if g.shape != (M,) or g.dtype not in (torch.int64, torch.int32):
+    if g.dtype not in (torch.int64, torch.int32):
+        raise TypeError(f"groups must hold integers, got dtype {g.dtype}")
+    if g.shape != (M,):
         raise ValueError(f"groups must list one integer per member ({M})")
     _, g = torch.unique(g, return_inverse=True)
     dev = None if device is None else check.device("device", device)

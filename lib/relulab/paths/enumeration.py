@@ -17,6 +17,7 @@ import math
 import torch
 from torch import nn
 
+from .. import check
 from .sequential import as_input, gates, linear_layers
 
 __all__ = ["count_paths", "enumerate_paths", "npf", "npv", "npv_from_weights", "output_from_paths"]
@@ -61,11 +62,10 @@ def _check_paths(paths: object, sizes: list[int]) -> torch.Tensor:
 
 def npv_from_weights(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.Tensor:
     """Path values (P, d_out) from the weight matrices W_1..W_{k+1} (shape (out, in) each) and a path list."""
-    if isinstance(weights, torch.Tensor) or not isinstance(weights, (list, tuple)) or not weights:
+    if not check.instance("weights", weights, (list, tuple)):
         raise ValueError("weights must be a non-empty list of weight matrices W_1..W_{k+1}, each (out, in)")
     for l, W in enumerate(weights):
-        if not isinstance(W, torch.Tensor) or W.dim() != 2 or not W.is_floating_point():
-            raise ValueError(f"weights[{l}] must be a 2-D floating torch.Tensor (out, in)")
+        check.tensor(f"weights[{l}]", W, ndim=2, finite=False)  # (out, in); finiteness is checked after the chain
         if l and W.shape[1] != weights[l - 1].shape[0]:
             raise ValueError(f"weights[{l}] takes {W.shape[1]} inputs but weights[{l - 1}] has {weights[l - 1].shape[0]} outputs")
         if not torch.isfinite(W).all():

@@ -207,7 +207,7 @@ def global_prune(model: nn.Module, scores: dict[str, torch.Tensor], fraction: fl
     """A copy of `model` with the globally smallest `fraction` of scored weights set to 0, and the 0/1 masks."""
     check.model("model", model)
     fraction = check.real("fraction", fraction, low=0, high=1)
-    if not isinstance(scores, dict) or not scores:
+    if not check.instance("scores", scores, dict):
         raise ValueError("scores must be a non-empty dict {parameter name: score tensor}")
     named = dict(model.named_parameters())
     for name, sc in scores.items():

@@ -38,9 +38,8 @@ def pair_forward(model: nn.Module, h: torch.Tensor, G1: list[torch.Tensor], G2: 
     lins = linear_layers(model, allow_bias=False, what="pair_forward")
     h = as_input(model, h, name="h")  # x * x' may be negative but must be finite, (N, d_in), the model's dtype
     for name, G in (("G1", G1), ("G2", G2)):
-        if not isinstance(G, (list, tuple)) or len(G) != len(lins) - 1:
-            n = len(G) if isinstance(G, (list, tuple)) else type(G).__name__
-            raise ValueError(f"{name} needs one gate matrix per hidden layer ({len(lins) - 1}), got {n}")
+        if len(check.instance(name, G, (list, tuple))) != len(lins) - 1:
+            raise ValueError(f"{name} needs one gate matrix per hidden layer ({len(lins) - 1}), got {len(G)}")
         for l, (lin, g) in enumerate(zip(lins[:-1], G)):
             check.tensor(f"{name}[{l}]", g, shape=(h.shape[0], lin.out_features), floating=False)
     for lin, g1, g2 in zip(lins[:-1], G1, G2):

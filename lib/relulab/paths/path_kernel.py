@@ -29,8 +29,9 @@ def npk_from_gates(
         check.batch(f"X{i}", X, ndim=2)
         for l, g in enumerate(G):
             if not isinstance(g, torch.Tensor) or g.dim() != 2 or g.shape[0] != X.shape[0]:
-                raise ValueError(f"G{i}[{l}] must be an ({X.shape[0]}, w) gate matrix (one row per input), got "
-                                 f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}")
+                raise (ValueError if isinstance(g, torch.Tensor) else TypeError)(  # a wrong shape or not a tensor
+                    f"G{i}[{l}] must be an ({X.shape[0]}, w) gate matrix (one row per input), got "
+                    f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}")
             check.tensor(f"G{i}[{l}]", g)
     if X1.shape[1] != X2.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")

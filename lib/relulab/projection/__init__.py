@@ -4,22 +4,22 @@ One file per idea:
 
 - ``marginals``: event tables and edge statistics (Table 3), the conditions' measures;
 - ``student``: a locally connected student measured on a teacher's events (F, D, G, P, Pb, Lambda);
-- ``conditions``: focus, broadness and decorrelation of Theorem 2 on every edge;
+- ``edge_conditions``: focus, broadness and decorrelation of Theorem 2 on every edge;
 - ``reformulation``: Theorem 4's forward, backward and weight-update steps;
 - ``batchnorm``: Theorem 5, BN's backward pass as a projection;
 - ``beta``: the per-sample beta-expansion of the follow-up papers;
-- ``vertices``: convex-hull vertices and Theorem 6's separating construction (linear programs);
+- ``convex_hull``: convex-hull vertices and Theorem 6's separating construction (linear programs);
 - ``disentangle``: tensor products and disentangled columns (Lemma 1, Theorems 8-9).
 """
 
 from .batchnorm import bn_backward, bn_projector
 from .beta import BetaExpansion, beta_expansion
-from .conditions import Conditions, conditions
+from .edge_conditions import Conditions, conditions
 from .disentangle import disentanglement_residual, kron
 from .marginals import EdgeStatistics, conditional_covariance, conditional_mean, event_statistics, independence_gap
 from .reformulation import reformulated_backward, reformulated_forward, weight_update
 from .student import StudentTables, marginal_tables
-from .vertices import is_vertex, separating_weights, vertices
+from .convex_hull import is_vertex, separating_weights, vertices
 
 __all__ = [
     "BetaExpansion", "Conditions", "EdgeStatistics", "StudentTables", "beta_expansion", "bn_backward", "bn_projector",

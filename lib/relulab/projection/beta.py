@@ -63,7 +63,7 @@ def _top_map(Ws: Sequence[torch.Tensor], Ds: list[torch.Tensor], layer: int) -> 
 
 
 def _weights(name: str, Ws: Sequence[torch.Tensor]) -> list[torch.Tensor]:
-    if isinstance(Ws, torch.Tensor) or not isinstance(Ws, (list, tuple)) or len(Ws) < 2:
+    if len(check.instance(name, Ws, (list, tuple))) < 2:
         raise ValueError(f"{name} must be a list of at least 2 weight matrices (out, in), the last one linear")
     Ws = [check.tensor(f"{name}[{i}]", W, ndim=2) for i, W in enumerate(Ws)]
     for l in range(1, len(Ws)):

@@ -43,7 +43,7 @@ class StudentTables:
 
 def _event_levels(net: TreeNet, events: Any, n: int) -> list[np.ndarray]:
     lengths = [net.layers[0].in_length] + [layer.out_length for layer in net.layers]
-    if not isinstance(events, (list, tuple)) or len(events) != len(lengths):
+    if len(check.instance("events", events, (list, tuple))) != len(lengths):
         raise ValueError(f"events must be a list of {len(lengths)} arrays (the inputs, then one per layer)")
     out = []
     for level, (z, length) in enumerate(zip(events, lengths)):

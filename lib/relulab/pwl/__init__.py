@@ -7,13 +7,13 @@ are a few lines of matrix algebra; :meth:`PWLNet.to_torch` turns the result into
 The hard functions of Section 3 (zig-zag compositions, zonotopes) are built the same way.
 
 One idea per module: ``net`` (the PWLNet and Lemmas D.1-D.2), ``max_nets`` (Lemma D.4, Theorem 2.1), ``one_d``
-(Theorem 2.2), ``zigzag`` (Theorem 3.2's hard functions) and ``zonotope`` (Section 3.2).
+(Theorem 2.2), ``zigzags`` (Theorem 3.2's hard functions) and ``zonotope`` (Section 3.2).
 """
 
 from .max_nets import max_affine, max_net, wang_sun
 from .net import PWLNet, affine, compose, from_sequential, identity, linear_combination, pad, parallel
 from .one_d import pwl_1d, pwl_1d_fewest, pwl_eval, pwl_from_points
-from .zigzag import (
+from .zigzags import (
     random_simplex_point,
     zigzag,
     zigzag_coefficients,

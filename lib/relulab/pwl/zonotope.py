@@ -11,7 +11,7 @@ from torch import nn
 
 from .. import check
 from .net import PWLNet
-from .zigzag import _compose_zigzags
+from .zigzags import _compose_zigzags
 
 __all__ = ["count_zonotope_vertices", "zonotope_net", "zonotope_support", "zonotope_support_net", "zonotope_vertices"]
 
