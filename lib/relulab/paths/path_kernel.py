@@ -25,20 +25,14 @@ def npk_from_gates(
     X1: torch.Tensor, G1: list[torch.Tensor], X2: torch.Tensor, G2: list[torch.Tensor]
 ) -> torch.Tensor:
     """<x, x'> times the product of per-layer gate overlaps, for gate matrices already computed (hard or soft)."""
-    for i, X, G in ((1, X1, G1), (2, X2, G2)):
-        check.batch(f"X{i}", X, ndim=2)
-        for l, g in enumerate(G):
-            if not isinstance(g, torch.Tensor) or g.dim() != 2 or g.shape[0] != X.shape[0]:
-                raise (ValueError if isinstance(g, torch.Tensor) else TypeError)(  # a wrong shape or not a tensor
-                    f"G{i}[{l}] must be an ({X.shape[0]}, w) gate matrix (one row per input), got "
-                    f"{tuple(g.shape) if isinstance(g, torch.Tensor) else type(g).__name__}")
-            check.tensor(f"G{i}[{l}]", g)
+    X1, X2 = check.batch("X1", X1, ndim=2), check.batch("X2", X2, ndim=2)
     if X1.shape[1] != X2.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
     if len(G1) != len(G2):
         raise ValueError(f"gate lists have different depths: {len(G1)} and {len(G2)}")
-    widths = [(g1.shape[1], g2.shape[1]) for g1, g2 in zip(G1, G2)]
-    for l, (w1, w2) in enumerate(widths):
+    for l, (g1, g2) in enumerate(zip(G1, G2)):  # one row per input, the same width for both
+        w1 = check.tensor(f"G1[{l}]", g1, shape=(X1.shape[0], None)).shape[1]
+        w2 = check.tensor(f"G2[{l}]", g2, shape=(X2.shape[0], None)).shape[1]
         if w1 != w2:
             raise ValueError(f"layer {l}: gate widths differ ({w1} vs {w2})")
     K = X1 @ X2.T
