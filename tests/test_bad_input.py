@@ -2847,8 +2847,33 @@ CASES = [
         ValueError,
         "claim",
     ),
-    ("finding_line.type", lambda: claims.finding_line({"id": "x"}), AttributeError, "passed"),
-    ("anchor.type", lambda: claims.anchor("claim", 3), AttributeError, "lower"),
+    ("finding_line.type", lambda: claims.finding_line({"id": "x"}), TypeError, r"^rec must be a FindingRecord"),
+    ("anchor.type", lambda: claims.anchor("claim", 3), TypeError, r"^record_id must be a str"),
+    ("anchor.kind.type", lambda: claims.anchor(None, "x"), TypeError, r"^kind must be a str"),
+    (
+        "finding.paper_says.type",
+        lambda: claims.finding(
+            "f.x", 1, 1, 0, claim="a.b", kind="narrows", paper_says=3, book_says="b", text_read="yes"
+        ),
+        TypeError,
+        r"^paper_says must be a str",
+    ),
+    (
+        "finding.book_says.blank",
+        lambda: claims.finding(
+            "f.x", 1, 1, 0, claim="a.b", kind="narrows", paper_says="p", book_says=" ", text_read="yes"
+        ),
+        ValueError,
+        r"^book_says must be a non-empty str",
+    ),
+    (
+        "finding.text_read.blank",
+        lambda: claims.finding(
+            "f.x", 1, 1, 0, claim="a.b", kind="narrows", paper_says="p", book_says="b", text_read=""
+        ),
+        ValueError,
+        r"^text_read must be a non-empty str",
+    ),
     ("findings_in_notebook.type", lambda: claims.findings_in_notebook(3), TypeError, "path"),
     (
         "findings_in_notebook.missing",
@@ -2856,7 +2881,12 @@ CASES = [
         FileNotFoundError,
         "path",
     ),
-    ("findings_in_notebook.not_json", lambda: claims.findings_in_notebook(__file__), ValueError, "path"),
+    (
+        "findings_in_notebook.not_json",
+        lambda: claims.findings_in_notebook(__file__),
+        ValueError,
+        r"^path '.*test_bad_input\.py' is not a notebook \(not JSON\)",
+    ),
     # ------------------------------------------------------------ train (early stopping)
     (
         "train.patience.zero",

@@ -258,7 +258,7 @@ def finding(
             raise ValueError(f"{name} must be a non-empty id without spaces, got {v!r}")
     check.choice("kind", kind, FINDING_KINDS)
     for name, v in (("paper_says", paper_says), ("book_says", book_says), ("text_read", text_read)):
-        if not isinstance(v, str) or not v.strip():
+        if not check.text(name, v).strip():
             raise ValueError(f"{name} must be a non-empty str")
     if not text_read.startswith(("yes", "no")):
         raise ValueError(f"text_read must start with 'yes' (where it was read) or 'no' (why not), got {text_read!r}")
@@ -280,6 +280,7 @@ def finding(
 
 def finding_line(rec: FindingRecord) -> str:
     """The one-line text shown in the notebook for a finding."""
+    check.instance("rec", rec, FindingRecord)
     mark = "HOLDS" if rec.passed else "DOES NOT HOLD"
     what = f"{rec.quantity} = " if rec.quantity else "measured "
     return (
@@ -302,6 +303,8 @@ def summary_line(rec: ClaimRecord) -> str:
 
 def anchor(kind: str, record_id: str) -> str:
     """The HTML id of the cell output that shows a record: the ledger and Findings pages link to it."""
+    check.text("kind", kind)
+    check.text("record_id", record_id)
     return f"{kind}-" + re.sub(r"[^a-z0-9]+", "-", record_id.lower()).strip("-")
 
 
