@@ -51,6 +51,12 @@ def _net(bias: bool = False) -> nn.Sequential:
     return fc.mlp([2, 3, 1], bias=bias, seed=0)
 
 
+def _shared_relu() -> nn.Sequential:
+    # one ReLU object in both gaps: the readers refuse any module used twice (a shared Linear would be tied weights)
+    r = nn.ReLU()
+    return nn.Sequential(nn.Linear(1, 2), r, nn.Linear(2, 2), r, nn.Linear(2, 1))
+
+
 def _X(n: int = 4, d: int = 2) -> torch.Tensor:
     return torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
@@ -790,6 +796,7 @@ CASES = [
         "GELU",
     ),
     ("linear_layers.empty", lambda: sequential.linear_layers(nn.Sequential()), ValueError, "no layers"),
+    ("linear_layers.shared", lambda: sequential.linear_layers(_shared_relu()), TypeError, "appears twice"),
     ("as_input.shape", lambda: sequential.as_input(_net(), torch.zeros(3)), ValueError, "X"),
     ("as_input.dtype", lambda: sequential.as_input(_net(), torch.zeros(3, 2, dtype=torch.float32)), TypeError, "X"),
     ("as_input.nan", lambda: sequential.as_input(_net(), _nan_X()), ValueError, "X contains NaN"),
@@ -1555,7 +1562,7 @@ CASES = [
         "affine_layers.chain",
         lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 3), nn.ReLU(), nn.Linear(2, 1))),
         ValueError,
-        r"layer 2 expects 2 inputs but receives 3$",
+        r"a Linear with 3 outputs feeds one with 2 inputs$",
     ),
     (
         "pieces_1d.lo.type",
@@ -2410,13 +2417,23 @@ CASES = [
         ValueError,
         "layer 0",
     ),
-    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "model must be a Sequential"),
+    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "^from_sequential needs"),
     (
         "from_sequential.module.index",
         lambda: pwl.from_sequential(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))),
         TypeError,
-        "model\\[1\\]",
+        "layer 1 is Tanh",
     ),
+    # an empty Sequential: ValueError, as everywhere else (was TypeError "must end with a Linear layer")
+    ("from_sequential.empty", lambda: pwl.from_sequential(nn.Sequential()), ValueError, "no layers"),
+    (
+        "from_sequential.consecutive",  # a PWLNet has a ReLU between any two maps: two adjacent Linear are refused
+        lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 2), nn.Linear(2, 1))),
+        TypeError,
+        "layer 1 is Linear; expected ReLU",
+    ),
+    # was read; now refused like in every other reader
+    ("from_sequential.shared", lambda: pwl.from_sequential(_shared_relu()), TypeError, "appears twice"),
     ("affine.shape", lambda: pwl.affine(np.ones((2, 2)), np.ones(3)), ValueError, "c"),
     ("affine.nan", lambda: pwl.affine(np.full((1, 1), NAN), np.ones(1)), ValueError, "A"),
     ("affine.empty", lambda: pwl.affine(np.ones((0, 2)), np.ones(0)), ValueError, "A"),
@@ -2499,13 +2516,25 @@ CASES = [
         "affine_layers.relu_first",
         lambda: regions.affine_layers(nn.Sequential(nn.ReLU(), nn.Linear(2, 1))),
         TypeError,
-        "does not follow a Linear layer",
+        "layer 0 is ReLU; expected Linear",
     ),
     (
         "affine_layers.relu_twice",
         lambda: regions.affine_layers(nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.ReLU(), nn.Linear(2, 1))),
         TypeError,
-        "does not follow a Linear layer",
+        "layer 2 is ReLU; expected Linear",
+    ),
+    (
+        "affine_layers.relu_last",  # was read (a last relu_after=True); the last layer must be Linear, as everywhere
+        lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 2), nn.ReLU())),
+        TypeError,
+        "last layer must be Linear",
+    ),
+    (
+        "pieces_1d.relu_last",
+        lambda: regions.pieces_1d(nn.Sequential(nn.Linear(1, 1), nn.ReLU()), 0.0, 1.0),
+        TypeError,
+        "^pieces_1d: the last layer must be Linear",
     ),
     ("pieces_1d.lo.nan", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), NAN, 1.0), ValueError, "lo"),
     ("pieces_1d.hi.type", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), 0.0, "1"), TypeError, "hi"),
