@@ -2379,6 +2379,8 @@ CASES = [
     ("montufar_count.widths", lambda: piece_counts.montufar_count(3, [2]), ValueError, r"^widths\[0\]"),
     ("montufar_net.seed", lambda: piece_counts.montufar_net(2, [2], seed=-1), ValueError, "^seed"),
     ("montufar_net.widths.type", lambda: piece_counts.montufar_net(2, "22"), TypeError, "^widths"),
+    # refused before any allocation (PWLNet.to_torch would refuse it after building the arrays)
+    ("montufar_net.widths.size", lambda: piece_counts.montufar_net(1, [10**5, 10**5]), ValueError, "^widths"),
     ("zonotope_pieces_inside.M", lambda: piece_counts.zonotope_pieces_inside(_rnd(), np.eye(2), 0.0), ValueError, "^M"),
     # ------------------------------------------------------------ pwl
     ("PWLNet.empty", lambda: pwl.PWLNet([]), ValueError, "layers"),

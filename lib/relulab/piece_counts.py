@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from . import check
+from .pwl.net import MAX_ENTRIES, PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
 __all__ = ["ZonotopeCounts", "montufar_count", "montufar_net", "zonotope_counts", "zonotope_pieces_inside"]
@@ -68,6 +69,8 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     n = check.integer("n", n, low=1)
     ws = check.integers("widths", widths, low=n)
     seed = check.seed(seed)
+    if sum(a * b for a, b in zip([n] + ws, ws + [1])) > MAX_ENTRIES:
+        raise ValueError(f"widths {ws}: the net would hold more than {MAX_ENTRIES:,} weights")
     rng = np.random.default_rng(seed)
     layers: list[tuple[np.ndarray, np.ndarray]] = []
     out_map = np.eye(n)  # maps the previous layer's units to the current (folded) coordinates
@@ -89,17 +92,11 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     centre = 0.5 + 0.05 * rng.uniform(-1, 1, size=(ws[-1], n))
     layers.append((v @ out_map, -(v * centre).sum(1) + v @ out_bias))
     head = rng.uniform(1.0, 2.0, size=(1, ws[-1]))
-    mods: list[nn.Module] = []
-    for W, b in layers:
-        lin = nn.Linear(W.shape[1], W.shape[0]).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W))
-            lin.bias.copy_(torch.from_numpy(b))
-        mods += [lin, nn.ReLU()]
-    out = nn.Linear(ws[-1], 1, bias=False).double()
+    hidden = PWLNet(layers).to_torch()
+    out = nn.Linear(ws[-1], 1, bias=False).double()  # Def. 1 output: no bias (PWLNet.to_torch would keep one)
     with torch.no_grad():
         out.weight.copy_(torch.from_numpy(head))
-    return nn.Sequential(*mods, out)
+    return nn.Sequential(*hidden, nn.ReLU(), out)
 
 
 def zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:
