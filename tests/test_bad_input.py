@@ -2374,9 +2374,9 @@ CASES = [
     ("count_hinges.type", lambda: lattice.count_hinges(None), TypeError, "^regions"),
     ("wang_sun_form.drop", lambda: lattice.wang_sun_form(_rnd(), drop=-1), ValueError, "^drop"),
     ("WangSunForm.evaluate.shape", lambda: lattice.wang_sun_form(_rnd()).evaluate(np.zeros(3)), ValueError, "^X"),
-    ("zonotope_counts.n", lambda: piece_counts.zonotope_counts(1, 3, 2, 1), ValueError, "^n"),
-    ("zonotope_counts.type", lambda: piece_counts.zonotope_counts(2, 3.0, 2, 1), TypeError, "^m"),
-    ("montufar_count.widths", lambda: piece_counts.montufar_count(3, [2]), ValueError, r"^widths\[0\]"),
+    ("count_zonotope_pieces.n", lambda: piece_counts.count_zonotope_pieces(1, 3, 2, 1), ValueError, "^n"),
+    ("count_zonotope_pieces.type", lambda: piece_counts.count_zonotope_pieces(2, 3.0, 2, 1), TypeError, "^m"),
+    ("count_montufar_regions.widths", lambda: piece_counts.count_montufar_regions(3, [2]), ValueError, r"^widths\[0\]"),
     ("montufar_net.seed", lambda: piece_counts.montufar_net(2, [2], seed=-1), ValueError, "^seed"),
     ("montufar_net.widths.type", lambda: piece_counts.montufar_net(2, "22"), TypeError, "^widths"),
     # refused before any allocation (PWLNet.to_torch would refuse it after building the arrays)

@@ -26,7 +26,9 @@ from . import check
 from .pwl.net import MAX_ENTRIES, PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
-__all__ = ["ZonotopeCounts", "montufar_count", "montufar_net", "zonotope_counts", "zonotope_pieces_inside"]
+__all__ = [
+    "ZonotopeCounts", "count_montufar_regions", "count_zonotope_pieces", "montufar_net", "zonotope_pieces_inside",
+]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class ZonotopeCounts:
     total: int
 
 
-def zonotope_counts(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
+def count_zonotope_pieces(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
     """The printed count sum_{i<n} C(m-1, i) w^k, the true count inside the level set (twice that), and the total."""
     n = check.integer("n", n, low=2)
     m = check.integer("m", m, low=1)
@@ -50,7 +52,7 @@ def zonotope_counts(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
     return ZonotopeCounts(half * w**k, inside, inside + outside * int(w % 2 == 0 and k >= 2))
 
 
-def montufar_count(n: int, widths: Sequence[int]) -> int:
+def count_montufar_regions(n: int, widths: Sequence[int]) -> int:
     """Montufar et al.'s lower bound prod_{l<L} floor(w_l/n)^n * sum_{j<=n} C(w_L, j) for hidden widths w_1..w_L."""
     n = check.integer("n", n, low=1)
     ws = check.integers("widths", widths, low=n)
