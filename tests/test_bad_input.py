@@ -51,6 +51,12 @@ def _net(bias: bool = False) -> nn.Sequential:
     return fc.mlp([2, 3, 1], bias=bias, seed=0)
 
 
+def _shared_relu() -> nn.Sequential:
+    # one ReLU object in both gaps: the readers refuse any module used twice (a shared Linear would be tied weights)
+    r = nn.ReLU()
+    return nn.Sequential(nn.Linear(1, 2), r, nn.Linear(2, 2), r, nn.Linear(2, 1))
+
+
 def _X(n: int = 4, d: int = 2) -> torch.Tensor:
     return torch.randn(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
@@ -790,6 +796,7 @@ CASES = [
         "GELU",
     ),
     ("linear_layers.empty", lambda: sequential.linear_layers(nn.Sequential()), ValueError, "no layers"),
+    ("linear_layers.shared", lambda: sequential.linear_layers(_shared_relu()), TypeError, "appears twice"),
     ("as_input.shape", lambda: sequential.as_input(_net(), torch.zeros(3)), ValueError, "X"),
     ("as_input.dtype", lambda: sequential.as_input(_net(), torch.zeros(3, 2, dtype=torch.float32)), TypeError, "X"),
     ("as_input.nan", lambda: sequential.as_input(_net(), _nan_X()), ValueError, "X contains NaN"),
@@ -1555,7 +1562,7 @@ CASES = [
         "affine_layers.chain",
         lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 3), nn.ReLU(), nn.Linear(2, 1))),
         ValueError,
-        r"layer 2 expects 2 inputs but receives 3$",
+        r"a Linear with 3 outputs feeds one with 2 inputs$",
     ),
     (
         "pieces_1d.lo.type",
@@ -2367,11 +2374,13 @@ CASES = [
     ("count_hinges.type", lambda: lattice.count_hinges(None), TypeError, "^regions"),
     ("wang_sun_form.drop", lambda: lattice.wang_sun_form(_rnd(), drop=-1), ValueError, "^drop"),
     ("WangSunForm.evaluate.shape", lambda: lattice.wang_sun_form(_rnd()).evaluate(np.zeros(3)), ValueError, "^X"),
-    ("zonotope_counts.n", lambda: piece_counts.zonotope_counts(1, 3, 2, 1), ValueError, "^n"),
-    ("zonotope_counts.type", lambda: piece_counts.zonotope_counts(2, 3.0, 2, 1), TypeError, "^m"),
-    ("montufar_count.widths", lambda: piece_counts.montufar_count(3, [2]), ValueError, r"^widths\[0\]"),
+    ("count_zonotope_pieces.n", lambda: piece_counts.count_zonotope_pieces(1, 3, 2, 1), ValueError, "^n"),
+    ("count_zonotope_pieces.type", lambda: piece_counts.count_zonotope_pieces(2, 3.0, 2, 1), TypeError, "^m"),
+    ("count_montufar_regions.widths", lambda: piece_counts.count_montufar_regions(3, [2]), ValueError, r"^widths\[0\]"),
     ("montufar_net.seed", lambda: piece_counts.montufar_net(2, [2], seed=-1), ValueError, "^seed"),
     ("montufar_net.widths.type", lambda: piece_counts.montufar_net(2, "22"), TypeError, "^widths"),
+    # refused before any allocation (PWLNet.to_torch would refuse it after building the arrays)
+    ("montufar_net.widths.size", lambda: piece_counts.montufar_net(1, [10**5, 10**5]), ValueError, "^widths"),
     ("zonotope_pieces_inside.M", lambda: piece_counts.zonotope_pieces_inside(_rnd(), np.eye(2), 0.0), ValueError, "^M"),
     # ------------------------------------------------------------ pwl
     ("PWLNet.empty", lambda: pwl.PWLNet([]), ValueError, "layers"),
@@ -2410,13 +2419,23 @@ CASES = [
         ValueError,
         "layer 0",
     ),
-    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "model must be a Sequential"),
+    ("from_sequential.type", lambda: pwl.from_sequential(nn.Linear(2, 2)), TypeError, "^from_sequential needs"),
     (
         "from_sequential.module.index",
         lambda: pwl.from_sequential(nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1))),
         TypeError,
-        "model\\[1\\]",
+        "layer 1 is Tanh",
     ),
+    # an empty Sequential: ValueError, as everywhere else (was TypeError "must end with a Linear layer")
+    ("from_sequential.empty", lambda: pwl.from_sequential(nn.Sequential()), ValueError, "no layers"),
+    (
+        "from_sequential.consecutive",  # a PWLNet has a ReLU between any two maps: two adjacent Linear are refused
+        lambda: pwl.from_sequential(nn.Sequential(nn.Linear(1, 2), nn.Linear(2, 1))),
+        TypeError,
+        "layer 1 is Linear; expected ReLU",
+    ),
+    # was read; now refused like in every other reader
+    ("from_sequential.shared", lambda: pwl.from_sequential(_shared_relu()), TypeError, "appears twice"),
     ("affine.shape", lambda: pwl.affine(np.ones((2, 2)), np.ones(3)), ValueError, "c"),
     ("affine.nan", lambda: pwl.affine(np.full((1, 1), NAN), np.ones(1)), ValueError, "A"),
     ("affine.empty", lambda: pwl.affine(np.ones((0, 2)), np.ones(0)), ValueError, "A"),
@@ -2499,13 +2518,25 @@ CASES = [
         "affine_layers.relu_first",
         lambda: regions.affine_layers(nn.Sequential(nn.ReLU(), nn.Linear(2, 1))),
         TypeError,
-        "does not follow a Linear layer",
+        "layer 0 is ReLU; expected Linear",
     ),
     (
         "affine_layers.relu_twice",
         lambda: regions.affine_layers(nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.ReLU(), nn.Linear(2, 1))),
         TypeError,
-        "does not follow a Linear layer",
+        "layer 2 is ReLU; expected Linear",
+    ),
+    (
+        "affine_layers.relu_last",  # was read (a last relu_after=True); the last layer must be Linear, as everywhere
+        lambda: regions.affine_layers(nn.Sequential(nn.Linear(1, 2), nn.ReLU())),
+        TypeError,
+        "last layer must be Linear",
+    ),
+    (
+        "pieces_1d.relu_last",
+        lambda: regions.pieces_1d(nn.Sequential(nn.Linear(1, 1), nn.ReLU()), 0.0, 1.0),
+        TypeError,
+        "^pieces_1d: the last layer must be Linear",
     ),
     ("pieces_1d.lo.nan", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), NAN, 1.0), ValueError, "lo"),
     ("pieces_1d.hi.type", lambda: regions.pieces_1d(fc.mlp([1, 2, 1], seed=0), 0.0, "1"), TypeError, "hi"),

@@ -15,10 +15,10 @@ torch.set_default_dtype(torch.float64)
 
 
 def test_zonotope_counts_printed_inside_total():
-    c = pc.zonotope_counts(2, 2, 2, 2)  # the l1 example of the paper's Figure 1
+    c = pc.count_zonotope_pieces(2, 2, 2, 2)  # the l1 example of the paper's Figure 1
     assert (c.printed, c.inside, c.total) == (8, 16, 17)
-    assert pc.zonotope_counts(3, 4, 3, 1) == pc.ZonotopeCounts(7 * 3, 14 * 3, 14 * 3)
-    assert pc.zonotope_counts(3, 1, 2, 3).total == 2 * 8 + 2  # m = 1: the flat outside is two half-spaces
+    assert pc.count_zonotope_pieces(3, 4, 3, 1) == pc.ZonotopeCounts(7 * 3, 14 * 3, 14 * 3)
+    assert pc.count_zonotope_pieces(3, 1, 2, 3).total == 2 * 8 + 2  # m = 1: the flat outside is two half-spaces
 
 
 @pytest.mark.parametrize("m,w,k", [(4, 2, 2), (3, 3, 2), (5, 2, 1)])
@@ -27,21 +27,21 @@ def test_zonotope_counts_in_2d_agree_with_exact_cells(m, w, k):
     B = rng.normal(size=(m, 2))
     a = [pwl.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
     reg = R.regions_2d(pwl.zonotope_net(B, a, 1.0), (-30, 30, -30, 30))
-    counts = pc.zonotope_counts(2, m, w, k)
+    counts = pc.count_zonotope_pieces(2, m, w, k)
     assert pc.zonotope_pieces_inside(reg, B, 1.0) == counts.inside and reg.n_pieces == counts.total
 
 
 def test_montufar_count_formula():
-    assert pc.montufar_count(3, [4]) == 1 + 4 + 6 + 4
-    assert pc.montufar_count(3, [6, 6, 5]) == 2**3 * 2**3 * (1 + 5 + 10 + 10)
-    assert pc.montufar_count(2, [5, 3]) == 2**2 * (1 + 3 + 3)
+    assert pc.count_montufar_regions(3, [4]) == 1 + 4 + 6 + 4
+    assert pc.count_montufar_regions(3, [6, 6, 5]) == 2**3 * 2**3 * (1 + 5 + 10 + 10)
+    assert pc.count_montufar_regions(2, [5, 3]) == 2**2 * (1 + 3 + 3)
 
 
 @pytest.mark.parametrize("n,widths", [(2, [4, 3]), (2, [6, 4]), (3, [4]), (3, [6, 4]), (3, [3, 3])])
 def test_montufar_net_reaches_its_bound_and_its_last_layer_cuts_the_cube_fully(n, widths):
     net = pc.montufar_net(n, widths, seed=1)
     r = regions_nd(net, (-100, 100) * n)
-    assert r.n_pieces >= pc.montufar_count(n, widths)
+    assert r.n_pieces >= pc.count_montufar_regions(n, widths)
     # the last layer alone, inside the unit cube: every region of the arrangement of w_L hyperplanes
     last = torch.nn.Sequential(torch.nn.Linear(n, widths[-1]), torch.nn.ReLU(), net[-1])
     fold_free = pc.montufar_net(n, [widths[-1]], seed=1)

@@ -23,9 +23,12 @@ import torch
 from torch import nn
 
 from . import check
+from .pwl.net import MAX_ENTRIES, PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
-__all__ = ["ZonotopeCounts", "montufar_count", "montufar_net", "zonotope_counts", "zonotope_pieces_inside"]
+__all__ = [
+    "ZonotopeCounts", "count_montufar_regions", "count_zonotope_pieces", "montufar_net", "zonotope_pieces_inside",
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class ZonotopeCounts:
     total: int
 
 
-def zonotope_counts(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
+def count_zonotope_pieces(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
     """The printed count sum_{i<n} C(m-1, i) w^k, the true count inside the level set (twice that), and the total."""
     n = check.integer("n", n, low=2)
     m = check.integer("m", m, low=1)
@@ -49,7 +52,7 @@ def zonotope_counts(n: int, m: int, w: int, k: int) -> ZonotopeCounts:
     return ZonotopeCounts(half * w**k, inside, inside + outside * int(w % 2 == 0 and k >= 2))
 
 
-def montufar_count(n: int, widths: Sequence[int]) -> int:
+def count_montufar_regions(n: int, widths: Sequence[int]) -> int:
     """Montufar et al.'s lower bound prod_{l<L} floor(w_l/n)^n * sum_{j<=n} C(w_L, j) for hidden widths w_1..w_L."""
     n = check.integer("n", n, low=1)
     ws = check.integers("widths", widths, low=n)
@@ -68,6 +71,8 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     n = check.integer("n", n, low=1)
     ws = check.integers("widths", widths, low=n)
     seed = check.seed(seed)
+    if sum(a * b for a, b in zip([n] + ws, ws + [1])) > MAX_ENTRIES:
+        raise ValueError(f"widths {ws}: the net would hold more than {MAX_ENTRIES:,} weights")
     rng = np.random.default_rng(seed)
     layers: list[tuple[np.ndarray, np.ndarray]] = []
     out_map = np.eye(n)  # maps the previous layer's units to the current (folded) coordinates
@@ -89,17 +94,11 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     centre = 0.5 + 0.05 * rng.uniform(-1, 1, size=(ws[-1], n))
     layers.append((v @ out_map, -(v * centre).sum(1) + v @ out_bias))
     head = rng.uniform(1.0, 2.0, size=(1, ws[-1]))
-    mods: list[nn.Module] = []
-    for W, b in layers:
-        lin = nn.Linear(W.shape[1], W.shape[0]).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(W))
-            lin.bias.copy_(torch.from_numpy(b))
-        mods += [lin, nn.ReLU()]
-    out = nn.Linear(ws[-1], 1, bias=False).double()
+    hidden = PWLNet(layers).to_torch()
+    out = nn.Linear(ws[-1], 1, bias=False).double()  # Def. 1 output: no bias (PWLNet.to_torch would keep one)
     with torch.no_grad():
         out.weight.copy_(torch.from_numpy(head))
-    return nn.Sequential(*mods, out)
+    return nn.Sequential(*hidden, nn.ReLU(), out)
 
 
 def zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:

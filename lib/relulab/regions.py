@@ -17,18 +17,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import check, partition
+from .nets.fc import linear_layers
 from .partition import Regions2D
 
 __all__ = [
-    "PieceBounds", "Pieces1D", "affine_layers", "count_pieces_1d", "count_regions_2d", "max_pieces_1d_bound",
-    "pieces_1d", "regions_2d",
+    "AffineLayer", "PieceBounds", "Pieces1D", "affine_layers", "count_pieces_1d", "count_regions_2d",
+    "max_pieces_1d_bound", "pieces_1d", "regions_2d",
 ]
 
 EPS = float(np.finfo(np.float64).eps)
@@ -38,14 +39,19 @@ MAX_CELLS = 2_000_000  # refuse enumerations beyond this many intervals / polygo
 # ----------------------------------------------------------------------------------------------------------------
 # reading a net
 # ----------------------------------------------------------------------------------------------------------------
-def affine_layers(model: nn.Module, *, what: str = "this function") -> list[tuple[np.ndarray, np.ndarray, bool]]:
-    """The net as a list of ``(W, b, relu_after)`` float64 arrays; accepts nn.Sequential of Linear and ReLU only."""
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(f"{what} needs an nn.Sequential of Linear and ReLU layers, got {type(model).__name__}")
-    mods = list(model.children())
-    if not mods:
-        raise ValueError(f"{what}: the model has no layers")
-    out: list[tuple[np.ndarray, np.ndarray, bool]] = []
+class AffineLayer(NamedTuple):
+    """One Linear layer in float64 and whether a ReLU follows it."""
+
+    W: np.ndarray
+    b: np.ndarray
+    relu_after: bool
+
+
+def affine_layers(model: nn.Module, *, consecutive: bool = True, what: str = "this function") -> list[AffineLayer]:
+    """The Linear layers :func:`relulab.nets.fc.linear_layers` reads (here two may be adjacent unless `consecutive` is
+    False) as float64 ``(W, b, relu_after)``; NaN or inf parameters are refused."""
+    linear_layers(model, consecutive=consecutive, what=what)
+    mods, out = list(model), []
     for i, m in enumerate(mods):
         if isinstance(m, nn.Linear):
             W = m.weight.detach().cpu().to(torch.float64).numpy().copy()
@@ -53,15 +59,7 @@ def affine_layers(model: nn.Module, *, what: str = "this function") -> list[tupl
                  else np.zeros(m.out_features))
             if not (np.isfinite(W).all() and np.isfinite(b).all()):
                 raise ValueError(f"{what}: layer {i} (Linear) has NaN or inf parameters")
-            if out and out[-1][0].shape[0] != W.shape[1]:
-                raise ValueError(f"{what}: layer {i} expects {W.shape[1]} inputs but receives {out[-1][0].shape[0]}")
-            out.append((W, b, False))
-        elif isinstance(m, nn.ReLU):
-            if not out or out[-1][2]:
-                raise TypeError(f"{what}: layer {i} is a ReLU that does not follow a Linear layer")
-            out[-1] = (out[-1][0], out[-1][1], True)
-        else:
-            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; only Linear and ReLU are supported")
+            out.append(AffineLayer(W, b, i + 1 < len(mods) and isinstance(mods[i + 1], nn.ReLU)))
     return out
 
 

@@ -69,22 +69,29 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-def linear_layers(model: nn.Module, *, allow_bias: bool = True, what: str = "this function") -> list[nn.Linear]:
-    """The Linear layers of an ``nn.Sequential`` of alternating ``Linear`` and ``ReLU``, validated."""
+def linear_layers(model: nn.Module, *, allow_bias: bool = True, consecutive: bool = False,
+                  what: str = "this function") -> list[nn.Linear]:
+    """The Linear layers of an ``nn.Sequential`` of alternating ``Linear`` and ``ReLU`` (``consecutive``: two
+    Linear may also be adjacent, no ReLU between them), validated; read in ``forward``'s order, no module twice."""
     if not isinstance(model, nn.Sequential):
         raise TypeError(
             f"{what} needs an nn.Sequential of Linear and ReLU layers (see relulab.nets.mlp), "
             f"got {type(model).__name__}"
         )
-    mods = list(model.children())
+    mods = list(model)
     if not mods:
         raise ValueError(f"{what}: the model has no layers")
+    if len({id(m) for m in mods}) < len(mods):  # shared weights would be read as two layers' own parameters
+        raise TypeError(f"{what}: a module appears twice in the Sequential; each layer must be its own module")
     lins: list[nn.Linear] = []
     for i, m in enumerate(mods):
-        want = nn.Linear if i % 2 == 0 else nn.ReLU  # the path formulas assume ReLU gates between Linear layers
-        if not isinstance(m, want):
-            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; expected {want.__name__} (supported: Linear and "
-                            "ReLU alternating, starting and ending with Linear)")
+        # the path formulas assume ReLU gates between Linear layers
+        after_lin = i > 0 and isinstance(mods[i - 1], nn.Linear)
+        want = [nn.Linear] * (consecutive or not after_lin) + [nn.ReLU] * after_lin
+        if not isinstance(m, tuple(want)):
+            raise TypeError(f"{what}: layer {i} is {type(m).__name__}; expected {' or '.join(t.__name__ for t in want)}"
+                            f" (supported: Linear and ReLU{'' if consecutive else ' alternating'}, starting and ending "
+                            "with Linear)")
         if isinstance(m, nn.Linear):
             if m.bias is not None and not allow_bias:
                 raise ValueError(

@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from .. import check
+from ..regions import affine_layers
 
 __all__ = ["PWLNet", "affine", "compose", "from_sequential", "identity", "linear_combination", "pad", "parallel"]
 
@@ -103,19 +104,7 @@ class PWLNet:
 
 def from_sequential(model: nn.Sequential) -> PWLNet:
     """Read an ``nn.Sequential`` of alternating ``Linear``/``ReLU`` (starting and ending with Linear) as a PWLNet."""
-    check.model("model", model, nn.Sequential)
-    layers: list[Layer] = []
-    for i, m in enumerate(model):
-        want = nn.Linear if i % 2 == 0 else nn.ReLU
-        if not isinstance(m, want):
-            raise TypeError(f"model[{i}] must be {want.__name__}, got {type(m).__name__} (alternating Linear/ReLU)")
-        if isinstance(m, nn.Linear):
-            W = m.weight.detach().cpu().double().numpy().copy()
-            b = m.bias.detach().cpu().double().numpy().copy() if m.bias is not None else np.zeros(W.shape[0])
-            layers.append((W, b))
-    if len(model) % 2 == 0:
-        raise TypeError("model must end with a Linear layer")
-    return PWLNet(layers)
+    return PWLNet([(W, b) for W, b, _ in affine_layers(model, consecutive=False, what="from_sequential")])
 
 
 def affine(A: ArrayLike, c: ArrayLike) -> PWLNet:
