@@ -803,6 +803,7 @@ CASES = [
     ("as_input.empty", lambda: sequential.as_input(_net(), _X(0)), ValueError, "empty"),
     ("preactivations.empty", lambda: sequential.preactivations(_net(), _X(0)), ValueError, "empty"),
     ("gates.inf", lambda: sequential.gates(_net(), _X() / 0), ValueError, "infinite"),
+    ("gates.model", lambda: sequential.gates(nn.Linear(2, 1), _X()), TypeError, r"^gates needs an nn\.Sequential"),
     ("count_paths.module", lambda: enumeration.count_paths(nn.Linear(2, 1)), TypeError, "Sequential"),
     (
         "enumerate_paths.absurd",
@@ -915,7 +916,12 @@ CASES = [
     ("npv.paths.range", lambda: enumeration.npv(_net(), torch.tensor([[5, 0]])), ValueError, "paths"),
     ("npf.paths.shape", lambda: enumeration.npf(_net(), _X(), torch.tensor([[0, 0, 0]])), ValueError, "paths"),
     ("npf.X.nan", lambda: enumeration.npf(_net(), _nan_X()), ValueError, "NaN"),
-    ("output_from_paths.bias", lambda: enumeration.output_from_paths(_net(bias=True), _X()), ValueError, "bias"),
+    (
+        "output_from_paths.bias",
+        lambda: enumeration.output_from_paths(_net(bias=True), _X()),
+        ValueError,
+        r"^output_from_paths\b.*bias",
+    ),
     (
         "npk_from_gates.X.shape",
         lambda: npk.npk_from_gates(_X(4, 2), [torch.ones(4, 2)], _X(3, 3), [torch.ones(3, 2)]),
@@ -1382,6 +1388,25 @@ CASES = [
         lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((2, 2)), gates_from=np.zeros((3, 2))),
         ValueError,
         "gates_from",
+    ),
+    # gates_from is checked as itself (before, its errors named X or came from numpy)
+    (
+        "dag.enumerate_paths.gates_from.columns",
+        lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((2, 2)), gates_from=np.zeros((2, 3))),
+        ValueError,
+        r"^gates_from must have shape",
+    ),
+    (
+        "dag.enumerate_paths.gates_from.nan",
+        lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((1, 2)), gates_from=np.array([[NAN, 0.0]])),
+        ValueError,
+        r"^gates_from contains NaN",
+    ),
+    (
+        "dag.enumerate_paths.gates_from.type",
+        lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((1, 2)), gates_from=[["a", "b"]]),
+        TypeError,
+        r"^gates_from must be an array of real numbers",
     ),
     ("dag.enumerate_paths.X.nan", lambda: pdag.enumerate_paths(_tiny_dag(), np.array([[NAN, 0.0]])), ValueError, "X"),
     ("phi.max_paths", lambda: pdag.phi(_net(), (2,), max_paths=1), ValueError, "max_paths"),

@@ -154,17 +154,9 @@ def tensor(
     return x
 
 
-def batch(
-    name: str,
-    x: Any,
-    *,
-    ndim: int | Sequence[int] | None = None,
-    shape: Sequence[int | None] | None = None,
-    dtype: torch.dtype | None = None,
-    finite: bool = True,
-) -> torch.Tensor:
-    """A non-empty, finite (unless told), real floating batch of inputs (N, ...); ``dtype``: the model's weights'."""
-    x = tensor(name, x, ndim=ndim, shape=shape, finite=finite)
+def batch(name: str, x: Any, *, dtype: torch.dtype | None = None, **kw: Any) -> torch.Tensor:
+    """A non-empty batch of inputs (N, ...): a :func:`tensor` (`kw`: ndim, shape, finite); ``dtype``: the weights'."""
+    x = tensor(name, x, **kw)
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} has dtype {x.dtype} but the model's weights are {dtype}: convert one of them")
     if x.dim() == 0 or x.shape[0] == 0:

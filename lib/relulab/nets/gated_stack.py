@@ -131,6 +131,9 @@ class GatedStack(nn.Module):
         hard gates are kept as bool (a quarter of the memory).
         """
         _check_batch(X, self.Wv[0].shape[2], self.Wv[0].dtype)
+        return self._frozen_gates(X)
+
+    def _frozen_gates(self, X: torch.Tensor) -> list[torch.Tensor]:
         Z, out = self.frozen_idx, []
         if not Z:
             return out
@@ -154,13 +157,15 @@ class GatedStack(nn.Module):
         _check_batch(X, d_in, self.Wv[0].dtype, ndim=(2, 3))
         if X.dim() == 3 and X.shape[0] != M:
             raise ValueError(f"X must be (B, {d_in}) or ({M}, B, {d_in}), got {tuple(X.shape)}")
-        X = X.expand(M, -1, -1)  # shared inputs (B, d_in): the same batch for every member
-        T, Z = self.trained_idx, self.frozen_idx
         if frozen_gates is not None:
-            shapes = [(len(Z), X.shape[1], W.shape[1]) for W in list(self.Wv)[:-1]] if Z else []
+            shapes = [(len(self.frozen_idx), X.shape[-2], W.shape[1]) for W in list(self.Wv)[:-1] if self.frozen_idx]
             if [tuple(g.shape) for g in frozen_gates] != shapes:
                 raise ValueError(f"frozen_gates must have shapes {shapes}, got {[tuple(g.shape) for g in frozen_gates]}")
-        R = self._relu_idx
+        return self._forward(X, frozen_gates)
+
+    def _forward(self, X: torch.Tensor, frozen_gates: Sequence[torch.Tensor] | None) -> torch.Tensor:
+        X = X.expand(len(self), -1, -1)  # shared inputs (B, d_in): the same batch for every member
+        T, Z, R = self.trained_idx, self.frozen_idx, self._relu_idx
         h = X
         ht = X[T] if T else None
         hz = X[Z] if Z and frozen_gates is None else None
@@ -302,12 +307,12 @@ def train_stack(
         evals = {k: (Xe.to(dev), Ye.to(dev)) for k, (Xe, Ye) in (evals or {}).items()}
         opt = OPTIMIZERS[optimizer](stack.parameters(), lr=lr, foreach=True)
         # frozen gates on the training and evaluation sets, once: a frozen feature net costs no work per step
-        cache = stack.frozen_gates(X)
-        eval_cache = {k: stack.frozen_gates(Xe) for k, (Xe, _) in evals.items()}
+        cache = stack._frozen_gates(X)
+        eval_cache = {k: stack._frozen_gates(Xe) for k, (Xe, _) in evals.items()}
         rows = torch.arange(len(Z), device=dev).unsqueeze(1)
 
         def backward(idx: torch.Tensor) -> None:
-            out = stack(X[idx], frozen_gates=[c[rows, idx[Z]] for c in cache] if Z else None)
+            out = stack._forward(X[idx], [c[rows, idx[Z]] for c in cache] if Z else None)
             if Yf is None or not feats:
                 member_loss(out, Y, idx).backward()
                 return
@@ -325,7 +330,7 @@ def train_stack(
             run_epoch(opt, perm, batch_size, backward, after_step)
             with torch.no_grad():
                 for k, (Xe, Ye) in evals.items():
-                    pred = stack(Xe, frozen_gates=eval_cache[k] if Z else None).argmax(-1)
+                    pred = stack._forward(Xe, eval_cache[k] if Z else None).argmax(-1)
                     hist[k][epoch] = (pred == (Ye if Ye.dim() == 2 else Ye.unsqueeze(0))).to(X.dtype).mean(1).cpu()
             if on_epoch is not None:
                 on_epoch(epoch, stack)

@@ -215,7 +215,10 @@ class NeuronValues(NamedTuple):
 
 def evaluate(dag: DAG, X: np.ndarray) -> NeuronValues:
     """Neuron values (B x N), pre-activations (B x N) and the selected parent of each max neuron, at inputs X (B x n_in)."""
-    X = _check_X(dag, X, "X")
+    return _evaluate(dag, _check_X(dag, X, "X"))
+
+
+def _evaluate(dag: DAG, X: np.ndarray) -> NeuronValues:
     B, N = X.shape[0], len(dag.kind)
     val, pre, sel = np.zeros((B, N)), np.zeros((B, N)), {}
     val[:, dag.inputs] = X
@@ -277,11 +280,11 @@ def enumerate_paths(dag: DAG, X: np.ndarray | None = None, *, gates_from: np.nda
     n = count_paths(dag)
     if n > max_paths:
         raise ValueError(f"{n} paths > max_paths={max_paths}: explicit enumeration is for small nets")
-    act_on = X if gates_from is None else gates_from
     if X is not None:
         X = _check_X(dag, X, "X")
-        _, pre, sel = evaluate(dag, np.asarray(act_on, dtype=np.float64))
-        if X.shape != np.asarray(act_on).shape:
+        act_on = X if gates_from is None else _check_X(dag, gates_from, "gates_from")
+        _, pre, sel = _evaluate(dag, act_on)
+        if X.shape != act_on.shape:
             raise ValueError("gates_from must have the same shape as X")
         B = X.shape[0]
     store: dict[int, tuple] = {}

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .. import check
-from .sequential import as_input, gates, linear_layers
+from .sequential import _gates, _input, linear_layers
 
 __all__ = ["count_paths", "enumerate_paths", "npf", "npv", "npv_from_weights", "output_from_paths"]
 
@@ -27,21 +27,26 @@ MAX_PATHS = 2**22
 
 def count_paths(model: nn.Module) -> int:
     """Number of input-to-last-hidden-layer paths, d_in * prod_l w_l (each continues to every output)."""
-    lins = linear_layers(model, what="count_paths")
-    return lins[0].in_features * math.prod(lin.out_features for lin in lins[:-1])
+    return math.prod(_sizes(linear_layers(model, what="count_paths")))
+
+
+def _sizes(lins: list[nn.Linear]) -> list[int]:
+    return [lins[0].in_features] + [lin.out_features for lin in lins[:-1]]
 
 
 def enumerate_paths(model: nn.Module, *, max_paths: int = MAX_PATHS) -> torch.Tensor:
     """All paths as a (P, k+1) integer tensor of unit indices (input coordinate, then one unit per hidden layer)."""
-    linear_layers(model, allow_bias=False, what="enumerate_paths")
-    n = count_paths(model)
+    return _enumerate(linear_layers(model, allow_bias=False, what="enumerate_paths"), max_paths)
+
+
+def _enumerate(lins: list[nn.Linear], max_paths: int = MAX_PATHS) -> torch.Tensor:
+    sizes = _sizes(lins)
+    n = math.prod(sizes)
     if n > max_paths:
         raise ValueError(
             f"enumerate_paths: the net has {n:,} paths, more than max_paths = {max_paths:,}; explicit enumeration is "
             "the exponential reference for tiny nets (use relulab.paths.npk or forward-pass path-norms instead)"
         )
-    lins = linear_layers(model)
-    sizes = [lins[0].in_features] + [lin.out_features for lin in lins[:-1]]
     grids = torch.meshgrid(*[torch.arange(s) for s in sizes], indexing="ij")
     return torch.stack([g.reshape(-1) for g in grids], dim=1)
 
@@ -80,24 +85,25 @@ def npv_from_weights(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.
 def npv(model: nn.Module, paths: torch.Tensor | None = None) -> torch.Tensor:
     """Neural path values: a (P, d_out) matrix, v(p, o) = product of the weights along p and into output o."""
     lins = linear_layers(model, allow_bias=False, what="npv")
-    p = enumerate_paths(model) if paths is None else paths
-    return npv_from_weights([lin.weight for lin in lins], p)
+    return npv_from_weights([lin.weight for lin in lins], _enumerate(lins) if paths is None else paths)
 
 
 def npf(model: nn.Module, X: torch.Tensor, paths: torch.Tensor | None = None) -> torch.Tensor:
     """Neural path features: an (N, P) matrix, phi_x(p) = x[i_0] * prod_l G_l(x)[i_l]."""
-    linear_layers(model, allow_bias=False, what="npf")
-    X = as_input(model, X)
-    lins = linear_layers(model)
-    p = enumerate_paths(model) if paths is None else _check_paths(
-        paths, [lins[0].in_features] + [lin.out_features for lin in lins[:-1]])
+    lins = linear_layers(model, allow_bias=False, what="npf")
+    return _npf(lins, _input(lins, X, "X"), _enumerate(lins) if paths is None else _check_paths(paths, _sizes(lins)))
+
+
+def _npf(lins: list[nn.Linear], X: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     phi = X[:, p[:, 0]]
-    for l, g in enumerate(gates(model, X)):
+    for l, g in enumerate(_gates(lins, X)):
         phi = phi * g[:, p[:, l + 1]]
     return phi
 
 
 def output_from_paths(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
     """The network's output computed as <NPF, NPV> by explicit enumeration: (N, d_out)."""
-    p = enumerate_paths(model)
-    return npf(model, X, p) @ npv(model, p)
+    lins = linear_layers(model, allow_bias=False, what="output_from_paths")
+    p = _enumerate(lins)
+    # npv_from_weights refuses non-finite weights, which no other check reads
+    return _npf(lins, _input(lins, X, "X"), p) @ npv_from_weights([lin.weight for lin in lins], p)

@@ -186,8 +186,8 @@ def _split_pass(dgn: DeepGatedNet, X: torch.Tensor, o: int, name: str) -> tuple[
     """Per layer (input to the layer, gradient at its pre-activation, 1 if it has a bias) for both nets."""
     vl = [m for m in dgn.value if isinstance(m, nn.Linear)]
     check.batch(name, X, shape=(None, vl[0].in_features), dtype=vl[0].weight.dtype)
-    qs = dgn.feature_preactivations(X)
-    G = dgn.gates(X)
+    qs = dgn._preactivations(X)
+    G = dgn._gates(qs)
     fl = [m for m in dgn.feature if isinstance(m, nn.Linear)][: len(qs)]
     hs, acts = [X], []
     for lin, g in zip(vl[:-1], G):

@@ -16,14 +16,12 @@ import torch
 from torch import nn
 
 from .. import check
-from .sequential import as_input, gates, linear_layers
+from .sequential import _gates, _input, linear_layers
 
 __all__ = ["npk", "npk_from_gates", "npk_regression"]
 
 
-def npk_from_gates(
-    X1: torch.Tensor, G1: list[torch.Tensor], X2: torch.Tensor, G2: list[torch.Tensor]
-) -> torch.Tensor:
+def npk_from_gates(X1: torch.Tensor, G1: list[torch.Tensor], X2: torch.Tensor, G2: list[torch.Tensor]) -> torch.Tensor:
     """<x, x'> times the product of per-layer gate overlaps, for gate matrices already computed (hard or soft)."""
     X1, X2 = check.batch("X1", X1, ndim=2), check.batch("X2", X2, ndim=2)
     if X1.shape[1] != X2.shape[1]:
@@ -35,24 +33,26 @@ def npk_from_gates(
         w2 = check.tensor(f"G2[{l}]", g2, shape=(X2.shape[0], None)).shape[1]
         if w1 != w2:
             raise ValueError(f"layer {l}: gate widths differ ({w1} vs {w2})")
+    return _npk(X1, G1, X2, G2)
+
+
+def _npk(X1: torch.Tensor, G1: list, X2: torch.Tensor, G2: list, same: bool = False) -> torch.Tensor:
     K = X1 @ X2.T
     for g1, g2 in zip(G1, G2):
         K = K * (g1 @ g2.T)
-    return K
+    # one batch (`same`): a blocked GEMM's X X^T need not be bit-symmetric; (K + K^T) / 2 is, to one rounding of K
+    return (K + K.T) / 2 if same else K
 
 
 def npk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram matrix (N1, N2) of a bias-free fully connected ReLU net."""
-    linear_layers(model, allow_bias=False, what="npk")
-    X1 = as_input(model, X1, name="X1")
+    lins = linear_layers(model, allow_bias=False, what="npk")
+    X1 = _input(lins, X1, "X1")
     if X2 is None or X2 is X1:
-        G = gates(model, X1)
-        K = npk_from_gates(X1, G, X1, G)
-        # A Gram of one batch is symmetric; X X^T from a blocked GEMM need not be, bit for bit (the blocking depends
-        # on the CPU).  (K + K^T) / 2 is exactly symmetric and differs from K by at most one rounding.
-        return (K + K.T) / 2
-    X2 = as_input(model, X2, name="X2")
-    return npk_from_gates(X1, gates(model, X1), X2, gates(model, X2))
+        G = _gates(lins, X1)
+        return _npk(X1, G, X1, G, same=True)
+    X2 = _input(lins, X2, "X2")
+    return _npk(X1, _gates(lins, X1), X2, _gates(lins, X2))
 
 
 def npk_regression(
@@ -71,9 +71,8 @@ def npk_regression(
     prediction after `steps` steps of gradient descent on 1/2 sum_i (f(x_i) - y_i)^2 started at f = 0 with kernel
     K = constant * NPK (the linearised training of a net whose tangent kernel is K).  y: (N,) or (N, k).
     """
-    linear_layers(model, allow_bias=False, what="npk_regression")
-    X = as_input(model, X, name="X")
-    X_test = as_input(model, X_test, name="X_test")
+    lins = linear_layers(model, allow_bias=False, what="npk_regression")
+    X, X_test = _input(lins, X, "X"), _input(lins, X_test, "X_test")
     check.tensor("y", y, ndim=(1, 2), dtype=X.dtype)
     if y.shape[0] != X.shape[0]:
         raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}")
@@ -83,9 +82,10 @@ def npk_regression(
     if steps is not None:
         lr = check.real("lr", lr, low=0.0, open_low=True)
         steps = check.integer("steps", steps, low=0)
-    K = constant * npk(model, X)
-    K_test = constant * npk(model, X_test, X)
-    return _kernel_flow(K, K_test, y, lr, steps)
+    G = _gates(lins, X)
+    K = _npk(X, G, X, G, same=True)  # as npk(model, X) and npk(model, X_test, X), with the gates of X computed once
+    K_test = K if X_test is X else _npk(X_test, _gates(lins, X_test), X, G)
+    return _kernel_flow(constant * K, constant * K_test, y, lr, steps)
 
 
 def _kernel_flow(

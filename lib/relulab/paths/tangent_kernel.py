@@ -67,20 +67,20 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     For hard ReLU gates the gradient of the NPF vanishes almost everywhere, so this equals the full NTK.
     The gradient of each path value is taken by autograd of the *path values*, not of the network output.
     """
-    from .enumeration import enumerate_paths, npf, npv_from_weights
-    from .sequential import as_input, linear_layers
+    from .enumeration import _enumerate, _npf, npv_from_weights
+    from .sequential import _input, linear_layers
 
     lins = linear_layers(model, allow_bias=False, what="path_ntk")
     if lins[-1].out_features != 1:
         raise ValueError(f"path_ntk needs one output, the model has {lins[-1].out_features}")
     # validate the inputs before the (exponential) path Jacobian is built
-    X1 = as_input(model, X1, name="X1")
-    X2 = None if X2 is None else as_input(model, X2, name="X2")
-    paths = enumerate_paths(model)
+    X1 = _input(lins, X1, "X1")
+    X2 = None if X2 is None else _input(lins, X2, "X2")
+    paths = _enumerate(lins)
     weights = tuple(lin.weight.detach() for lin in lins)
     J = jacrev(lambda *ws: npv_from_weights(list(ws), paths)[:, 0], argnums=tuple(range(len(weights))))(*weights)
     Jv = torch.cat([j.reshape(paths.shape[0], -1) for j in J], dim=1)  # (P, n_params)
     G = Jv @ Jv.T  # <grad v(p), grad v(p')>
-    phi1 = npf(model, X1, paths)
-    phi2 = phi1 if X2 is None else npf(model, X2, paths)
+    phi1 = _npf(lins, X1, paths)
+    phi2 = phi1 if X2 is None else _npf(lins, X2, paths)
     return phi1 @ G @ phi2.T
