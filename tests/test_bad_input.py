@@ -2997,6 +2997,7 @@ CASES = [
     ("fit_stack.device", lambda: _fit(device="tpu"), ValueError, "device"),
     ("fit_stack.patience", lambda: _fit(patience=0), ValueError, "patience"),
     ("fit_stack.groups", lambda: _fit(groups=[0, 1]), ValueError, "groups"),
+    ("fit_stack.watch.twice", lambda: _fit(watch=[0, 0]), ValueError, "watch"),
     # ------------------------------------------------------------ infinite_width
     ("relu_kernels.X1.type", lambda: infinite_width.relu_kernels([[1.0]], depth=2), TypeError, "X1"),
     ("relu_kernels.X2.shape", lambda: infinite_width.relu_kernels(_X(3, 2), _X(3, 4), depth=2), ValueError, "X2"),

@@ -12,7 +12,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import check
-from .nets._batched import OPTIMIZERS, run_epoch
+from .nets._batched import OPTIMIZERS, BestEpochs, run_epoch
 
 __all__ = ["History", "accuracy", "train"]
 
@@ -96,7 +96,7 @@ def train(
         raise ValueError("train: no trainable parameters")
     opt = OPTIMIZERS[optimizer](ps, lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    hist = History()
+    hist, best = History(), BestEpochs([0], patience)
     n = X.shape[0]
 
     def backward(idx: torch.Tensor) -> None:  # idx (1, B): one batch of the single batch order
@@ -123,12 +123,12 @@ def train(
         bar.set_postfix(loss=f"{hist.loss[-1]:.4f}")
         if val is not None:
             with torch.no_grad():
-                hist.val_acc.append((model(val[0]).argmax(1) == val[1]).double().mean().item())
-            if hist.best_epoch is None or hist.val_acc[-1] > hist.val_acc[hist.best_epoch]:
-                hist.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
-            elif patience is not None and epoch - hist.best_epoch >= patience:
+                acc = (model(val[0]).argmax(1) == val[1]).double().mean().cpu()  # bookkeeping on the CPU
+            hist.val_acc.append(acc.item())
+            if best.update(epoch, acc[None], lambda _: copy.deepcopy(model.state_dict())):
                 break
-    if val is not None and hist.best_epoch is not None:
-        model.load_state_dict(best_state)  # the state of the best validation epoch, as the papers report
+    if best.kept:  # a validation set and at least one epoch: the state of the best one, as the papers report
+        hist.best_epoch = int(best.epoch[0])
+        model.load_state_dict(best.kept[0])
     model.eval()
     return hist

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import check
-from ._batched import member_loss, moved_to, run_epoch, stacked
+from ._batched import BestEpochs, member_loss, moved_to, run_epoch, stacked
 from .gated_conv import ConvNet, GatedConvNet
 
 __all__ = ["ConvStack", "StackFit", "fit_stack"]
@@ -81,13 +81,8 @@ class ConvStack(nn.Module):
         self.frozen_idx = [i for i, (g, t) in enumerate(zip(gated, trains)) if g and not t]
         self.value = _Nets(values, trainable=True)
         features = {"trained": self.trained_idx, "frozen": self.frozen_idx}
-        self.features = nn.ModuleDict(
-            {
-                k: _Nets([nets[i].feature for i in idx], trainable=(k == "trained"), output=False)
-                for k, idx in features.items()
-                if idx
-            }
-        )
+        self.features = nn.ModuleDict({k: _Nets([nets[i].feature for i in idx], trainable=k == "trained", output=False)
+                                       for k, idx in features.items() if idx})
 
     def __len__(self) -> int:
         return len(self.modes)
@@ -128,9 +123,8 @@ class ConvStack(nn.Module):
                 with torch.set_grad_enabled(torch.is_grad_enabled() and name == "trained"):
                     feats[name] = [self._gate(q, idx) for q in self._preacts(self.features[name], X[:, idx])]
         v, h = self.value, X
-        layers = list(zip(v.weights("conv_w"), v.weights("conv_b"))) + list(
-            zip(v.weights("dense_w")[:-1], v.weights("dense_b")[:-1])
-        )
+        layers = [*zip(v.weights("conv_w"), v.weights("conv_b")),
+                  *zip(v.weights("dense_w")[:-1], v.weights("dense_b")[:-1])]
         for i, (W, b) in enumerate(layers):
             if i < v.n_conv:
                 q = F.conv2d(h.flatten(1, 2), W, b, padding=1, groups=M).unflatten(1, (M, -1))
@@ -228,12 +222,12 @@ def fit_stack(
     # only: the same member trains identically in any stack
     gens = {k: torch.Generator().manual_seed(seed * 1_000_003 + k) for k in set(labels)}
     watch = list(range(M)) if watch is None else [check.integer("watch[]", w, low=0, high=M - 1) for w in watch]
+    if len(set(watch)) < len(watch):
+        raise ValueError(f"watch lists a member more than once: {watch}")
     with moved_to(stack, None if device is None else check.device("device", device)) as dev:
         X, Y, Xv, Yv = (t.to(dev) for t in (X, Y, Xv, Yv))
         opt = torch.optim.Adam([p for p in stack.parameters() if p.requires_grad], lr=lr)
-        best_acc = {m: -1.0 for m in watch}
-        best, best_epoch, n, history = {}, {m: 0 for m in watch}, X.shape[0], []
-        stopped: set[int] = set()  # members whose copy is final
+        best, n, history = BestEpochs(watch, patience), X.shape[0], []
         for epoch in range(max_epochs):
             stack.train()
             orders = {k: torch.randperm(n, generator=gen) for k, gen in gens.items()}  # on the CPU: same on any device
@@ -245,10 +239,7 @@ def fit_stack(
             with torch.no_grad():
                 acc = (stack(Xv).argmax(-1) == Yv).to(torch.float64).mean(1).cpu()
             history.append(acc)
-            for m in watch:
-                if m not in stopped and acc[m] > best_acc[m]:
-                    best_acc[m], best_epoch[m], best[m] = acc[m].item(), epoch, stack.member(m)
-            stopped |= {m for m in watch if epoch - best_epoch[m] >= patience}
-            if len(stopped) == len(watch):
-                return StackFit(best=best, best_epoch=best_epoch, val_acc=torch.stack(history))
+            if best.update(epoch, acc[watch], stack.member):
+                at = dict(zip(watch, best.epoch.tolist()))
+                return StackFit(best=best.kept, best_epoch=at, val_acc=torch.stack(history))
     raise RuntimeError(f"fit_stack: a member still improved within the last {patience} of max_epochs = {max_epochs}")
