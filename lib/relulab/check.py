@@ -139,16 +139,19 @@ def tensor(
     dtype: torch.dtype | None = None,
     finite: bool = True,
     floating: bool = True,
+    integer: bool = False,
 ) -> torch.Tensor:
     """A torch.Tensor (numpy arrays are refused: say ``torch.as_tensor``) with the given rank, shape and dtype.
 
     ``shape`` entries that are ``None`` are free.  ``finite`` refuses NaN and inf; ``floating`` refuses
-    integer and complex tensors.
+    integer and complex tensors; ``integer`` asks for an integer tensor instead (bool refused).
     """
     if not isinstance(x, torch.Tensor):
         hint = " (convert with torch.as_tensor)" if isinstance(x, np.ndarray) else ""
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}{hint}")
-    if floating and (not x.dtype.is_floating_point or x.dtype.is_complex):
+    if integer and (x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer tensor, got dtype {x.dtype}")
+    if floating and not integer and (not x.dtype.is_floating_point or x.dtype.is_complex):
         raise TypeError(f"{name} must be a real floating tensor, got dtype {x.dtype}")
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype}, got {x.dtype}")
