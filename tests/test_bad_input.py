@@ -211,7 +211,7 @@ CASES = [
     (
         "verify.reference.shape",
         lambda: claims.verify("t.a", 0.0, [0.0, 1.0], 0.1, 5.0, display=False),
-        ValueError,
+        TypeError,
         "reference",
     ),
     ("verify.control.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, object(), display=False), TypeError, "control"),
@@ -272,8 +272,26 @@ CASES = [
                 "measured": [1.0, 2.0],
             }
         ),
-        ValueError,
-        "single number",
+        TypeError,
+        "^measured must be a real number",
+    ),
+    # relulab.check.real, as everywhere (before: an own checker took bool, inf and one-element arrays)
+    ("verify.measured.bool", lambda: claims.verify("t.a", True, 1.0, 0.1, 5.0, display=False), TypeError, "measured"),
+    ("verify.tolerance.bool", lambda: claims.verify("t.a", 0.0, 0.0, True, 5.0, display=False), TypeError, "tolerance"),
+    ("verify.measured.inf", lambda: claims.verify("t.a", INF, 0.0, 0.1, 5.0, display=False), ValueError, "measured"),
+    ("verify.reference.inf", lambda: claims.verify("t.a", 0.0, -INF, 0.1, 5.0, display=False), ValueError, "reference"),
+    ("verify.control.inf", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, INF, display=False), ValueError, "control"),
+    (
+        "verify.measured.one_element",
+        lambda: claims.verify("t.a", torch.tensor([0.0]), 0.0, 0.1, 5.0, display=False),
+        TypeError,
+        "^measured must be a real number",
+    ),
+    (
+        "verify.narrowed.type",
+        lambda: claims.verify("t.n", 1.0, 1.0, 0.1, 50.0, narrowed=3, display=False),
+        TypeError,
+        "narrowed",
     ),
     (
         "verify.measured.str",
@@ -680,7 +698,10 @@ CASES = [
         ValueError,
         r"would solve up to [\d,]+ convex programs",
     ),
-    ("exact_erm.X.list", lambda: erm.exact_erm([[0.0]], [0.0], 1), TypeError, "numpy array or torch tensor"),
+    # relulab.check.array (before: an own checker refused lists and bool arrays, took zero columns)
+    ("exact_erm.X.complex", lambda: erm.exact_erm(np.array([[1j], [0]]), np.zeros(2), 1), TypeError, r"^X .*real"),
+    ("exact_erm.X.no_columns", lambda: erm.exact_erm(np.zeros((3, 0)), np.zeros(3), 1), ValueError, "^X is empty"),
+    ("exact_erm.y.list", lambda: erm.exact_erm([[0.0], [1.0]], [0.0], 1), ValueError, "^y must have shape"),
     (
         "ERMResult.predict.shape",
         lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))),
@@ -1427,7 +1448,7 @@ CASES = [
         "Residual.forward.empty",
         lambda: ndag.Residual(nn.Identity())(torch.zeros(0, 2)),
         ValueError,
-        r"\bx\b.*non-empty",
+        "^x is an empty batch",
     ),
     (
         "Residual.forward.shapes",
@@ -1436,7 +1457,13 @@ CASES = [
         "differ in shape",
     ),
     ("Concat.forward.type", lambda: ndag.Concat(nn.Identity())("x"), TypeError, r"\bx\b"),
-    ("Concat.forward.1d", lambda: ndag.Concat(nn.Identity())(torch.zeros(3)), ValueError, r"\bx\b.*batch"),
+    ("Concat.forward.1d", lambda: ndag.Concat(nn.Identity())(torch.zeros(3)), ValueError, "^x must have 2 or 3"),
+    (
+        "Residual.forward.6d",  # accepted before; no layer torch has takes 6 dimensions
+        lambda: ndag.Residual(nn.Identity())(torch.zeros(1, 1, 1, 1, 1, 1)),
+        ValueError,
+        "^x must have 2 or 3 or 4 or 5 dimensions",
+    ),
     (
         "Concat.forward.shapes",
         lambda: ndag.Concat(nn.Identity(), nn.Flatten(0))(torch.zeros(3, 2, 2)),
@@ -1984,6 +2011,12 @@ CASES = [
         "values",
     ),
     (
+        "conditional_mean.zero_mass.last",
+        lambda: projection.conditional_mean(torch.ones(3), [0, 1, 0], torch.ones(3), 3),
+        ValueError,
+        r"events \[2\] have zero mass",
+    ),
+    (
         "conditional_mean.zero_mass",
         lambda: projection.conditional_mean(torch.ones(3), [0, 0, 2], torch.ones(3), 3),
         ValueError,
@@ -2025,6 +2058,12 @@ CASES = [
         lambda: projection.reformulated_forward([torch.ones(2, 3)], [torch.ones(2, 2)], [torch.ones(2, 2)]),
         ValueError,
         "chain",
+    ),
+    (
+        "reformulated_forward.Ws.vector",
+        lambda: projection.reformulated_forward([torch.eye(2)], [torch.eye(2)], [torch.ones(2)]),
+        ValueError,
+        r"\bWs\[0\]",
     ),
     ("reformulated_forward.empty", lambda: projection.reformulated_forward([], [], []), ValueError, "non-empty"),
     (
@@ -2070,6 +2109,12 @@ CASES = [
         lambda: projection.reformulated_backward([torch.ones(2, 2)], [], [torch.ones(2, 2)]),
         ValueError,
         "equal length",
+    ),
+    (
+        "weight_update.F_child",
+        lambda: projection.weight_update(torch.ones(2, 3), torch.ones(3), torch.ones(2), torch.ones(2, 4)),
+        ValueError,
+        r"\bF_child\b",
     ),
     (
         "weight_update.shape",
@@ -2141,6 +2186,13 @@ CASES = [
     ("bn_projector.nan", lambda: projection.bn_projector(torch.tensor([1.0, NAN])), ValueError, "f"),
     ("bn_projector.absurd", lambda: projection.bn_projector(torch.zeros(10**6)), ValueError, "f"),
     ("bn_projector.constant", lambda: projection.bn_projector(torch.ones(4)), ValueError, "constant"),
+    ("bn_projector.constant.names_f", lambda: projection.bn_projector(torch.ones(3)), ValueError, "^f is constant"),
+    (
+        "bn_projector.ten_thousand_and_one",
+        lambda: projection.bn_projector(torch.arange(10_001.0)),
+        ValueError,
+        "bn_projector: 1e\\+08 matrix entries",
+    ),
     (
         "beta_expansion.layer",
         lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.ones(2), 2),
@@ -2398,6 +2450,9 @@ CASES = [
     ("wang_sun_form.type", lambda: lattice.wang_sun_form([1, 2]), TypeError, "^regions"),
     ("count_hinges.type", lambda: lattice.count_hinges(None), TypeError, "^regions"),
     ("wang_sun_form.drop", lambda: lattice.wang_sun_form(_rnd(), drop=-1), ValueError, "^drop"),
+    # relulab.check.array (before: NaN gave NaN, complex values lost their imaginary parts)
+    ("LatticeFormula.evaluate.nan", lambda: lattice.lattice_formula(_rnd()).evaluate([[NAN, 0.0]]), ValueError, "^X"),
+    ("WangSunForm.evaluate.complex", lambda: lattice.wang_sun_form(_rnd()).evaluate([[1j, 0.0]]), TypeError, "^X"),
     ("WangSunForm.evaluate.shape", lambda: lattice.wang_sun_form(_rnd()).evaluate(np.zeros(3)), ValueError, "^X"),
     ("count_zonotope_pieces.n", lambda: piece_counts.count_zonotope_pieces(1, 3, 2, 1), ValueError, "^n"),
     ("count_zonotope_pieces.type", lambda: piece_counts.count_zonotope_pieces(2, 3.0, 2, 1), TypeError, "^m"),
@@ -2415,6 +2470,9 @@ CASES = [
     ("PWLNet.call.nan", lambda: _pwl()(np.array([NAN])), ValueError, "X"),
     ("PWLNet.call.shape", lambda: _pwl()(np.zeros((2, 3))), ValueError, "X"),
     ("PWLNet.call.empty", lambda: _pwl()(np.zeros(0)), ValueError, "X"),
+    ("PWLNet.call.3d", lambda: _pwl()(np.zeros((2, 1, 1))), ValueError, "^X must be 2-dimensional"),  # was (2, 1, 1)
+    ("PWLNet.call.0d", lambda: _pwl()(np.array(0.5)), ValueError, "^X must be 2-dimensional"),  # was an IndexError
+    ("PWLNet.call.complex", lambda: _pwl()(np.array([1j])), TypeError, "^X must be an array of real numbers"),
     ("PWLNet.call.columns", lambda: pwl.max_net(3)(np.zeros((4, 2))), ValueError, "columns"),
     (
         "PWLNet.to_torch.absurd",
@@ -3051,6 +3109,7 @@ CONTAINERS = {
     "InfiniteWidthKernels",
     "StackFit",
     "PieceBounds",
+    "ConvSpec",
 }
 
 
@@ -3163,6 +3222,15 @@ def test_records_in_notebook_reads_a_valid_notebook(tmp_path):
     p.write_text(json.dumps(nb), encoding="utf-8")
     assert [r["id"] for r in claims.records_in_notebook(p)] == ["t.x"]
     assert claims.summary_line(_record()).startswith("[PASS] t.x")
+
+
+def test_exact_erm_takes_a_list_and_a_bool_array_as_the_matrices_they_stand_for():
+    # accepted since erm checks with relulab.check.array (its own checker refused both): same fit as the float array
+    X, y = np.array([[0.0], [1.0], [1.0], [3.0]]), np.array([0.0, 1.0, 2.0, 0.0])
+    ref, from_list = erm.exact_erm(X, y, 1), erm.exact_erm(X.tolist(), y.tolist(), 1)
+    assert from_list.loss == ref.loss and np.array_equal(from_list.W, ref.W)
+    assert np.array_equal(erm.exact_erm(X > 0.5, y, 1).W, erm.exact_erm((X > 0.5).astype(float), y, 1).W)
+    assert np.array_equal(ref.predict(X.tolist()), ref.predict(X))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")

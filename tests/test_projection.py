@@ -399,13 +399,6 @@ def test_bn_at_eps_zero_treats_a_relative_spread_below_1e_14_as_constant():
     pj.bn_backward(torch.tensor([1.0, 1.0 + 3e-14]), torch.ones(2))  # 1.5e-14: accepted
 
 
-def test_bn_projector_refuses_more_than_ten_thousand_samples_and_names_f():
-    with pytest.raises(ValueError, match="bn_projector: 1e\\+08 matrix entries"):
-        pj.bn_projector(torch.arange(10_001.0))
-    with pytest.raises(ValueError, match="^f is constant"):
-        pj.bn_projector(torch.ones(3))
-
-
 def test_disentanglement_residual_of_a_single_factor_is_zero():
     assert pj.disentanglement_residual(torch.tensor([1.0, 5.0, -2.0]), (3,), 0) == 0.0
 
@@ -437,16 +430,3 @@ def test_backward_decorrelation_uses_the_gradient_at_each_node_by_autograd():
 def test_event_codes_may_be_a_float_tensor_that_requires_grad():
     code = torch.tensor([0.0, 1.0, 0.0, 1.0], requires_grad=True)
     assert pj.independence_gap(code, [0, 0, 1, 1], [0, 0, 0, 0], torch.ones(4)) == 0.0
-
-
-def test_conditional_mean_refuses_a_last_event_without_mass():
-    with pytest.raises(ValueError, match=r"events \[2\] have zero mass"):
-        pj.conditional_mean(torch.ones(3), [0, 1, 0], torch.ones(3), 3)
-
-
-def test_reformulation_refuses_a_vector_where_a_matrix_is_due_and_names_it():
-    with pytest.raises(ValueError, match=r"\bWs\[0\]"):
-        pj.reformulated_forward([torch.eye(2)], [torch.eye(2)], [torch.ones(2)])
-    with pytest.raises(ValueError, match=r"\bF_child\b"):
-        pj.weight_update(torch.ones(2, 3), torch.ones(3), torch.ones(2), torch.ones(2, 4))
-

@@ -8,7 +8,9 @@ onto the teacher's graph, Batch Norm as a projection), ``claims`` (the ledger an
 API convention (every public function follows it):
 
 - **Argument order**: the model first, then the data (``fn(model, X, ...)``), then options as keywords.
-- **Randomness**: a ``seed: int`` keyword; no function takes a generator.
+- **Randomness**: a ``seed: int`` keyword; no function takes a generator.  Where ``seed=None`` is accepted
+  (``nets.fc.mlp`` and the builders of ``nets.dag``, ``nets.local``, ``nets.teacher``), None draws the initial
+  weights from torch's global RNG, as torch's own layers do.
 - **Returns**: torch tensors in, torch tensors out; scalars as Python ``float``/``int``.  The exact geometry
   (``regions``, ``pwl``, ``erm``) works in numpy float64 and returns numpy arrays.  A function that returns
   several things returns a frozen dataclass, or a ``NamedTuple`` where the values are naturally unpacked

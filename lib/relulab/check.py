@@ -76,16 +76,27 @@ def real(
     return v
 
 
-def array(name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = False) -> np.ndarray:
-    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dims, non-empty unless told."""
+def array(
+    name: str, x: Any, ndim: int | None = None, *, allow_empty: bool = False, column: bool = False,
+    columns: int | None = None,
+) -> np.ndarray:
+    """Real numbers (array-like or tensor) as a finite float64 numpy array of `ndim` dims, non-empty unless told.
+
+    ``column``: a 1-D array is one column (N,) -> (N, 1); ``columns``: the number of columns (with ``ndim=2``).
+    """
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     try:
+        if np.iscomplexobj(x):  # float64 would drop the imaginary parts with only a warning
+            raise TypeError("complex values")
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers") from exc
+    a = a[:, None] if column and a.ndim == 1 else a
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
+    if columns is not None and a.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} columns, got shape {a.shape}")
     if a.size == 0 and not allow_empty:
         raise ValueError(f"{name} is empty")
     if not np.isfinite(a).all():
@@ -128,16 +139,19 @@ def tensor(
     dtype: torch.dtype | None = None,
     finite: bool = True,
     floating: bool = True,
+    integer: bool = False,
 ) -> torch.Tensor:
     """A torch.Tensor (numpy arrays are refused: say ``torch.as_tensor``) with the given rank, shape and dtype.
 
     ``shape`` entries that are ``None`` are free.  ``finite`` refuses NaN and inf; ``floating`` refuses
-    integer and complex tensors.
+    integer and complex tensors; ``integer`` asks for an integer tensor instead (bool refused).
     """
     if not isinstance(x, torch.Tensor):
         hint = " (convert with torch.as_tensor)" if isinstance(x, np.ndarray) else ""
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}{hint}")
-    if floating and (not x.dtype.is_floating_point or x.dtype.is_complex):
+    if integer and (x.dtype.is_floating_point or x.dtype.is_complex or x.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer tensor, got dtype {x.dtype}")
+    if floating and not integer and (not x.dtype.is_floating_point or x.dtype.is_complex):
         raise TypeError(f"{name} must be a real floating tensor, got dtype {x.dtype}")
     if dtype is not None and x.dtype != dtype:
         raise TypeError(f"{name} must have dtype {dtype}, got {x.dtype}")

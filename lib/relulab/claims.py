@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Literal
 
-import numpy as np
-
 from . import check
 
 __all__ = [
@@ -81,27 +79,6 @@ def _round(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
 
 
-def _as_scalar(name: str, x: Any, low: float | None = None) -> float:
-    """One number (not NaN); with `low`, finite and >= low."""
-    if isinstance(x, bool):
-        return float(x)
-    try:
-        arr = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a number, got {type(x).__name__}") from exc
-    if arr.size != 1:
-        raise ValueError(
-            f"{name} must be a single number (reduce arrays to the statistic you compare, e.g. a max error); "
-            f"got shape {arr.shape}"
-        )
-    v = float(arr.reshape(()))
-    if math.isnan(v):
-        raise ValueError(f"{name} is NaN: a claim cannot be judged on NaN")
-    if low is not None and not low <= v < math.inf:
-        raise ValueError(f"{name} must be finite and >= {low:g}, got {v}")
-    return v
-
-
 def _excess(measured: float, reference: float, relation: str) -> float:
     """How far `measured` lies outside the accepted side of `reference` (<= 0 means inside)."""
     if relation == "==":
@@ -128,9 +105,8 @@ def _margin(measured: float, reference: float, tolerance: float, relation: str) 
 def _judged(measured: Any, reference: Any, tolerance: Any, relation: str) -> tuple[float, float, float, bool]:
     """`measured`, `reference` and `tolerance` as numbers, and whether the relation holds."""
     check.choice("relation", relation, _RELATIONS)
-    m = _as_scalar("measured", measured)
-    r = _as_scalar("reference", reference)
-    tol = _as_scalar("tolerance", tolerance, low=0)
+    m, r = check.real("measured", measured), check.real("reference", reference)
+    tol = check.real("tolerance", tolerance, low=0)
     return m, r, tol, _holds(m, r, tol, relation)
 
 
@@ -165,8 +141,8 @@ def verify(
     if not isinstance(claim_id, str) or not claim_id or " " in claim_id:
         raise ValueError(f"claim_id must be a non-empty id without spaces, got {claim_id!r}")
     m, r, tol, passed = _judged(measured, reference, tolerance, relation)
-    c = _as_scalar("control", control)
-    _as_scalar("control_margin", control_margin, low=1)  # a control must at least miss the tolerance
+    c = check.real("control", control)
+    check.real("control_margin", control_margin, low=1)  # a control must at least miss the tolerance
     texts = (("quantity", quantity), ("control_quantity", control_quantity), ("note", note), ("narrowed", narrowed))
     for name, text in texts:
         check.text(name, text)

@@ -55,7 +55,7 @@ class ERMResult:
 
     def predict(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         """The fitted net's outputs at the rows of X (numpy float64)."""
-        Xn = _as_matrix(X, "X", self.W.shape[1])
+        Xn = check.array("X", X, 2, column=True, columns=self.W.shape[1])
         return np.maximum(Xn @ self.W.T + self.b, 0.0) @ self.a + self.c
 
     def to_torch(self) -> nn.Sequential:
@@ -69,27 +69,6 @@ class ERMResult:
             if self.output_bias:
                 net[2].bias.fill_(self.c)
         return net
-
-
-def _as_matrix(X, name: str, n: int | None = None) -> np.ndarray:
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    if not isinstance(X, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(X).__name__}")
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2:
-        raise ValueError(f"{name} must have shape (D, n), got {X.shape}")
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real numbers, got dtype {X.dtype}")
-    X = X.astype(np.float64)
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if n is not None and X.shape[1] != n:
-        raise ValueError(f"{name} must have {n} columns, got {X.shape[1]}")
-    return X
 
 
 def count_dichotomies_bound(D: int, n: int) -> int:
@@ -122,7 +101,7 @@ def arrangement(X: np.ndarray) -> Arrangement:
     ``incidence`` (N, R) bool, the rays lying in each closed region (they generate it modulo the null space);
     ``side`` (D, R) in {-1, 0, 1}, the side of each point for each ray (0: on the hyperplane).
     """
-    X = _as_matrix(X, "X")
+    X = check.array("X", X, 2, column=True)
     Xt = np.hstack([X, np.ones((X.shape[0], 1))])
     scale = np.linalg.norm(Xt, axis=1)
     # Work in the row space of X~ (rank r): outputs do not see the null-space component of theta.
@@ -214,10 +193,10 @@ def exact_erm(
     a_j (default both; ``(1,)`` is the deliberately broken variant used as a negative control).  Raises ValueError
     when the enumeration would exceed `max_programs` convex programs, stating the count.
     """
-    Xn = _as_matrix(X, "X")
-    yv = _as_matrix(y, "y", 1)[:, 0]  # (D,) or (D, 1)
+    Xn = check.array("X", X, 2, column=True)
+    yv = check.array("y", y, 2, column=True, columns=1)[:, 0]  # (D,) or (D, 1)
     if len(yv) != len(Xn):
-        raise ValueError(f"y must have shape ({len(Xn)},), got {tuple(y.shape)}")
+        raise ValueError(f"y must have shape ({len(Xn)},), one value per row of X, got {len(yv)} values")
     width = check.integer("width", width, low=1)
     check.choice("loss", loss, LOSSES)
     if not signs or any(s not in (-1, 1) for s in signs):

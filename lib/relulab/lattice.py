@@ -22,6 +22,7 @@ functions are valuations), max_i l_i = sum_tau (-1)^(n - dim tau) max_{v in tau}
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.spatial import ConvexHull
@@ -30,7 +31,10 @@ from . import check
 from .cells import _split
 from .regions_nd import RegionsND, _facet_pairs
 
-__all__ = ["LatticeFormula", "WangSunForm", "count_hinges", "lattice_formula", "signed_max_terms", "wang_sun_form"]
+__all__ = [
+    "LatticeFormula", "SignedMax", "WangSunForm", "count_hinges", "lattice_formula", "signed_max_terms",
+    "wang_sun_form",
+]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -45,22 +49,30 @@ class LatticeFormula:
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """The formula at the rows of X (N, n)."""
-        X = _points(X, self.grads.shape[1])
+        X = check.array("X", X, 2, columns=self.grads.shape[1], allow_empty=True)
         L = X @ self.grads.T + self.offsets
         return np.max([L[:, list(S)].min(axis=1) for S in self.sets], axis=0)
+
+
+class SignedMax(NamedTuple):
+    """One term ``sign * max_{rows of A} (A x + c)`` of a signed sum of maxima."""
+
+    sign: float
+    A: np.ndarray
+    c: np.ndarray
 
 
 @dataclass(frozen=True)
 class WangSunForm:
     """f = sum_j s_j max_{rows of A_j} (A_j x + c_j), every A_j with at most n + 1 rows, on the cells' domain."""
 
-    terms: tuple[tuple[float, np.ndarray, np.ndarray], ...]
+    terms: tuple[SignedMax, ...]
     n_convex_pieces: int   # affine pieces of the convex part g = f + c
     n_hinges: int          # hinge terms |d_h| of the compensation c
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """The formula at the rows of X (N, n), directly (no net)."""
-        X = _points(X, self.terms[0][1].shape[1])
+        X = check.array("X", X, 2, columns=self.terms[0].A.shape[1], allow_empty=True)
         return sum(s * (X @ A.T + c).max(axis=1) for s, A, c in self.terms)
 
 
@@ -86,7 +98,7 @@ def lattice_formula(regions: RegionsND, *, drop: int | None = None) -> LatticeFo
     return LatticeFormula(grads, offsets, tuple(sorted(sets)))
 
 
-def signed_max_terms(A: np.ndarray, c: np.ndarray, *, seed: int = 0) -> list[tuple[float, np.ndarray, np.ndarray]]:
+def signed_max_terms(A: np.ndarray, c: np.ndarray, *, seed: int = 0) -> list[SignedMax]:
     """Write max_i (A x + c)_i (any number of rows) as sum_j s_j max over at most n + 1 rows (n = A's columns).
 
     The maps are lifted to points (a_i, c_i); the upper hull is triangulated (the heights are perturbed by 1e-9 of
@@ -99,19 +111,19 @@ def signed_max_terms(A: np.ndarray, c: np.ndarray, *, seed: int = 0) -> list[tup
     seed = check.seed(seed)
     m, n = A.shape
     if m <= n + 1:
-        return [(1.0, A, c)]
+        return [SignedMax(1.0, A, c)]
     # the gradients may span a lower-dimensional affine space: triangulate there
     U, sv, Vt = np.linalg.svd(A - A[0], full_matrices=False)
     d = int((sv > 1e-12 * max(1.0, sv.max(initial=0.0))).sum())
     if d == 0:
-        return [(1.0, A[[int(np.argmax(c))]], c[[int(np.argmax(c))]])]
+        return [SignedMax(1.0, A[[int(np.argmax(c))]], c[[int(np.argmax(c))]])]
     alpha = (A - A[0]) @ Vt[:d].T
     scale = max(1.0, float(np.abs(c).max()), float(np.abs(alpha).max()))
     h = c + 1e-9 * scale * np.random.default_rng(seed).uniform(-1, 1, m)
     floor = np.r_[alpha.mean(axis=0), h.min() - 10 * scale * (1 + np.ptp(alpha))]
     hull = ConvexHull(np.vstack([np.c_[alpha, h], floor]))
     upper = [tuple(sorted(s)) for s, eq in zip(hull.simplices, hull.equations) if eq[d] > 0 and m not in s]
-    return [(float(sign), A[list(tau)], c[list(tau)]) for tau, sign in _interior_faces(upper, d)]
+    return [SignedMax(float(sign), A[list(tau)], c[list(tau)]) for tau, sign in _interior_faces(upper, d)]
 
 
 def wang_sun_form(regions: RegionsND, *, drop: int | None = None, seed: int = 0) -> WangSunForm:
@@ -127,7 +139,7 @@ def wang_sun_form(regions: RegionsND, *, drop: int | None = None, seed: int = 0)
     pieces = _convex_pieces(regions, grads, offsets, label, hinges, drop)
     terms = signed_max_terms(pieces[:, :-1], pieces[:, -1], seed=seed)
     for coef, g, o in hinges:  # - coef |g.x + o| = - max(coef (g.x + o), -coef (g.x + o))
-        terms.append((-1.0, coef * np.vstack([g, -g]), coef * np.array([o, -o])))
+        terms.append(SignedMax(-1.0, coef * np.vstack([g, -g]), coef * np.array([o, -o])))
     return WangSunForm(tuple(terms), len(pieces), len(hinges))
 
 
@@ -136,13 +148,6 @@ def count_hinges(regions: RegionsND) -> int:
     check.model("regions", regions, RegionsND)
     grads, offsets, label = _distinct_maps(regions)
     return len(_hinges(regions, grads, offsets, label))
-
-
-def _points(X: np.ndarray, n: int) -> np.ndarray:
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != n:
-        raise ValueError(f"X must have shape (N, {n}), got {X.shape}")
-    return X
 
 
 def _distinct_maps(regions: RegionsND) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

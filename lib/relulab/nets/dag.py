@@ -23,16 +23,6 @@ __all__ = [
 ]
 
 
-def _check_tensor(x: object) -> None:
-    """A block's input must be a floating-point batch tensor (N, C, ...)."""
-    if isinstance(x, torch.fx.Proxy):  # traced by torch.fx: nothing to check on a symbolic value
-        return
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
-    if x.dim() < 2 or x.shape[0] == 0:
-        raise ValueError(f"x must be a non-empty batch (N, C, ...), got shape {tuple(x.shape)}")
-
-
 class Residual(nn.Module):
     """``body(x) + shortcut(x)`` (identity shortcut when `shortcut` is None): an identity neuron with in-weights 1."""
 
@@ -45,7 +35,8 @@ class Residual(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """body(x) + shortcut(x)."""
-        _check_tensor(x)
+        if not isinstance(x, torch.fx.Proxy):  # torch.fx traces with a symbolic value: nothing to check
+            check.batch("x", x, ndim=(2, 3, 4, 5), finite=False)  # (N, C, ...); NaN propagates as in any layer
         a, b = self.body(x), self.shortcut(x)
         if not isinstance(a, torch.fx.Proxy) and a.shape != b.shape:  # broadcasting would add them silently
             raise ValueError(f"Residual: body and shortcut outputs differ in shape, {tuple(a.shape)} vs {tuple(b.shape)}")
@@ -63,7 +54,8 @@ class Concat(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The branches' outputs concatenated along dim 1."""
-        _check_tensor(x)
+        if not isinstance(x, torch.fx.Proxy):  # torch.fx traces with a symbolic value: nothing to check
+            check.batch("x", x, ndim=(2, 3, 4, 5), finite=False)  # (N, C, ...); NaN propagates as in any layer
         outs = [b(x) for b in self.branches]
         if not isinstance(x, torch.fx.Proxy) and any(o.dim() < 2 or o.shape[0] != outs[0].shape[0] or o.shape[2:] != outs[0].shape[2:] for o in outs):
             raise ValueError(f"Concat: the branches' outputs must agree except in dim 1, got {[tuple(o.shape) for o in outs]}")

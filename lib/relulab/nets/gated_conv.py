@@ -16,6 +16,7 @@ pre-activations q^f.  With hard gates and equal feature and value nets, the gate
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import torch
@@ -23,11 +24,21 @@ from torch import nn
 
 from .. import check
 
-__all__ = ["ConvNet", "GatedConvNet"]
+__all__ = ["ConvNet", "ConvSpec", "GatedConvNet"]
 
 HEADS = ("flatten", "gap")
 GATES = ("hard", "soft")
 PARTS = ("feature", "value")
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A ConvNet's architecture: what the feature and value nets of one gated net must share."""
+
+    image: tuple[int, int, int]  # (C, H, W)
+    head: str
+    channels: tuple[int, ...]
+    dense: tuple[int, ...]  # the dense layers' widths, the output layer's included
 
 
 class ConvNet(nn.Module):
@@ -100,14 +111,10 @@ class ConvNet(nn.Module):
         h = torch.relu(q_last) if len(self.dense) > 1 else self._pool(torch.relu(q_last))
         return self.dense[-1](h)
 
-    def spec(self) -> tuple:
+    def spec(self) -> ConvSpec:
         """What two nets must share to be the feature and value nets of one gated net."""
-        return (
-            self.image,
-            self.head,
-            tuple(c.out_channels for c in self.convs),
-            tuple(d.out_features for d in self.dense),
-        )
+        channels, dense = tuple(c.out_channels for c in self.convs), tuple(d.out_features for d in self.dense)
+        return ConvSpec(self.image, self.head, channels, dense)
 
 
 class GatedConvNet(nn.Module):

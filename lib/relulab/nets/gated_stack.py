@@ -229,9 +229,7 @@ class GatedStack(nn.Module):
 def _check_labels(Y: object, M: int, n: int, d_out: int, name: str, shared_ok: bool = False) -> None:
     """Integer class labels in [0, d_out): (M, n), one row per member, or (n,) shared where `shared_ok`."""
     shapes = [(M, n), (n,)] if shared_ok else [(M, n)]
-    if not isinstance(Y, torch.Tensor) or Y.is_floating_point() or Y.is_complex() or Y.dtype == torch.bool:
-        raise TypeError(f"{name} must be an integer label tensor, got {type(Y).__name__}"
-                        + (f" of dtype {Y.dtype}" if isinstance(Y, torch.Tensor) else ""))
+    check.tensor(name, Y, integer=True, finite=False)
     if tuple(Y.shape) not in shapes:
         raise ValueError(f"{name} must be a {' or '.join(map(str, shapes))} label tensor (one row per member), got {tuple(Y.shape)}")
     if Y.numel() and (int(Y.min()) < 0 or int(Y.max()) >= d_out):

@@ -244,10 +244,7 @@ def _evaluate(dag: DAG, X: np.ndarray) -> NeuronValues:
 def _check_X(dag: DAG, X: object, name: str) -> np.ndarray:
     """A non-empty, finite (B, n_in) float64 batch of inputs for `dag`."""
     check.instance("dag", dag, DAG)
-    X = check.array(name, X, 2)
-    if X.shape[1] != len(dag.inputs):
-        raise ValueError(f"{name} must have shape (B, {len(dag.inputs)}), got {X.shape}")
-    return X
+    return check.array(name, X, 2, columns=len(dag.inputs))
 
 
 def count_paths(dag: DAG) -> int:

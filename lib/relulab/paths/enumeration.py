@@ -53,10 +53,7 @@ def _enumerate(lins: list[nn.Linear], max_paths: int = MAX_PATHS) -> torch.Tenso
 
 def _check_paths(paths: object, sizes: list[int]) -> torch.Tensor:
     """`paths` must be a (P, k+1) integer tensor whose column l indexes a unit of layer l (sizes[l] units)."""
-    if not isinstance(paths, torch.Tensor):
-        raise TypeError(f"paths must be a torch.Tensor of unit indices, got {type(paths).__name__}")
-    if paths.is_floating_point() or paths.is_complex() or paths.dtype == torch.bool:
-        raise TypeError(f"paths must hold integer unit indices, got dtype {paths.dtype}")
+    check.tensor("paths", paths, integer=True, finite=False)
     if paths.dim() != 2 or paths.shape[1] != len(sizes):
         raise ValueError(f"paths must have shape (P, {len(sizes)}) (input coordinate, then one unit per hidden layer), "
                          f"got {tuple(paths.shape)}")

@@ -67,11 +67,7 @@ class PWLNet:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """Evaluate at the rows of X (shape (N, d_in), or (N,) when d_in = 1); returns (N, d_out)."""
-        h = check.array("X", X)
-        if h.ndim == 1:
-            h = h[:, None]
-        if h.shape[1] != self.d_in:
-            raise ValueError(f"X must have {self.d_in} columns, got {h.shape[1]}")
+        h = check.array("X", X, 2, column=True, columns=self.d_in)
         # rows in chunks, so that a wide (sparse) net never holds an N x width dense block above ~2e7 entries
         chunk = max(1, 2 * 10**7 // max(W.shape[0] for W, _ in self.layers))
         return np.vstack([self._forward(h[i:i + chunk]) for i in range(0, len(h), chunk)]) if len(h) else h
