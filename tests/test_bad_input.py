@@ -1415,7 +1415,7 @@ CASES = [
         "dag.enumerate_paths.gates_from.columns",
         lambda: pdag.enumerate_paths(_tiny_dag(), np.zeros((2, 2)), gates_from=np.zeros((2, 3))),
         ValueError,
-        r"^gates_from must have shape",
+        r"^gates_from must have 2 columns",
     ),
     (
         "dag.enumerate_paths.gates_from.nan",
