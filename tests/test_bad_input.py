@@ -97,6 +97,19 @@ def _dgn():
     return DeepGatedNet(fc.mlp([2, 3, 1], bias=False, seed=0), fc.mlp([2, 3, 1], bias=False, seed=1))
 
 
+def _nan_net() -> nn.Sequential:
+    net = _net()
+    with torch.no_grad():
+        net[0].weight[0, 0] = NAN
+    return net
+
+
+def _soft_dgn_nan():
+    from relulab.nets.gated import DeepGatedNet
+
+    return DeepGatedNet(_nan_net(), _net(), gate="soft")  # NaN feature weights: soft gates come out NaN
+
+
 def _stack(modes=("relu", "hard"), bias: bool = True) -> gstack.GatedStack:
     w = [2, 3, 2]
     return gstack.GatedStack(
@@ -620,6 +633,8 @@ CASES = [
     ),
     ("factorised_events.shape", lambda: ladder.factorised_events(np.zeros(2, dtype=int), [[0]]), ValueError, "X"),
     ("factorised_events.float", lambda: ladder.factorised_events(np.full((2, 2), 0.5), [[0]]), TypeError, "X"),
+    ("factorised_events.groups.type", lambda: ladder.factorised_events(np.zeros((2, 2), dtype=int), 5), TypeError, "groups"),
+    ("factorised_events.group.type", lambda: ladder.factorised_events(np.zeros((2, 2), dtype=int), [1]), TypeError, r"groups\[0\]"),
     (
         "factorised_events.absurd",
         lambda: ladder.factorised_events(np.zeros((2, 70), dtype=int), [list(range(70))]),
@@ -640,6 +655,7 @@ CASES = [
         "positions",
     ),
     ("pattern_index.float", lambda: ladder.pattern_index(np.full((2, 2), 0.5), [0]), TypeError, "X"),
+    ("pattern_index.positions.type", lambda: ladder.pattern_index(np.zeros((2, 2), dtype=int), 5), TypeError, "positions"),
     (
         "pattern_index.values",
         lambda: ladder.pattern_index(np.zeros((2, 2), dtype=int), [0], values=0),
@@ -671,6 +687,7 @@ CASES = [
     ("exact_erm.y.inf", lambda: erm.exact_erm(np.zeros((2, 1)), np.array([0.0, INF]), 1), ValueError, "y"),
     ("exact_erm.y.dtype", lambda: erm.exact_erm(np.zeros((2, 1)), np.array(["a", "b"]), 1), TypeError, "y"),
     ("exact_erm.signs", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, signs=(2,)), ValueError, "signs"),
+    ("exact_erm.signs.type", lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, signs=5), TypeError, "signs"),
     (
         "exact_erm.max_programs",
         lambda: erm.exact_erm(np.zeros((2, 1)), np.zeros(2), 1, max_programs=0),
@@ -907,6 +924,7 @@ CASES = [
     ("npf.bias", lambda: enumeration.npf(_net(bias=True), _X()), ValueError, "bias"),
     ("npk.bias", lambda: npk.npk(_net(bias=True), _X()), ValueError, "bias"),
     ("path_ntk.bias", lambda: ntk.path_ntk(_net(bias=True), _X()), ValueError, "bias"),
+    ("path_ntk.weights.nan", lambda: ntk.path_ntk(_nan_net(), _X()), ValueError, r"weights\[0\].*NaN"),
     ("npk.model.linear", lambda: npk.npk(nn.Linear(2, 1, bias=False), _X(3)), TypeError, "nn.Sequential"),
     (
         "npk.model.last_relu",
@@ -980,6 +998,8 @@ CASES = [
         "X1",
     ),
     ("npk_from_gates.depth", lambda: npk.npk_from_gates(_X(4), [torch.ones(4, 2)], _X(3), []), ValueError, "depths"),
+    ("npk_from_gates.G1.type", lambda: npk.npk_from_gates(_X(4), 5, _X(3), []), TypeError, "G1"),
+    ("npk_from_gates.G2.type", lambda: npk.npk_from_gates(_X(4), [torch.ones(4, 2)], _X(3), None), TypeError, "G2"),
     (
         "npk_from_gates.X1.3d",  # would broadcast into a (3, 2, 4) "Gram matrix"
         lambda: npk.npk_from_gates(torch.ones(3, 2, 2), [torch.ones(3, 5)], torch.ones(4, 2), [torch.ones(4, 5)]),
@@ -1236,6 +1256,7 @@ CASES = [
         "factors",
     ),
     ("random_rescaling.seed", lambda: lifting.random_rescaling(_net(), 0.5), TypeError, "seed"),
+    ("random_rescaling.factors.type", lambda: lifting.random_rescaling(_net(), 0, factors=["a"]), TypeError, "factors"),
     # ------------------------------------------------------------ paths.lifting: what torch.fx reads in forward
     ("support_report.type", lambda: lifting.support_report("net"), TypeError, "model"),
     ("lifted_output.max_pools", lambda: lifting.lifted_output(_net(), (2,), max_pools="min"), ValueError, "max_pools"),
@@ -1676,7 +1697,9 @@ CASES = [
     ("gated_variant.seed.type", lambda: ngated.gated_variant("frnpf-ii", [2, 3, 1], seed=0.5), TypeError, "seed"),
     ("gated_variant.widths.neg", lambda: ngated.gated_variant("frnpf-ii", [2, -3, 1], seed=0), ValueError, "widths"),
     ("gated_variant.eps.nan", lambda: ngated.gated_variant("dlnpf", [2, 3, 1], seed=0, eps=NAN), ValueError, "eps"),
+    ("gated_variant.widths.type", lambda: ngated.gated_variant("frnpf-ii", 5, seed=0), TypeError, "widths"),
     ("GatedStack.empty", lambda: gstack.GatedStack([], [], [], []), ValueError, "one entry per member"),
+    ("GatedStack.values.type", lambda: gstack.GatedStack(["relu"], _net(), [None], [False]), TypeError, "values"),
     (
         "GatedStack.lengths",
         lambda: gstack.GatedStack(["relu"], [_net(), _net()], [None], [False]),
@@ -1870,6 +1893,8 @@ CASES = [
     ("dgn_npk.X.empty", lambda: gated.dgn_npk(_dgn(), _X(0)), ValueError, "X1"),
     ("dgn_npk.X.shape", lambda: gated.dgn_npk(_dgn(), torch.zeros(3)), ValueError, "X1"),
     ("dgn_npk.X.dtype", lambda: gated.dgn_npk(_dgn(), torch.zeros(3, 2, dtype=torch.long)), TypeError, "X1"),
+    ("dgn_npk.X2.shape", lambda: gated.dgn_npk(_dgn(), _X(), _X(3, 3)), ValueError, r"^X2 must be of shape"),
+    ("dgn_npk.soft.nan_weights", lambda: gated.dgn_npk(_soft_dgn_nan(), _X()), ValueError, r"gates G_1\(X1\).*NaN"),
     ("value_ntk.type", lambda: gated.value_ntk(_net(), _X()), TypeError, "DeepGatedNet"),
     ("feature_ntk.X.nan", lambda: gated.feature_ntk(_dgn(), _nan_X()), ValueError, "X1"),
     ("ntk_npk_constant.type", lambda: gated.ntk_npk_constant(2.0), TypeError, "sigmas"),
@@ -1877,6 +1902,7 @@ CASES = [
     ("ntk_npk_constant.empty", lambda: gated.ntk_npk_constant([]), ValueError, "sigmas"),
     ("ntk_npk_constant.negative", lambda: gated.ntk_npk_constant([0.5, -1.0]), ValueError, r"sigmas\[1\] must be > 0"),
     ("bernoulli_weights.sigmas.nan", lambda: gated.bernoulli_weights([2, 1], [NAN], 2, seed=0), ValueError, "sigmas"),
+    ("bernoulli_weights.sigmas.type", lambda: gated.bernoulli_weights([2, 1], 3, 2, seed=0), TypeError, "sigmas"),
     ("bernoulli_weights.draws.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2.5, seed=0), TypeError, "draws"),
     (
         "bernoulli_weights.widths.zero",
@@ -1900,7 +1926,7 @@ CASES = [
     ),
     ("ntk_split.type", lambda: gated.ntk_split(_net(), _X()), TypeError, "DeepGatedNet"),
     ("ntk_split.X1.nan", lambda: gated.ntk_split(_dgn(), _nan_X()), ValueError, r"^X1 contains NaN"),
-    ("ntk_split.X2.shape", lambda: gated.ntk_split(_dgn(), _X(), _X(3, 3)), ValueError, r"^X2 must have shape"),
+    ("ntk_split.X2.shape", lambda: gated.ntk_split(_dgn(), _X(), _X(3, 3)), ValueError, r"^X2 must be of shape"),
     ("ntk_split.X1.dtype", lambda: gated.ntk_split(_dgn(), _X().float()), TypeError, r"^X1 has dtype torch.float32 but the model.s weights are torch.float64"),
     ("ntk_split.X1.empty", lambda: gated.ntk_split(_dgn(), _X(0)), ValueError, r"^X1 is an empty batch"),
     ("ntk_split.X1.type", lambda: gated.ntk_split(_dgn(), [[0.0, 1.0]]), TypeError, r"^X1 must be a torch.Tensor"),
@@ -1937,6 +1963,20 @@ CASES = [
         "weights",
     ),
     ("value_ntk_from_gates.weights.empty", lambda: gated.value_ntk_from_gates([], _X(), []), ValueError, "weights"),
+    ("value_ntk_from_gates.weights.int", lambda: gated.value_ntk_from_gates(5, _X(), []), TypeError, "weights"),
+    ("value_ntk_from_gates.G1.type", lambda: gated.value_ntk_from_gates([torch.ones(1, 2)], _X(), 5), TypeError, "G1"),
+    (
+        "value_ntk_from_gates.G2.type",
+        lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _X(), [torch.ones(4, 3)], _X(), 5),
+        TypeError,
+        "G2",
+    ),
+    (
+        "value_ntk_from_gates.G.entry",
+        lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _X(), [[[1.0] * 3] * 4]),
+        TypeError,
+        r"G1\[0\]",
+    ),
     (
         "value_ntk_from_gates.weights.type",
         lambda: gated.value_ntk_from_gates([torch.ones(3, 2), [[1.0, 1.0, 1.0]]], _X(), [torch.ones(4, 3)]),
@@ -2533,15 +2573,18 @@ CASES = [
     ("pad.fewer", lambda: pwl.pad(pwl.identity(1, 2), 1), ValueError, "hidden layers"),
     ("parallel.empty", lambda: pwl.parallel([]), ValueError, "nets"),
     ("parallel.type", lambda: pwl.parallel([_pwl(), "net"]), TypeError, "nets\\[1\\]"),
+    ("parallel.nets.type", lambda: pwl.parallel(_pwl()), TypeError, "nets"),
     ("parallel.depths", lambda: pwl.parallel([pwl.max_net(2), pwl.max_net(4)]), ValueError, "hidden layers"),
     ("linear_combination.coeffs.nan", lambda: pwl.linear_combination([_pwl()], [NAN]), ValueError, "coeffs"),
     ("linear_combination.count", lambda: pwl.linear_combination([_pwl()], [1.0, 2.0]), ValueError, "coefficients"),
+    ("linear_combination.nets.type", lambda: pwl.linear_combination(5, [1.0]), TypeError, "nets"),
     ("max_net.q", lambda: pwl.max_net(0), ValueError, "q"),
     ("max_net.absurd", lambda: pwl.max_net(10**8), ValueError, "q"),
     ("max_net.levels", lambda: pwl.max_net(4, levels=5), ValueError, "levels"),
     ("max_net.levels.few", lambda: pwl.max_net(4, levels=3), ValueError, "levels"),
     ("max_affine.nan", lambda: pwl.max_affine(np.array([[NAN]]), [0.0]), ValueError, "A"),
     ("wang_sun.empty", lambda: pwl.wang_sun([]), ValueError, "terms"),
+    ("wang_sun.terms.type", lambda: pwl.wang_sun(5), TypeError, "terms"),
     ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
     (
         "wang_sun.levels_cut",

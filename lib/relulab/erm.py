@@ -55,8 +55,10 @@ class ERMResult:
 
     def predict(self, X: np.ndarray | torch.Tensor) -> np.ndarray:
         """The fitted net's outputs at the rows of X (numpy float64)."""
-        Xn = check.array("X", X, 2, column=True, columns=self.W.shape[1])
-        return np.maximum(Xn @ self.W.T + self.b, 0.0) @ self.a + self.c
+        return self._predict(check.array("X", X, 2, column=True, columns=self.W.shape[1]))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        return np.maximum(X @ self.W.T + self.b, 0.0) @ self.a + self.c
 
     def to_torch(self) -> nn.Sequential:
         """The fitted net as ``nn.Sequential(Linear(n, w), ReLU(), Linear(w, 1, bias=output_bias))`` in float64."""
@@ -101,7 +103,10 @@ def arrangement(X: np.ndarray) -> Arrangement:
     ``incidence`` (N, R) bool, the rays lying in each closed region (they generate it modulo the null space);
     ``side`` (D, R) in {-1, 0, 1}, the side of each point for each ray (0: on the hyperplane).
     """
-    X = check.array("X", X, 2, column=True)
+    return _arrangement(check.array("X", X, 2, column=True))
+
+
+def _arrangement(X: np.ndarray) -> Arrangement:
     Xt = np.hstack([X, np.ones((X.shape[0], 1))])
     scale = np.linalg.norm(Xt, axis=1)
     # Work in the row space of X~ (rank r): outputs do not see the null-space component of theta.
@@ -199,7 +204,7 @@ def exact_erm(
         raise ValueError(f"y must have shape ({len(Xn)},), one value per row of X, got {len(yv)} values")
     width = check.integer("width", width, low=1)
     check.choice("loss", loss, LOSSES)
-    if not signs or any(s not in (-1, 1) for s in signs):
+    if not check.instance("signs", signs, (tuple, list)) or any(s not in (-1, 1) for s in signs):
         raise ValueError(f"signs must be a non-empty subset of (-1, 1), got {signs}")
     D, n = Xn.shape
     bound = math.comb(len(signs) * count_dichotomies_bound(D, n), width)
@@ -210,7 +215,7 @@ def exact_erm(
             f"max_programs={max_programs:,}"
         )
 
-    rays, regions, incidence, side = arrangement(Xn)
+    rays, regions, incidence, side = _arrangement(Xn)
     Xt = np.hstack([Xn, np.ones((D, 1))])
     # (D, R): the data outputs of the unit ReLU(x~ . d) for each ray d; points on the ray's hyperplanes give
     # exactly 0 (not a rounding residue of 1e-17 that NNLS would blow up into a huge weight).
@@ -239,6 +244,6 @@ def exact_erm(
     c = float(best_lam[pos] - best_lam[pos + 1]) if output_bias else 0.0
     result = ERMResult(float(best), W, b, a, c, output_bias, loss, len(regions), n_prog)
     # Report the loss of the returned net itself (equal to the program's value up to rounding).
-    r = result.predict(Xn) - yv
+    r = result._predict(Xn) - yv
     result.loss = float(np.mean(r**2) if loss == "squared" else np.mean(np.abs(r)))
     return result

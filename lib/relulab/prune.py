@@ -24,7 +24,6 @@ __all__ = ["masked", "random_scores", "sparsity", "unmasked"]
 
 def random_scores(model: nn.Module, *, seed: int) -> dict[str, torch.Tensor]:
     """i.i.d. uniform scores for every prunable weight (the keys of ``magnitude_scores``): a random global mask."""
-    check.model("model", model)
     gen = torch.Generator().manual_seed(check.seed(seed))
     return {k: torch.rand(v.shape, generator=gen, dtype=torch.float64) for k, v in magnitude_scores(model).items()}
 

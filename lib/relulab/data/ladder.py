@@ -169,7 +169,8 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
     Disjoint groups of independent pixels give independent factors, so P(z) is a tensor product (Thm 8's setting).
     """
     X = _check_symbols("X", X, 2)
-    flat = [i for g in groups for i in g]
+    flat = [i for j, g in enumerate(check.instance("groups", groups, (list, tuple)))
+            for i in check.integers(f"groups[{j}]", g, min_len=0)]
     if len(flat) != len(set(flat)) or not flat or min(flat) < 0 or max(flat) >= X.shape[1]:
         raise ValueError("groups must be disjoint, non-empty lists of pixel positions inside X")
     if max(len(g) for g in groups) > 20:
@@ -190,7 +191,7 @@ def pattern_index(X: np.ndarray, positions: object, values: int = 2) -> np.ndarr
     """An integer code of each row's pattern on `positions` (mixed radix): group samples by the exact x_alpha."""
     values = check.integer("values", values, low=2)
     X = _check_symbols("X", X, values)
-    pos = list(positions)
+    pos = check.integers("positions", positions, min_len=0)
     if not pos or min(pos) < 0 or max(pos) >= X.shape[1]:
         raise ValueError(f"positions must be a non-empty subset of [0, {X.shape[1]}), got {pos}")
     if values ** len(set(pos)) > 2**62:

@@ -95,9 +95,9 @@ class DeepGatedNet(nn.Module):
         vl = self._layers("value")
         return [vl[0].in_features] + [lin.out_features for lin in vl]
 
-    def _check_input(self, X: object) -> None:
+    def _check_input(self, X: object, name: str = "X") -> None:
         first = self._layers("value")[0]
-        _check_batch(X, first.in_features, first.weight.dtype)
+        _check_batch(X, first.in_features, first.weight.dtype, name)
 
     def _preactivations(self, X: torch.Tensor) -> list[torch.Tensor]:
         qs, h = [], X
@@ -175,7 +175,7 @@ def gated_variant(
     if trained is not None:
         check.model("trained", trained)
     _check_soft(beta, eps)
-    value = mlp(list(widths), bias=bias, seed=seed)
+    value = mlp(list(check.instance("widths", widths, (list, tuple))), bias=bias, seed=seed)
     if kind == "flnpf":
         if trained is None:
             raise ValueError("kind='flnpf' needs the trained ReLU net: pass trained=<nn.Sequential>")

@@ -48,12 +48,10 @@ class GatedStack(nn.Module):
         eps: float = 0.1,
     ) -> None:
         super().__init__()
-        M = len(modes)
-        if M == 0 or not (len(values) == len(features) == len(train_feature) == M):
-            raise ValueError(
-                f"modes, values, features and train_feature need one entry per member (got {len(modes)}, {len(values)}, "
-                f"{len(features)}, {len(train_feature)})"
-            )
+        names, args = ("modes", "values", "features", "train_feature"), (modes, values, features, train_feature)
+        lens = [len(check.instance(n, v, (list, tuple))) for n, v in zip(names, args)]
+        if lens[0] == 0 or len(set(lens)) != 1:
+            raise ValueError(f"modes, values, features and train_feature need one entry per member (got {lens})")
         for i, mode in enumerate(modes):
             check.choice(f"modes[{i}]", mode, MODES)
         if not all(isinstance(t, bool) for t in train_feature):

@@ -72,7 +72,10 @@ def npv_from_weights(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.
             raise ValueError(f"weights[{l}] takes {W.shape[1]} inputs but weights[{l - 1}] has {weights[l - 1].shape[0]} outputs")
         if not torch.isfinite(W).all():
             raise ValueError(f"weights[{l}] contains NaN or infinite values")
-    _check_paths(paths, [weights[0].shape[1]] + [W.shape[0] for W in weights[:-1]])
+    return _npv(weights, _check_paths(paths, [weights[0].shape[1]] + [W.shape[0] for W in weights[:-1]]))
+
+
+def _npv(weights: list[torch.Tensor], paths: torch.Tensor) -> torch.Tensor:
     v = torch.ones(paths.shape[0], dtype=weights[0].dtype)
     for l, W in enumerate(weights[:-1]):
         v = v * W[paths[:, l + 1], paths[:, l]]

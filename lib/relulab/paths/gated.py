@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import torch
-from torch import nn
 
 from .. import check
 from ..nets.gated import DeepGatedNet
-from .path_kernel import npk_from_gates
+from .path_kernel import _npk
 from .tangent_kernel import ntk
 
 __all__ = [
@@ -35,13 +34,14 @@ __all__ = [
 def dgn_npk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None) -> torch.Tensor:
     """The NPK Gram (N1, N2) of a DGN: <x, x'> times the product of the feature net's per-layer gate overlaps."""
     check.model("dgn", dgn, DeepGatedNet)
-    check.batch("X1", X1, ndim=2)
-    if X2 is not None:
-        check.batch("X2", X2, ndim=2)
-    with torch.no_grad():
-        G1 = dgn.gates(X1)
-        G2 = G1 if X2 is None else dgn.gates(X2)
-    return npk_from_gates(X1, G1, X1 if X2 is None else X2, G2)
+    Xs, Gs = [X1] if X2 is None else [X1, X2], []
+    for name, X in zip(("X1", "X2"), Xs):
+        dgn._check_input(X, name)
+        with torch.no_grad():
+            Gs.append(dgn._gates(dgn._preactivations(X)))
+        for l, g in enumerate(Gs[-1]):  # soft gates of NaN/inf feature weights are NaN: refuse, not a NaN kernel
+            check.tensor(f"the gates G_{l + 1}({name}) of dgn's feature net", g)
+    return _npk(Xs[0], Gs[0], Xs[-1], Gs[-1])
 
 
 def value_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = None, *, output: int | None = None) -> torch.Tensor:
@@ -58,13 +58,17 @@ def feature_ntk(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = N
 
 def ntk_npk_constant(sigmas: Sequence[float]) -> float:
     """sum_l prod_{k != l} sigma_k^2: the factor in E[K^v] = c * NPK (d sigma^{2(d-1)} when all sigma_l = sigma)."""
+    sq = [x * x for x in _sigmas(sigmas)]
+    return sum(math.prod(sq[:l] + sq[l + 1 :]) for l in range(len(sq)))
+
+
+def _sigmas(sigmas: Sequence[float]) -> list[float]:
     if isinstance(sigmas, (str, bytes)) or not hasattr(sigmas, "__iter__"):
         raise TypeError(f"sigmas must be a sequence of numbers (one scale per layer), got {type(sigmas).__name__}")
     s = [check.real(f"sigmas[{i}]", x, low=0, open_low=True) for i, x in enumerate(sigmas)]
     if not s:
         raise ValueError("sigmas must list one scale per layer (at least one)")
-    sq = [x * x for x in s]
-    return sum(math.prod(sq[:l] + sq[l + 1 :]) for l in range(len(sq)))
+    return s
 
 
 def bernoulli_weights(
@@ -72,10 +76,8 @@ def bernoulli_weights(
 ) -> list[torch.Tensor]:
     """`draws` independent value nets with i.i.d. symmetric Bernoulli weights +-sigma_l: list of (draws, out, in)."""
     ws = check.integers("widths", widths, low=1, min_len=2)
-    if len(sigmas) != len(ws) - 1:
+    if len(sigmas := _sigmas(sigmas)) != len(ws) - 1:
         raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
-    for i, x in enumerate(sigmas):
-        check.real(f"sigmas[{i}]", x, low=0, open_low=True)
     check.integer("draws", draws, low=1)
     generator = torch.Generator().manual_seed(check.seed(seed))
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
@@ -103,7 +105,7 @@ def value_ntk_from_gates(
     K^v(x, x') = sum_l <h_{l-1}(x), h_{l-1}(x')> <delta_l(x), delta_l(x')> with h the gated hidden outputs and
     delta_l = dy/d(W_l h_{l-1}) by back-propagation.  Returns (M, N1, N2), or (N1, N2) for one draw.
     """
-    Ws = [check.tensor(f"weights[{l}]", W) for l, W in enumerate(weights)]
+    Ws = [check.tensor(f"weights[{l}]", W) for l, W in enumerate(check.instance("weights", weights, (list, tuple)))]
     if not Ws:
         raise ValueError("weights must be a non-empty list of floating-point weight tensors W_1..W_{k+1}")
     single = Ws[0].dim() == 2
@@ -116,7 +118,7 @@ def value_ntk_from_gates(
             raise ValueError(f"weights[{l}] takes {Ws[l].shape[2]} inputs but weights[{l - 1}] has {Ws[l - 1].shape[1]} outputs")
     if Ws[-1].shape[1] != 1:
         raise ValueError(f"the value net must have one output, its last layer has {Ws[-1].shape[1]}")
-    if len(G1) != len(Ws) - 1:
+    if len(check.instance("G1", G1, (list, tuple))) != len(Ws) - 1:
         raise ValueError(f"need {len(Ws) - 1} gate matrices (one per hidden layer), got {len(G1)}")
 
     def forward_backward(X: torch.Tensor, G: Sequence[torch.Tensor], name: str) -> tuple[list, list]:
@@ -124,12 +126,10 @@ def value_ntk_from_gates(
         if X.shape[1] != Ws[0].shape[2]:
             raise ValueError(f"{name} has {X.shape[1]} features but the first layer takes {Ws[0].shape[2]}")
         hs = [X.unsqueeze(0).expand(Ws[0].shape[0], -1, -1)]  # h_0 = x for every draw: (M, N, d_in)
-        for W, g in zip(Ws[:-1], G):
-            if g.shape not in ((X.shape[0], W.shape[1]), (W.shape[0], X.shape[0], W.shape[1])):
-                raise ValueError(
-                    f"gate matrix of shape {tuple(g.shape)}, expected {(X.shape[0], W.shape[1])} or "
-                    f"{(W.shape[0], X.shape[0], W.shape[1])}"
-                )
+        for l, (W, g) in enumerate(zip(Ws[:-1], G)):
+            gname, ok = f"G{name[1]}[{l}]", ((X.shape[0], W.shape[1]), (W.shape[0], X.shape[0], W.shape[1]))
+            if check.tensor(gname, g, floating=False, finite=False).shape not in ok:
+                raise ValueError(f"gate matrix {gname} has shape {tuple(g.shape)}, expected {ok[0]} or {ok[1]}")
             hs.append((hs[-1] @ W.transpose(1, 2)) * g)
         # delta_{k+1} = 1 (one output); delta_l = (W_{l+1}^T delta_{l+1}) * G_l, for every input
         deltas = [torch.ones(Ws[0].shape[0], X.shape[0], 1, dtype=X.dtype)]
@@ -141,7 +141,7 @@ def value_ntk_from_gates(
     if X2 is None:
         h2, d2 = h1, d1
     else:
-        if G2 is None or len(G2) != len(G1):
+        if G2 is None or len(check.instance("G2", G2, (list, tuple))) != len(G1):
             raise ValueError("X2 needs its own gate list G2 of the same depth")
         h2, d2 = forward_backward(X2, G2, "X2")
     K = sum((a @ b.transpose(1, 2)) * (u @ v.transpose(1, 2)) for a, b, u, v in zip(h1, h2, d1, d2))
@@ -184,11 +184,9 @@ def ntk_split(dgn: DeepGatedNet, X1: torch.Tensor, X2: torch.Tensor | None = Non
 
 def _split_pass(dgn: DeepGatedNet, X: torch.Tensor, o: int, name: str) -> tuple[list, list]:
     """Per layer (input to the layer, gradient at its pre-activation, 1 if it has a bias) for both nets."""
-    vl = [m for m in dgn.value if isinstance(m, nn.Linear)]
-    check.batch(name, X, shape=(None, vl[0].in_features), dtype=vl[0].weight.dtype)
-    qs = dgn._preactivations(X)
-    G = dgn._gates(qs)
-    fl = [m for m in dgn.feature if isinstance(m, nn.Linear)][: len(qs)]
+    dgn._check_input(X, name)
+    vl, qs = dgn._layers("value"), dgn._preactivations(X)
+    G, fl = dgn._gates(qs), dgn._layers("feature")[: len(qs)]
     hs, acts = [X], []
     for lin, g in zip(vl[:-1], G):
         acts.append(lin(hs[-1]))

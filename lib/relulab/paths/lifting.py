@@ -268,8 +268,8 @@ def random_rescaling(model: nn.Module, seed: int, factors: Sequence[float] = (1.
     """
     check_supported(model)
     seed = check.seed(seed)
-    fs = torch.as_tensor(list(factors), dtype=torch.float64)
-    if fs.numel() == 0 or not torch.isfinite(fs).all() or (fs <= 0).any():
+    fs = torch.as_tensor(check.array("factors", factors, 1, allow_empty=True))
+    if fs.numel() == 0 or (fs <= 0).any():
         raise ValueError(f"factors must be finite and > 0 (a negative factor changes the function), got {list(factors)}")
     out = copy.deepcopy(model)
     gen = torch.Generator().manual_seed(seed)

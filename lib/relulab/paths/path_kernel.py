@@ -26,7 +26,7 @@ def npk_from_gates(X1: torch.Tensor, G1: list[torch.Tensor], X2: torch.Tensor, G
     X1, X2 = check.batch("X1", X1, ndim=2), check.batch("X2", X2, ndim=2)
     if X1.shape[1] != X2.shape[1]:
         raise ValueError(f"X1 and X2 must have the same number of features, got {X1.shape[1]} and {X2.shape[1]}")
-    if len(G1) != len(G2):
+    if len(check.instance("G1", G1, (list, tuple))) != len(check.instance("G2", G2, (list, tuple))):
         raise ValueError(f"gate lists have different depths: {len(G1)} and {len(G2)}")
     for l, (g1, g2) in enumerate(zip(G1, G2)):  # one row per input, the same width for both
         w1 = check.tensor(f"G1[{l}]", g1, shape=(X1.shape[0], None)).shape[1]

@@ -67,7 +67,7 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     For hard ReLU gates the gradient of the NPF vanishes almost everywhere, so this equals the full NTK.
     The gradient of each path value is taken by autograd of the *path values*, not of the network output.
     """
-    from .enumeration import _enumerate, _npf, npv_from_weights
+    from .enumeration import _enumerate, _npf, _npv
     from .sequential import _input, linear_layers
 
     lins = linear_layers(model, allow_bias=False, what="path_ntk")
@@ -77,8 +77,8 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     X1 = _input(lins, X1, "X1")
     X2 = None if X2 is None else _input(lins, X2, "X2")
     paths = _enumerate(lins)
-    weights = tuple(lin.weight.detach() for lin in lins)
-    J = jacrev(lambda *ws: npv_from_weights(list(ws), paths)[:, 0], argnums=tuple(range(len(weights))))(*weights)
+    weights = tuple(check.tensor(f"weights[{l}]", lin.weight.detach()) for l, lin in enumerate(lins))
+    J = jacrev(lambda *ws: _npv(list(ws), paths)[:, 0], argnums=tuple(range(len(weights))))(*weights)
     Jv = torch.cat([j.reshape(paths.shape[0], -1) for j in J], dim=1)  # (P, n_params)
     G = Jv @ Jv.T  # <grad v(p), grad v(p')>
     phi1 = _npf(lins, X1, paths)

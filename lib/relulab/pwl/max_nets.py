@@ -67,7 +67,7 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
     :func:`max_net` after its affine map (Lemma D.1), padded to the common depth, and the terms sit side by side
     (Lemma D.2); the layers are assembled per tree size q at once, so 10^4 terms compile in a fraction of a second.
     """
-    terms = list(terms)
+    terms = list(check.instance("terms", terms, (list, tuple)))
     if not terms:
         raise ValueError("terms is empty")
     levels_cut = check.integer("levels_cut", levels_cut, low=0)

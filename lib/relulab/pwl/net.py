@@ -151,7 +151,7 @@ def pad(net: PWLNet, hidden_layers: int) -> PWLNet:
 
 def parallel(nets: Sequence[PWLNet]) -> PWLNet:
     """Nets of equal depth on the same input, side by side: outputs concatenated, widths added (Lemma D.2)."""
-    nets = [check.instance(f"nets[{i}]", n, PWLNet) for i, n in enumerate(nets)]
+    nets = [check.instance(f"nets[{i}]", n, PWLNet) for i, n in enumerate(check.instance("nets", nets, (list, tuple)))]
     if not nets:
         raise ValueError("nets is empty")
     k, d = nets[0].hidden_layers, nets[0].d_in
@@ -181,7 +181,7 @@ def _block_diag(blocks: list[np.ndarray]) -> np.ndarray | sp.csr_matrix:
 
 def linear_combination(nets: Sequence[PWLNet], coeffs: Sequence[float]) -> PWLNet:
     """sum_i coeffs[i] * nets[i] for R^n -> R nets of equal depth: the same depth, widths added (Lemma D.2)."""
-    nets = list(nets)
+    nets = list(check.instance("nets", nets, (list, tuple)))
     coeffs = check.array("coeffs", coeffs, 1)
     if len(coeffs) != len(nets):
         raise ValueError(f"{len(nets)} nets but {len(coeffs)} coefficients")
