@@ -610,12 +610,21 @@ CASES = [
     ("ladder.events.type", lambda: ladder.ladder(4, [2.5, None]), TypeError, "events"),
     ("Ladder.regions.level", lambda: _lad().regions(5), ValueError, "level"),
     ("Ladder.events.shape", lambda: _lad().events(np.zeros((3, 5), dtype=int)), ValueError, "X"),
+    # the length is part of the shape check, before the symbols' range (was: after)
+    (
+        "Ladder.events.shape.first",
+        lambda: _lad().events(np.full((3, 5), 2)),
+        ValueError,
+        r"^X must have shape \(\*, 4\)",
+    ),
     ("Ladder.events.symbols", lambda: _lad().events(np.full((3, 4), 2)), ValueError, "X"),
     ("Ladder.events.float", lambda: _lad().events(np.full((3, 4), 0.5)), TypeError, "X"),
     ("Ladder.events.empty", lambda: _lad().events(np.zeros((0, 4), dtype=int)), ValueError, "X"),
     ("Ladder.labels.shape", lambda: _lad().labels(np.zeros(4, dtype=int)), ValueError, "X"),
     ("one_hot.shape", lambda: ladder.one_hot(np.zeros(3, dtype=int)), ValueError, "X"),
     ("one_hot.float", lambda: ladder.one_hot(np.full((2, 2), 0.5)), TypeError, "X"),
+    # non-integer symbols are a wrong type whatever the shape (check.codes tests the type first; was: the shape)
+    ("one_hot.float.shape", lambda: ladder.one_hot(np.full(3, 0.5)), TypeError, "^X must hold integer symbols;"),
     ("one_hot.empty", lambda: ladder.one_hot(np.zeros((0, 2), dtype=int)), ValueError, "X"),
     ("one_hot.values", lambda: ladder.one_hot(np.zeros((2, 2), dtype=int), values=1), ValueError, "values"),
     ("one_hot.symbols", lambda: ladder.one_hot(np.array([[0, 2]])), ValueError, "symbols"),
@@ -732,6 +741,13 @@ CASES = [
     ("mlp.dtype", lambda: fc.mlp([2, 1], dtype=torch.int64), TypeError, "dtype"),
     ("mlp.seed", lambda: fc.mlp([2, 1], seed=1.5), TypeError, "seed"),
     ("mlp.absurd", lambda: fc.mlp([10**5, 10**5, 10**5]), ValueError, "parameters"),
+    # the one parameter budget of relulab.nets (nets.fc's own check_parameter_budget is gone): the count in full
+    (
+        "mlp.absurd.count",
+        lambda: fc.mlp([10**5, 10**5, 10**5]),
+        ValueError,
+        r"^mlp\(widths=\[100000, 100000, 100000\]\): 20,000,200,000 parameters exceed the budget of 1,000,000,000;",
+    ),
     ("mlp.widths.single", lambda: fc.mlp([3]), ValueError, "widths"),
     ("mlp.widths.negative", lambda: fc.mlp([3, -2, 1]), ValueError, "widths"),
     ("mlp.widths.float", lambda: fc.mlp([3, 2.5, 1]), TypeError, "widths"),
@@ -839,6 +855,10 @@ CASES = [
     ("as_input.dtype", lambda: sequential.as_input(_net(), torch.zeros(3, 2, dtype=torch.float32)), TypeError, "X"),
     ("as_input.nan", lambda: sequential.as_input(_net(), _nan_X()), ValueError, "X contains NaN"),
     ("as_input.empty", lambda: sequential.as_input(_net(), _X(0)), ValueError, "empty"),
+    # numpy inputs are refused like everywhere else (they were converted here only)
+    ("as_input.numpy", lambda: sequential.as_input(_net(), _X().numpy()), TypeError, r"convert with torch\.as_tensor"),
+    ("gates.numpy", lambda: sequential.gates(_net(), _X().numpy()), TypeError, r"^X must be a torch\.Tensor"),
+    ("npf.numpy", lambda: enumeration.npf(_net(), _X().numpy()), TypeError, r"^X must be a torch\.Tensor"),
     ("preactivations.empty", lambda: sequential.preactivations(_net(), _X(0)), ValueError, "empty"),
     ("gates.inf", lambda: sequential.gates(_net(), _X() / 0), ValueError, "infinite"),
     ("gates.model", lambda: sequential.gates(nn.Linear(2, 1), _X()), TypeError, r"^gates needs an nn\.Sequential"),
@@ -1492,15 +1512,6 @@ CASES = [
         "except in dim 1",
     ),
     (
-        "check_parameter_budget.absurd",
-        lambda: fc.check_parameter_budget(10**12, "net"),
-        ValueError,
-        "refusing an absurd size",
-    ),
-    ("check_parameter_budget.count.type", lambda: fc.check_parameter_budget(1.5, "net"), TypeError, "count"),
-    ("check_parameter_budget.count.neg", lambda: fc.check_parameter_budget(-1, "net"), ValueError, "count"),
-    ("check_parameter_budget.what.type", lambda: fc.check_parameter_budget(3, 3), TypeError, "what"),
-    (
         "Dense1d.receptive_field.range",
         lambda: teacher.Dense1d(2, 3, 4, 2, seed=0).receptive_field(2),
         ValueError,
@@ -2027,6 +2038,12 @@ CASES = [
         "z",
     ),
     (
+        "conditional_mean.z.range.values",
+        lambda: projection.conditional_mean(torch.ones(3), [0, 1, 2], torch.ones(3), 2),
+        ValueError,
+        r"^z must hold events in \[0, 2\), got values in \[0, 2\]",
+    ),
+    (
         "conditional_mean.z.float",
         lambda: projection.conditional_mean(torch.ones(3), [0.0, 0.5, 1.0], torch.ones(3), 2),
         TypeError,
@@ -2231,7 +2248,7 @@ CASES = [
         "bn_projector.ten_thousand_and_one",
         lambda: projection.bn_projector(torch.arange(10_001.0)),
         ValueError,
-        "bn_projector: 1e\\+08 matrix entries",
+        "bn_projector: 100,020,001 matrix entries .* budget of 100,000,000;",
     ),
     (
         "beta_expansion.layer",
@@ -2279,7 +2296,12 @@ CASES = [
     ("is_vertex.nan", lambda: projection.is_vertex(np.array([[0.0, NAN]]), 0), ValueError, "P"),
     ("vertices.empty", lambda: projection.vertices(np.zeros((0, 2))), ValueError, "P"),
     ("vertices.absurd", lambda: projection.vertices(np.zeros((10**5, 2))), ValueError, "rows"),
-    ("vertices.rows", lambda: projection.vertices(np.zeros((5001, 2))), ValueError, r"^P has 5001 rows"),
+    (
+        "vertices.rows",
+        lambda: projection.vertices(np.zeros((5001, 2))),
+        ValueError,
+        r"^P: 5,001 rows \(one LP per row\) exceed the budget of 5,000;",
+    ),
     ("separating_weights.shape", lambda: projection.separating_weights(np.zeros(3)), ValueError, "P"),
     ("separating_weights.absurd", lambda: projection.separating_weights(np.zeros((10**5, 2))), ValueError, "rows"),
     ("kron.empty", lambda: projection.kron(), ValueError, "factor"),
@@ -2405,6 +2427,14 @@ CASES = [
         ),
         ValueError,
         r"events\[0\]",
+    ),
+    (  # the events' type is checked before their shape (was: after)
+        "marginal_tables.events.float.shape",
+        lambda: projection.marginal_tables(
+            _tree(), *_tables_args()[:2], [np.full((16, 3), 0.5)] * 3, _tables_args()[3]
+        ),
+        TypeError,
+        r"^events\[0\] must hold integer events",
     ),
     (
         "marginal_tables.events.empty",
@@ -2975,6 +3005,31 @@ CASES = [
     ("device.name", lambda: check.device("device", "cuda:x"), ValueError, "device"),
     ("device.kind", lambda: check.device("device", "meta"), ValueError, "CPU or CUDA"),
     ("within_budget.cost", lambda: check.within_budget("paths", 1e9, 1e6), ValueError, "paths"),
+    # integers in full (they were written 5e+03 > 5e+03)
+    (
+        "within_budget.int",
+        lambda: check.within_budget("P", 5001, 5000, what="rows"),
+        ValueError,
+        r"^P: 5,001 rows .* 5,000;",
+    ),
+    (
+        "parameter_count.absurd",
+        lambda: check.parameter_count("net", 10**12),
+        ValueError,
+        r"^net: 1,000,000,000,000 param",
+    ),
+    ("codes.dtype", lambda: check.codes("z", ["a"], (1,)), TypeError, r"^z must hold integer codes, got dtype <U1"),
+    (
+        "codes.float",
+        lambda: check.codes("z", [0.5], (1,)),
+        TypeError,
+        r"^z must hold integer codes; it has non-integer",
+    ),
+    ("codes.nan", lambda: check.codes("z", [NAN], (1,)), TypeError, "z"),
+    ("codes.shape", lambda: check.codes("z", [[0, 1]], (2,)), ValueError, r"^z must have shape \(2\), got \(1, 2\)"),
+    ("codes.empty", lambda: check.codes("z", np.zeros((0, 2)), (None, 2)), ValueError, r"^z is empty"),
+    ("codes.high", lambda: check.codes("z", [0, 3], (2,), high=3), ValueError, r"^z must hold codes in \[0, 3\), got"),
+    ("codes.negative", lambda: check.codes("z", [-1, 0], (2,), high=3), ValueError, r"got values in \[-1, 0\]"),
     ("glue_num.value", lambda: book.glue_num("x", "abc"), ValueError, "abc"),
     ("glue_values.values", lambda: book.glue_values("p", {"x": "abc"}), ValueError, "abc"),
     ("small.type", lambda: book.small("x"), TypeError, "str"),
@@ -3277,6 +3332,13 @@ def test_exact_erm_takes_a_list_and_a_bool_array_as_the_matrices_they_stand_for(
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_event_codes_take_a_bool_array_as_events_0_and_1():
+    # check.codes, shared by data.ladder and projection.marginals, reads bool as 0/1 (marginals refused bool before)
+    z = np.array([True, False, True])
+    mean = projection.conditional_mean(torch.arange(3.0), z, torch.ones(3), 2)
+    assert torch.equal(mean, projection.conditional_mean(torch.arange(3.0), z.astype(int), torch.ones(3), 2))
+
+
 def test_a_cuda_device_is_refused_where_there_is_none():
     with pytest.raises(ValueError, match="no CUDA device"):
         check.device("device", "cuda")

@@ -11,8 +11,13 @@ API convention (every public function follows it):
 - **Randomness**: a ``seed: int`` keyword; no function takes a generator.  Where ``seed=None`` is accepted
   (``nets.fc.mlp`` and the builders of ``nets.dag``, ``nets.local``, ``nets.teacher``), None draws the initial
   weights from torch's global RNG, as torch's own layers do.
-- **Returns**: torch tensors in, torch tensors out; scalars as Python ``float``/``int``.  The exact geometry
-  (``regions``, ``pwl``, ``erm``) works in numpy float64 and returns numpy arrays.  A function that returns
+- **Returns**: torch tensors in, torch tensors out (``check.tensor`` refuses a numpy array, naming
+  ``torch.as_tensor``); scalars as Python ``float``/``int``.  Numpy in and out (array-likes and tensors read by
+  ``check.array``) only in these modules: exact geometry in float64 or rationals (``regions`` with ``partition``
+  and ``regions_nd``, ``lattice``, ``pwl``, ``erm``), scipy's LPs (``projection.convex_hull``), explicit neuron
+  DAGs and their path tables (``paths.dag``), and discrete tables (``data.ladder``, int64; its ``one_hot`` is the
+  student's torch input).  Integer codes (``check.codes``: ``data.ladder``, ``projection.marginals``' events) and
+  the numbers given to ``plots`` and ``book`` may be any array-like.  A function that returns
   several things returns a frozen dataclass, or a ``NamedTuple`` where the values are naturally unpacked
   (``X, y = teacher_data(...)``, ``m, se = mean_se(...)``), never a bare tuple or a dict of named values; a dict
   is returned only as a mapping (scores or masks by parameter name).  Counting functions are named ``count_*``.

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    "array", "batch", "box", "choice", "device", "dtype", "instance", "integer", "integers", "model", "real", "seed",
-    "tensor", "text", "within_budget",
+    "array", "batch", "box", "choice", "codes", "device", "dtype", "instance", "integer", "integers", "model",
+    "parameter_count", "real", "seed", "tensor", "text", "within_budget",
 ]
 
 
@@ -104,6 +104,31 @@ def array(
     return a
 
 
+def _shape(name: str, got: tuple[int, ...], shape: Sequence[int | None]) -> None:
+    if len(got) != len(shape) or any(s is not None and s != d for s, d in zip(shape, got)):
+        want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {got}")
+
+
+def codes(
+    name: str, x: Any, shape: Sequence[int | None], *, high: int | None = None, what: str = "codes"
+) -> np.ndarray:
+    """Integer codes (array-like or tensor) as a non-empty int64 numpy array of `shape` (None entries free), in
+    [0, high) when given.  bool counts as 0/1; floats only when they hold whole numbers (no silent truncation)."""
+    a = np.asarray(x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x)
+    a = a.astype(np.int64) if a.dtype == bool else a
+    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise TypeError(f"{name} must hold integer {what}, got dtype {a.dtype}")
+    if np.issubdtype(a.dtype, np.floating) and not (np.isfinite(a).all() and (a == np.round(a)).all()):
+        raise TypeError(f"{name} must hold integer {what}; it has non-integer (or NaN/inf) values")
+    _shape(name, a.shape, shape)
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape})")
+    if high is not None and (a.min() < 0 or a.max() >= high):
+        raise ValueError(f"{name} must hold {what} in [0, {high}), got values in [{a.min()}, {a.max()}]")
+    return a.astype(np.int64)
+
+
 def box(name: str, v: Any, n: int) -> tuple[float, ...]:
     """A box (lo_1, hi_1, ..., lo_n, hi_n) of R^n: 2n finite reals with lo_i < hi_i."""
     if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
@@ -160,9 +185,7 @@ def tensor(
         if x.dim() not in allowed:
             raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, got shape {tuple(x.shape)}")
     if shape is not None:
-        if x.dim() != len(shape) or any(s is not None and s != d for s, d in zip(shape, x.shape)):
-            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-            raise ValueError(f"{name} must have shape {want}, got {tuple(x.shape)}")
+        _shape(name, tuple(x.shape), shape)
     if finite and x.numel() and not bool(torch.isfinite(x).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
     return x
@@ -217,5 +240,15 @@ def device(name: str, v: Any) -> torch.device:
 
 def within_budget(name: str, cost: float, budget: float, *, what: str = "operations") -> None:
     """Refuse work whose `cost` exceeds `budget` (exponential references on too large an instance)."""
-    if cost > budget:
-        raise ValueError(f"{name}: {cost:.3g} {what} exceed the budget of {budget:.3g}; use a smaller instance")
+    if cost > budget:  # integers in full (5,001 > 5,000 reads right; 5e+03 > 5e+03 would not)
+        c, b = (f"{v:,}" if isinstance(v, numbers.Integral) else f"{v:.3g}" for v in (cost, budget))
+        raise ValueError(f"{name}: {c} {what} exceed the budget of {b}; use a smaller instance")
+
+
+# Nets beyond 1e9 parameters (8 GB in float64, a third of this machine) are a typo, never a book experiment.
+MAX_PARAMETERS = 10**9
+
+
+def parameter_count(name: str, count: int) -> None:
+    """Refuse to build a net `name` of more than MAX_PARAMETERS parameters (every builder of relulab.nets asks)."""
+    within_budget(name, count, MAX_PARAMETERS, what="parameters")

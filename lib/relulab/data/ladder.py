@@ -24,26 +24,6 @@ __all__ = [
 MAX_ENUMERATION = 2**20
 
 
-def _check_symbols(name: str, X: object, values: int, ndim: int = 2) -> np.ndarray:
-    """X as an int64 array of `ndim` dimensions, non-empty, holding integer symbols in [0, values)."""
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    X = np.asarray(X)
-    if X.dtype == bool:
-        X = X.astype(np.int64)  # False/True are the symbols 0/1
-    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
-        raise TypeError(f"{name} must hold integer symbols, got dtype {X.dtype}")
-    if X.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional (N, L), got shape {X.shape}")
-    if X.size == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape})")
-    if np.issubdtype(X.dtype, np.floating) and not (np.isfinite(X).all() and (X == np.round(X)).all()):
-        raise TypeError(f"{name} must hold integer symbols; it has non-integer (or NaN/inf) values")
-    if X.min() < 0 or X.max() >= values:
-        raise ValueError(f"{name} must hold symbols in [0, {values}), got values in [{X.min()}, {X.max()}]")
-    return X.astype(np.int64)
-
-
 def all_inputs(length: int, values: int = 2) -> np.ndarray:
     """Every string of `length` symbols in {0..values-1}, one per row, in lexicographic order."""
     length, values = check.integer("length", length, low=1), check.integer("values", values, low=2)
@@ -106,9 +86,7 @@ class Ladder:
 
     def events(self, X: np.ndarray) -> list[np.ndarray]:
         """Events of every region: a list over levels of (N, regions) integer arrays, level 0 = X."""
-        X = _check_symbols("X", X, self.values)
-        if X.shape[1] != self.length:
-            raise ValueError(f"X must have shape (N, {self.length}), got {X.shape}")
+        X = check.codes("X", X, (None, self.length), high=self.values, what="symbols")
         z = [X]
         for l, table in enumerate(self.tables):
             child = z[-1].reshape(X.shape[0], -1, self.fan_in)
@@ -159,7 +137,7 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
 def one_hot(X: np.ndarray | torch.Tensor, values: int = 2) -> torch.Tensor:
     """(N, L) symbols -> (N, values, L) one-hot float tensor: the student's input, so that bottom F = I."""
     values = check.integer("values", values, low=2)
-    X = torch.as_tensor(_check_symbols("X", X, values), dtype=torch.long)
+    X = torch.as_tensor(check.codes("X", X, (None, None), high=values, what="symbols"), dtype=torch.long)
     return torch.nn.functional.one_hot(X, values).permute(0, 2, 1).to(torch.get_default_dtype())
 
 
@@ -168,7 +146,7 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
 
     Disjoint groups of independent pixels give independent factors, so P(z) is a tensor product (Thm 8's setting).
     """
-    X = _check_symbols("X", X, 2)
+    X = check.codes("X", X, (None, None), high=2, what="symbols")
     flat = [i for j, g in enumerate(check.instance("groups", groups, (list, tuple)))
             for i in check.integers(f"groups[{j}]", g, min_len=0)]
     if len(flat) != len(set(flat)) or not flat or min(flat) < 0 or max(flat) >= X.shape[1]:
@@ -190,7 +168,7 @@ def factorised_events(X: np.ndarray, groups: list[list[int]], *, seed: int = 0) 
 def pattern_index(X: np.ndarray, positions: object, values: int = 2) -> np.ndarray:
     """An integer code of each row's pattern on `positions` (mixed radix): group samples by the exact x_alpha."""
     values = check.integer("values", values, low=2)
-    X = _check_symbols("X", X, values)
+    X = check.codes("X", X, (None, None), high=values, what="symbols")
     pos = check.integers("positions", positions, min_len=0)
     if not pos or min(pos) < 0 or max(pos) >= X.shape[1]:
         raise ValueError(f"positions must be a non-empty subset of [0, {X.shape[1]}), got {pos}")

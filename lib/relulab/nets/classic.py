@@ -205,9 +205,7 @@ class AlexNet(nn.Module):
 
 
 def _build(make, seed: int, n_params: int, what: str) -> nn.Module:
-    from .fc import check_parameter_budget
-
-    check_parameter_budget(n_params, what)
+    check.parameter_count(what, n_params)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return make().eval()

@@ -15,7 +15,6 @@ import torch.fx
 from torch import nn
 
 from .. import check
-from .fc import check_parameter_budget as _budget
 
 __all__ = [
     "Concat", "Residual", "basic_block", "randomize_batchnorm", "resnet18", "resnet_like", "unet_like",
@@ -121,8 +120,8 @@ def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: in
         raise ValueError(f"image={image} must be divisible by 2**len(widths)={2 ** len(widths)}")
     chans = [in_channels, *widths]
     side = image // 2 ** len(widths)
-    _budget(sum(9 * a * b + 2 * b for a, b in zip(chans[:-1], chans[1:])) + (chans[-1] * side * side + 1) * n_classes,
-            "vgg_like")
+    check.parameter_count("vgg_like", sum(9 * a * b + 2 * b for a, b in zip(chans[:-1], chans[1:]))
+                          + (chans[-1] * side * side + 1) * n_classes)
 
     def build() -> nn.Sequential:
         layers: list[nn.Module] = []
@@ -139,7 +138,7 @@ def vgg_like(in_channels: int = 1, widths: Sequence[int] = (3, 4), n_classes: in
 def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     """A ResNet basic block ``ReLU(conv-BN-ReLU-conv-BN + shortcut)``; 1x1 conv + BN shortcut when the shape changes."""
     _positive(cin=cin, cout=cout, stride=stride)
-    _budget(9 * cin * cout + 9 * cout * cout + cin * cout, "basic_block")
+    check.parameter_count("basic_block", 9 * cin * cout + 9 * cout * cout + cin * cout)
     body = nn.Sequential(*_cbr(cin, cout, 3, stride), nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout))
     short = None
     if stride != 1 or cin != cout:
@@ -150,8 +149,8 @@ def basic_block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, seed: int | None = None) -> nn.Sequential:
     """Stem conv-BN-ReLU, a block with identity shortcut, a strided block with a 1x1-conv shortcut, global avg-pool, linear."""
     _positive(in_channels=in_channels, width=width, n_classes=n_classes)
-    _budget(9 * in_channels * width + 18 * width * width + 54 * width * width + 2 * width * width
-            + (2 * width + 1) * n_classes, "resnet_like")
+    check.parameter_count("resnet_like", 9 * in_channels * width + 18 * width * width + 54 * width * width
+                          + 2 * width * width + (2 * width + 1) * n_classes)
 
     def build() -> nn.Sequential:
         return nn.Sequential(*_cbr(in_channels, width), basic_block(width, width), basic_block(width, 2 * width, 2),
@@ -163,7 +162,8 @@ def resnet_like(in_channels: int = 1, width: int = 2, n_classes: int = 3, *, see
 def unet_like(in_channels: int = 1, width: int = 2, out_channels: int = 1, *, seed: int | None = None) -> nn.Sequential:
     """conv-ReLU, then [identity ‖ maxpool-conv-ReLU-upsample2x] concatenated, conv-ReLU, 1x1 conv: a map-to-map net."""
     _positive(in_channels=in_channels, width=width, out_channels=out_channels)
-    _budget(9 * in_channels * width + 18 * width * width + 27 * width * width + (width + 1) * out_channels, "unet_like")
+    check.parameter_count("unet_like", 9 * in_channels * width + 18 * width * width + 27 * width * width
+                          + (width + 1) * out_channels)
 
     def build() -> nn.Sequential:
         down_up = nn.Sequential(nn.MaxPool2d(2), *_cbr(width, 2 * width, bn=False), upsample2x(2 * width))
@@ -177,7 +177,8 @@ def resnet18(n_classes: int = 1000, in_channels: int = 3, width: int = 64, *, se
     """A ResNet-18-sized net (He et al. layout: 7x7 stem, maxpool, 4 stages of 2 basic blocks) from torch.nn only."""
     _positive(n_classes=n_classes, in_channels=in_channels, width=width)
     # 7x7 stem, then per stage two blocks of two 3x3 convs (the first block of stages 2-4 also a 1x1 shortcut), the head
-    _budget(49 * in_channels * width + 36 * width * width * (1 + 4 + 16 + 64) + (8 * width + 1) * n_classes, "resnet18")
+    check.parameter_count("resnet18", 49 * in_channels * width + 36 * width * width * (1 + 4 + 16 + 64)
+                          + (8 * width + 1) * n_classes)
 
     def build() -> nn.Sequential:
         layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 7, stride=2, padding=3, bias=False),

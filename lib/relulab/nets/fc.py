@@ -14,18 +14,7 @@ from torch import nn
 
 from .. import check
 
-__all__ = ["check_parameter_budget", "linear_layers", "mlp", "mlp_widths"]
-
-# Refuse nets beyond 1e9 parameters (8 GB in float64, a third of this machine): a typo, never a book experiment.
-MAX_PARAMETERS = 10**9
-
-
-def check_parameter_budget(count: int, what: str) -> None:
-    """Raise ValueError when `what` would hold more than MAX_PARAMETERS parameters (stating the count)."""
-    check.integer("count", count, low=0)
-    check.text("what", what)
-    if count > MAX_PARAMETERS:
-        raise ValueError(f"{what} would hold {count:,} parameters, more than {MAX_PARAMETERS:,}: refusing an absurd size")
+__all__ = ["linear_layers", "mlp", "mlp_widths"]
 
 
 def mlp(
@@ -47,7 +36,7 @@ def mlp(
     if seed is not None:
         check.seed(seed)
     check.dtype("dtype", dtype)
-    check_parameter_budget(sum(a * b + b for a, b in zip(ws[:-1], ws[1:])), f"mlp(widths={ws})")
+    check.parameter_count(f"mlp(widths={ws})", sum(a * b + b for a, b in zip(ws[:-1], ws[1:])))
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(ws[:-1], ws[1:])):

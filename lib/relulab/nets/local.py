@@ -11,9 +11,6 @@ from .. import check
 
 __all__ = ["LocallyConnected1d"]
 
-# The same limit as relulab.nets.fc: beyond it a size is a mistake, not a model.
-MAX_PARAMETERS = 10**9
-
 
 class LocallyConnected1d(nn.Module):
     """A locally connected layer on 1-D inputs: a convolution without weight sharing.
@@ -46,7 +43,7 @@ class LocallyConnected1d(nn.Module):
         self.out_length = (in_length - kernel_size) // stride + 1
         fan_in = in_channels * kernel_size
         count = self.out_length * out_channels * (fan_in + 1)
-        check.within_budget("LocallyConnected1d", count, MAX_PARAMETERS, what="parameters")
+        check.parameter_count("LocallyConnected1d", count)
         gen = torch.Generator().manual_seed(check.seed(seed)) if seed is not None else None
         w = torch.randn(self.out_length, out_channels, fan_in, generator=gen) * math.sqrt(2.0 / fan_in)
         self.weight = nn.Parameter(w)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import check
-from .local import MAX_PARAMETERS, LocallyConnected1d
+from .local import LocallyConnected1d
 
 __all__ = ["Dense1d", "NodeBatchNorm", "TreeNet"]
 
@@ -65,7 +65,7 @@ class Dense1d(nn.Module):
         self.in_channels, self.out_channels = sizes["in_channels"], sizes["out_channels"]
         self.in_length, self.out_length = sizes["in_length"], sizes["out_length"]
         fan_in = self.in_channels * self.in_length
-        check.within_budget("Dense1d", self.out_length * self.out_channels * fan_in, MAX_PARAMETERS, what="parameters")
+        check.parameter_count("Dense1d", self.out_length * self.out_channels * fan_in)
         self.kernel_size, self.stride = self.in_length, 0
         gen = torch.Generator().manual_seed(check.seed(seed)) if seed is not None else None
         self.weight = nn.Parameter(torch.randn(self.out_length, self.out_channels, fan_in, generator=gen) * (2.0 / fan_in) ** 0.5)

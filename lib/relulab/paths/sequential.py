@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -24,8 +23,6 @@ def as_input(model: nn.Module, X: Any, *, name: str = "X") -> torch.Tensor:
 
 
 def _input(lins: list[nn.Linear], X: Any, name: str) -> torch.Tensor:
-    if isinstance(X, np.ndarray):
-        X = torch.from_numpy(X)
     X = check.batch(name, X, ndim=2, dtype=lins[0].weight.dtype)
     if X.shape[1] != lins[0].in_features:
         raise ValueError(f"{name} has {X.shape[1]} features per sample but the model's first layer takes "

@@ -22,8 +22,7 @@ MAX_LP_ROWS = 5_000
 
 def _matrix(name: str, P: Any) -> np.ndarray:
     P = check.array(name, P, 2)
-    if P.shape[0] > MAX_LP_ROWS:
-        raise ValueError(f"{name} has {P.shape[0]} rows: one LP per row over more than {MAX_LP_ROWS} rows is refused")
+    check.within_budget(name, P.shape[0], MAX_LP_ROWS, what="rows (one LP per row)")
     return P
 
 

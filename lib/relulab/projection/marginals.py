@@ -19,18 +19,6 @@ from .. import check
 __all__ = ["EdgeStatistics", "conditional_covariance", "conditional_mean", "event_statistics", "independence_gap"]
 
 
-def _codes(name: str, z: Any, n: int | None = None) -> np.ndarray:
-    """Integer event codes as an int64 array (floats only when they hold integers: no silent truncation)."""
-    arr = np.asarray(z.detach().cpu() if isinstance(z, torch.Tensor) else z)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        whole = np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all() and (arr == np.round(arr)).all()
-        if not whole:
-            raise TypeError(f"{name} must hold integer event indices, got dtype {arr.dtype}")
-    if n is not None and arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {arr.shape}")
-    return arr.astype(np.int64)
-
-
 def _sample_weights(w: Any, n: int | None = None) -> torch.Tensor:
     """Sample weights: a finite, non-negative, non-empty 1-D tensor (of length n when given)."""
     w = check.tensor("weights", w, shape=(n,))
@@ -42,10 +30,7 @@ def _sample_weights(w: Any, n: int | None = None) -> torch.Tensor:
 
 
 def _events(name: str, z: Any, m: int, n: int) -> torch.Tensor:
-    z = torch.as_tensor(_codes(name, z, n))
-    if n and (z.min() < 0 or z.max() >= m):
-        raise ValueError(f"{name} must hold events in [0, {m})")
-    return z
+    return torch.as_tensor(check.codes(name, z, (n,), high=m, what="events"))
 
 
 def conditional_mean(values: torch.Tensor, z: Any, weights: torch.Tensor, m: int) -> torch.Tensor:
@@ -105,7 +90,8 @@ def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -
     """
     weights = _sample_weights(weights)
     n = weights.shape[0]
-    code, fine, coarse = (_codes(k, v, n) for k, v in (("code", code), ("fine", fine), ("coarse", coarse)))
+    named = {"code": code, "fine": fine, "coarse": coarse}
+    code, fine, coarse = (check.codes(k, v, (n,), what="events") for k, v in named.items())
     pairs = np.unique(np.stack([fine, coarse]), axis=1)
     if np.unique(pairs[0]).size != pairs.shape[1]:
         raise ValueError("coarse must be a function of fine")

@@ -16,7 +16,7 @@ import torch
 
 from .. import check
 from ..nets.teacher import TreeNet
-from .marginals import EdgeStatistics, _codes, _sample_weights, conditional_mean, event_statistics
+from .marginals import EdgeStatistics, _sample_weights, conditional_mean, event_statistics
 
 __all__ = ["StudentTables", "marginal_tables"]
 
@@ -45,13 +45,8 @@ def _event_levels(net: TreeNet, events: Any, n: int) -> list[np.ndarray]:
     lengths = [net.layers[0].in_length] + [layer.out_length for layer in net.layers]
     if len(check.instance("events", events, (list, tuple))) != len(lengths):
         raise ValueError(f"events must be a list of {len(lengths)} arrays (the inputs, then one per layer)")
-    out = []
-    for level, (z, length) in enumerate(zip(events, lengths)):
-        z = np.asarray(z)
-        if z.shape != (n, length):
-            raise ValueError(f"events[{level}] must have shape ({n}, {length}), got {z.shape}")
-        out.append(np.stack([_codes(f"events[{level}]", z[:, t], n) for t in range(length)], axis=1))
-    return out
+    return [check.codes(f"events[{level}]", z, (n, length), what="events")
+            for level, (z, length) in enumerate(zip(events, lengths))]
 
 
 def marginal_tables(
