@@ -73,6 +73,9 @@ def test_a_member_trains_in_the_stack_exactly_as_alone():
     used = [(n, p) for n, p in a.named_parameters() if not n.startswith(last)]
     ref = dict(b.named_parameters())  # the feature net's output layer is never used: not kept
     assert all((p - ref[n]).abs().max() <= 1e-12 for n, p in used)
+    # the groups may also come as an integer tensor (as train_stack takes them): the same training
+    again = fit_stack(ConvStack(nets), X, y.expand(4, -1), groups=torch.tensor([1, 2, 0, 3]), watch=[2], **kw)
+    assert torch.equal(again.val_acc, both.val_acc) and again.best_epoch == both.best_epoch
     # early stopping: the kept epoch is the first best one, and the run ended patience epochs later
     acc = alone.val_acc[:, 0]
     assert alone.best_epoch[0] == int(torch.nonzero(acc == acc.max())[0]) == len(acc) - 3

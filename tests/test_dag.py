@@ -15,8 +15,8 @@ REL = 1e-10
 
 NETS = {
     "mlp": lambda: (mlp([3, 4, 5, 2], seed=0), (3,)),
-    "vgg": lambda: (randomize_batchnorm(vgg_like(1, (2, 2), 3, 4, seed=1), 2), (1, 4, 4)),
-    "resnet": lambda: (randomize_batchnorm(resnet_like(1, 1, 2, seed=1), 2), (1, 3, 3)),
+    "vgg": lambda: (randomize_batchnorm(vgg_like(1, (2, 2), 3, 4, seed=1), seed=2), (1, 4, 4)),
+    "resnet": lambda: (randomize_batchnorm(resnet_like(1, 1, 2, seed=1), seed=2), (1, 3, 3)),
     "unet": lambda: (unet_like(1, 1, 1, seed=1), (1, 4, 4)),
     "avgpool-overlap": lambda: (
         nn.Sequential(

@@ -84,10 +84,10 @@ def _big_nets():
     torch.manual_seed(0)
     return {
         "custom-resnet 40x37": (_bn(TinyResNet, 0), (1, 40, 37)),
-        "resnet18 narrow": (randomize_batchnorm(classic.resnet(18, width=4, n_classes=5), 3), (3, 64, 48)),
-        "resnet50 narrow": (randomize_batchnorm(classic.resnet(50, width=2, n_classes=5), 3), (3, 64, 64)),
+        "resnet18 narrow": (randomize_batchnorm(classic.resnet(18, width=4, n_classes=5), seed=3), (3, 64, 48)),
+        "resnet50 narrow": (randomize_batchnorm(classic.resnet(50, width=2, n_classes=5), seed=3), (3, 64, 64)),
         "conv1d long": (USER_NETS["conv1d"]()[0], (2, 57)),
-        "relulab resnet18": (randomize_batchnorm(resnet18(5, 3, 4, seed=0), 1), (3, 40, 40)),
+        "relulab resnet18": (randomize_batchnorm(resnet18(5, 3, 4, seed=0), seed=1), (3, 40, 40)),
     }
 
 
@@ -115,14 +115,14 @@ def _authors():
 
 def _classic(name):
     return {
-        "resnet18": lambda: (randomize_batchnorm(classic.resnet(18, width=8, n_classes=10), 3), (3, 32, 32)),
-        "resnet50": lambda: (randomize_batchnorm(classic.resnet(50, width=4, n_classes=10), 4), (3, 64, 64)),
+        "resnet18": lambda: (randomize_batchnorm(classic.resnet(18, width=8, n_classes=10), seed=3), (3, 32, 32)),
+        "resnet50": lambda: (randomize_batchnorm(classic.resnet(50, width=4, n_classes=10), seed=4), (3, 64, 64)),
         "vgg11-bn": lambda: (
             randomize_batchnorm(
                 classic.vgg(
                     (8, "M", 16, "M", 16, 16, "M", 16, 16, "M", 16, 16, "M"), batch_norm=True, hidden=32, n_classes=10
                 ),
-                5,
+                seed=5,
             ),
             (3, 224, 224),
         ),
@@ -266,7 +266,7 @@ def test_control_flow_is_refused_at_its_line():
 @settings(max_examples=15)
 def test_rescaling_invariance(seed, name):
     model, shape = NETS[name]()
-    r = random_rescaling(model, seed, factors=(2.0**-6, 2.0**7, 2.0**12))  # never all 1: something must change
+    r = random_rescaling(model, seed=seed, factors=(2.0**-6, 2.0**7, 2.0**12))  # never all 1: something must change
     assert abs(path_norm(r, shape) - path_norm(model, shape)) <= REL * path_norm(model, shape)
     X = torch.randn(5, *shape, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
@@ -279,7 +279,7 @@ def test_rescaling_invariance(seed, name):
 @settings(max_examples=6)  # each example enumerates ~1e5 paths twice
 def test_rescaling_keeps_phi_and_scores(seed):
     model, shape = NETS["resnet"]()
-    r = random_rescaling(model, seed, factors=(0.25, 1.0, 8.0))
+    r = random_rescaling(model, seed=seed, factors=(0.25, 1.0, 8.0))
     assert np.allclose(D.phi(r, shape), D.phi(model, shape), rtol=1e-12, atol=1e-12)
     s0, s1 = path_magnitude_scores(model, shape), path_magnitude_scores(r, shape)
     assert all(torch.allclose(s0[k], s1[k], rtol=1e-10, atol=0) for k in s0)
@@ -301,7 +301,7 @@ def test_random_rescaling_skips_a_pair_whose_next_conv_is_grouped():
         .double()
         .eval()
     )
-    r = random_rescaling(net, 0, factors=(2.0**-5, 2.0**6))
+    r = random_rescaling(net, seed=0, factors=(2.0**-5, 2.0**6))
     X = torch.randn(4, 1, 4, 4)
     with torch.no_grad():
         assert _close(r(X), net(X))
@@ -323,7 +323,7 @@ def test_random_rescaling_reaches_every_pattern_past_skipped_ones_and_pools():
         nn.Flatten(),
         nn.Linear(27, 1),
     )
-    out = random_rescaling(net, 0, factors=(2.0**7,))
+    out = random_rescaling(net, seed=0, factors=(2.0**7,))
     assert torch.equal(out[0].weight, net[0].weight)
     assert torch.equal(out[2].weight, net[2].weight * 2.0**7)  # conv2's pattern (through the pool) applied
     assert torch.equal(out[5].bias, net[5].bias * 2.0**7)  # conv5's pattern (through the flatten) applied
@@ -335,9 +335,9 @@ def test_random_rescaling_reaches_every_pattern_past_skipped_ones_and_pools():
 
 def test_random_rescaling_is_reproducible_and_handles_a_trailing_relu():
     net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU()).double()
-    a = random_rescaling(net, 7)
+    a = random_rescaling(net, seed=7)
     torch.manual_seed(123)  # the global generator must not matter
-    b = random_rescaling(net, 7)
+    b = random_rescaling(net, seed=7)
     assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
     assert not torch.equal(a[0].weight, net[0].weight)
 
@@ -462,7 +462,7 @@ def test_custom_block_end_to_end():
         nn.Flatten(),
         nn.Linear(3, 2),
     ).eval()
-    randomize_batchnorm(net, 0)
+    randomize_batchnorm(net, seed=0)
     assert support_report(net).supported
     ref = np.abs(D.phi(net, (1, 2, 2), max_paths=2_000_000)).sum()
     assert abs(path_norm(net, (1, 2, 2)) - ref) <= REL * ref

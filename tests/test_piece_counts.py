@@ -28,7 +28,7 @@ def test_zonotope_counts_in_2d_agree_with_exact_cells(m, w, k):
     a = [pwl.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
     reg = R.regions_2d(pwl.zonotope_net(B, a, 1.0), (-30, 30, -30, 30))
     counts = pc.count_zonotope_pieces(2, m, w, k)
-    assert pc.zonotope_pieces_inside(reg, B, 1.0) == counts.inside and reg.n_pieces == counts.total
+    assert pc.count_zonotope_pieces_inside(reg, B, 1.0) == counts.inside and reg.n_pieces == counts.total
 
 
 def test_montufar_count_formula():

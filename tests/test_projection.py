@@ -374,7 +374,8 @@ def test_disentanglement_residual_accepts_a_factor_of_size_one():
     assert pj.disentanglement_residual(v, (1, 3), 0) == 1.0
 
 
-# ---------------------------------------------------------------- survivors of run L: gated maps, boundaries, names
+# ---------------------------------------------------------------- edge cases: the top layer, near-constant batches,
+# a single factor, ternary inputs, the backward gradient, float event codes
 
 
 def test_beta_expansion_top_maps_carry_the_layer_to_the_output():

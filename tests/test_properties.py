@@ -50,7 +50,7 @@ pow2 = st.lists(st.integers(-8, 8).map(lambda k: 2.0**k), min_size=1, max_size=3
 @settings(max_examples=15)
 def test_q_path_norms_invariant_under_real_rescalings(seed, factors, q, name):
     model, shape = NETS[name]()
-    r = random_rescaling(model, seed, factors=factors)
+    r = random_rescaling(model, seed=seed, factors=factors)
     ref = path_norm(model, shape, q)
     assert abs(path_norm(r, shape, q) - ref) <= REL * ref
 
@@ -58,7 +58,7 @@ def test_q_path_norms_invariant_under_real_rescalings(seed, factors, q, name):
 @given(seeds, pow2, st.integers(1, 4), st.integers(1, 3))
 def test_npk_invariant_under_rescaling(seed, factors, w, k):
     net = mlp([3] + [w] * k + [1], bias=False, seed=seed)
-    r = random_rescaling(net, seed + 1, factors=factors)
+    r = random_rescaling(net, seed=seed + 1, factors=factors)
     X = torch.randn(6, 3, generator=torch.Generator().manual_seed(seed))
     assert torch.equal(npk(r, X), npk(net, X))  # powers of two: every gate, hence every overlap, is bitwise equal
 
@@ -66,7 +66,7 @@ def test_npk_invariant_under_rescaling(seed, factors, w, k):
 @given(seeds, pow2, st.integers(1, 4), st.integers(1, 3))
 def test_piece_count_1d_invariant_under_rescaling(seed, factors, w, k):
     net = mlp([1] + [w] * k + [1], seed=seed)
-    r = random_rescaling(net, seed + 1, factors=factors)
+    r = random_rescaling(net, seed=seed + 1, factors=factors)
     assert R.count_pieces_1d(r, -4, 4) == R.count_pieces_1d(net, -4, 4)
 
 
@@ -74,7 +74,7 @@ def test_piece_count_1d_invariant_under_rescaling(seed, factors, w, k):
 @settings(max_examples=10)
 def test_region_counts_2d_invariant_under_rescaling(seed, factors):
     net = mlp([2, 3, 3, 1], seed=seed)
-    r = random_rescaling(net, seed + 1, factors=factors)
+    r = random_rescaling(net, seed=seed + 1, factors=factors)
     box = (-3, 3, -3, 3)
     a, b = R.regions_2d(net, box), R.regions_2d(r, box)
     assert (a.n_pieces, a.n_activation_regions) == (b.n_pieces, b.n_activation_regions)

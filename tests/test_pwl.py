@@ -181,3 +181,43 @@ def test_a_zigzag_net_is_the_zigzag_and_its_compositions_compose_it():
     with torch.no_grad():
         z = Z(torch.as_tensor(r))[:, 0].numpy()
     np.testing.assert_allclose(z, pwl.zigzag(a1, pwl.zigzag(a2, pwl.zonotope_support(B, r))), rtol=0, atol=1e-11)
+
+
+# ---------------------------------------------------------------- builders: zig-zags, simplex points, zonotopes
+@pytest.mark.parametrize("M", [1.0, 2.5, 0.25])
+def test_zigzag_alternates_between_zero_and_M(M):
+    a = [0.3 * M, 0.5 * M, 0.9 * M]
+    h = pwl.zigzag(a, [0.0] + a + [M], M)
+    assert np.allclose(h, [0.0, M, 0.0, M, 0.0], rtol=0, atol=1e-12 * M)
+
+
+def test_zigzag_composition_net_accepts_a_moderate_size():
+    a1, a2 = np.linspace(0.001, 0.999, 300), np.linspace(0.002, 0.998, 300)  # 301 x 301 = 90,601 weights
+    net = pwl.zigzag_composition_net([a1, a2])
+    x = np.array([0.1, 0.37, 0.8])
+    with torch.no_grad():
+        y = net(torch.from_numpy(x)[:, None])[:, 0].numpy()
+    assert np.allclose(y, pwl.zigzag(a1, pwl.zigzag(a2, x)), rtol=0, atol=1e-9)
+
+
+def test_random_simplex_point_allows_min_gap_zero():
+    a = pwl.random_simplex_point(3, 2.0, seed=0, min_gap=0.0)
+    assert a.shape == (3,) and (np.diff(a) > 0).all() and 0 < a[0] and a[-1] < 2.0
+
+
+def test_zonotope_vertices_of_degenerate_generators():
+    assert pwl.zonotope_vertices(np.zeros((3, 2))).shape == (1, 2)
+    assert sorted(pwl.zonotope_vertices(np.array([[1.0], [-2.0]]))[:, 0]) == [-3.0, 3.0]
+
+
+def test_zonotope_vertices_and_support():
+    rng = np.random.default_rng(0)
+    for n, m in [(2, 5), (3, 6)]:
+        B = rng.normal(size=(m, n))
+        V = pwl.zonotope_vertices(B)
+        assert len(V) == pwl.count_zonotope_vertices(n, m)
+        r = rng.normal(size=(50, n))
+        assert np.allclose((r @ V.T).max(1), pwl.zonotope_support(B, r))
+        with torch.no_grad():
+            y = pwl.zonotope_support_net(B)(torch.as_tensor(r))[:, 0].numpy()
+        assert np.allclose(y, pwl.zonotope_support(B, r))

@@ -141,7 +141,7 @@ def test_zonotope_family_in_3d_matches_the_closed_form(m, w, k):
     a = [pwl.random_simplex_point(w - 1, 1.0, seed=int(rng.integers(2**31)), min_gap=0.2) for _ in range(k)]
     r = regions_nd(pwl.zonotope_net(B, a, 1.0), (-40, 40) * 3)
     counts = pc.count_zonotope_pieces(3, m, w, k)
-    assert pc.zonotope_pieces_inside(r, B, 1.0) == counts.inside
+    assert pc.count_zonotope_pieces_inside(r, B, 1.0) == counts.inside
     assert r.n_pieces == counts.total
 
 
@@ -150,7 +150,7 @@ def test_parallel_generators_lose_cones():
     B = rng.normal(size=(4, 3))
     B[1] = 2 * B[0]
     r = regions_nd(pwl.zonotope_net(B, [np.array([0.5])], 1.0), (-40, 40) * 3)
-    assert pc.zonotope_pieces_inside(r, B, 1.0) < pc.count_zonotope_pieces(3, 4, 2, 1).inside
+    assert pc.count_zonotope_pieces_inside(r, B, 1.0) < pc.count_zonotope_pieces(3, 4, 2, 1).inside
 
 
 def test_polygons_in_2d_are_the_cells_in_counter_clockwise_order():

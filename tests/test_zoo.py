@@ -21,9 +21,9 @@ def test_enumerable_nets_are_seeded():
     a, b = enumerable_nets(seed=1), enumerable_nets(seed=1)
     c = enumerable_nets(seed=2)
     for k in a:
-        X = torch.randn(3, *a[k][1], dtype=torch.float64)
-        assert torch.equal(a[k][0](X), b[k][0](X))
-        assert not torch.equal(a[k][0](X), c[k][0](X))
+        X = torch.randn(3, *a[k].shape, dtype=torch.float64)
+        assert torch.equal(a[k].model(X), b[k].model(X))
+        assert not torch.equal(a[k].model(X), c[k].model(X))
 
 
 def test_mnist_resnet_shapes_and_rescaling_of_its_block():

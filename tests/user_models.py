@@ -129,7 +129,7 @@ class DivisorPool(nn.Module):
 
 def _bn(make, seed: int):
     torch.manual_seed(seed)
-    return randomize_batchnorm(make(), seed + 1)
+    return randomize_batchnorm(make(), seed=seed + 1)
 
 
 USER_NETS = {

@@ -36,13 +36,15 @@ def integer(name: str, v: Any, *, low: int | None = None, high: int | None = Non
     return v
 
 
-def integers(name: str, vs: Any, *, low: int | None = None, min_len: int = 1) -> list[int]:
-    """A non-empty sequence of ints, each checked by :func:`integer`."""
+def integers(name: str, vs: Any, *, low: int | None = None, min_len: int = 1, length: int | None = None) -> list[int]:
+    """A non-empty sequence of ints (or a 1-D integer tensor), each checked by :func:`integer`; `length` ints if set."""
+    if isinstance(vs, torch.Tensor):
+        vs = tensor(name, vs, ndim=1, integer=True).tolist()
     if isinstance(vs, (str, bytes)) or not isinstance(vs, Iterable):
         raise TypeError(f"{name} must be a sequence of ints, got {type(vs).__name__}")
     out = [integer(f"{name}[{i}]", v, low=low) for i, v in enumerate(vs)]
-    if len(out) < min_len:
-        raise ValueError(f"{name} must have at least {min_len} entries, got {len(out)}")
+    if len(out) < min_len or length is not None and len(out) != length:
+        raise ValueError(f"{name} must have {length or f'at least {min_len}'} entries, got {len(out)}")
     return out
 
 

@@ -27,7 +27,7 @@ from .pwl.net import MAX_ENTRIES, PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
 __all__ = [
-    "ZonotopeCounts", "count_montufar_regions", "count_zonotope_pieces", "montufar_net", "zonotope_pieces_inside",
+    "ZonotopeCounts", "count_montufar_regions", "count_zonotope_pieces", "count_zonotope_pieces_inside", "montufar_net",
 ]
 
 
@@ -101,7 +101,7 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     return nn.Sequential(*hidden, nn.ReLU(), out)
 
 
-def zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:
+def count_zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:
     """Pieces of a ZONOTOPE net's `regions` (2-D or n-D) that meet the open level set {gamma_Z < M}.
 
     Every cell lies in one cone of the first layer, where gamma_Z is linear, so a cell meets the open set iff one of

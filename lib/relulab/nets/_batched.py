@@ -51,10 +51,6 @@ def run_epoch(opt: torch.optim.Optimizer, perm: torch.Tensor, batch_size: int, b
             on_step()
 
 
-
-
-
-
 class BestEpochs:
     """Early stopping per member: its best validation accuracy so far (the first best), that epoch, its state then."""
 

@@ -12,10 +12,12 @@ from typing import Sequence
 
 import torch
 import torch.fx
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
 from relulab import check
+
+from .dag import _seeded
 
 __all__ = ["AlexNet", "BasicBlock", "Bottleneck", "ResNet", "VGG", "alexnet", "resnet", "vgg"]
 
@@ -206,9 +208,7 @@ class AlexNet(nn.Module):
 
 def _build(make, seed: int, n_params: int, what: str) -> nn.Module:
     check.parameter_count(what, n_params)
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return make().eval()
+    return _seeded(make, seed).eval()
 
 
 def resnet(depth: int = 18, *, n_classes: int = 1000, in_channels: int = 3, width: int = 64, seed: int = 0) -> ResNet:

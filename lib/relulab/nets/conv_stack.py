@@ -215,9 +215,7 @@ def fit_stack(
     lr = check.real("lr", lr, low=0, open_low=True)
     batch_size = check.integer("batch_size", batch_size, low=1)
     seed = check.seed(seed)
-    labels = [check.integer("groups[]", k, low=0) for k in (groups if groups is not None else range(M))]
-    if len(labels) != M:
-        raise ValueError(f"groups must list one integer per member ({M})")
+    labels = check.integers("groups", range(M) if groups is None else groups, low=0, length=M)
     # one batch-order generator per group label, so that a member's batches depend on (seed, its group)
     # only: the same member trains identically in any stack
     gens = {k: torch.Generator().manual_seed(seed * 1_000_003 + k) for k in set(labels)}

@@ -84,7 +84,7 @@ def _seeded(build, seed: int | None) -> nn.Module:
         return build()
 
 
-def randomize_batchnorm(model: nn.Module, seed: int, *, spread: float = 0.5) -> nn.Module:
+def randomize_batchnorm(model: nn.Module, *, seed: int, spread: float = 0.5) -> nn.Module:
     """Give every BatchNorm random gamma, beta, running mean and variance (in place) so frozen BN is non-trivial."""
     check.model("model", model)
     check.seed(seed)

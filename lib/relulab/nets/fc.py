@@ -71,7 +71,7 @@ def linear_layers(model: nn.Module, *, allow_bias: bool = True, consecutive: boo
     if not mods:
         raise ValueError(f"{what}: the model has no layers")
     if len({id(m) for m in mods}) < len(mods):  # shared weights would be read as two layers' own parameters
-        raise TypeError(f"{what}: a module appears twice in the Sequential; each layer must be its own module")
+        raise ValueError(f"{what}: a module appears twice in the Sequential; each layer must be its own module")
     lins: list[nn.Linear] = []
     for i, m in enumerate(mods):
         # the path formulas assume ReLU gates between Linear layers

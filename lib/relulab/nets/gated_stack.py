@@ -257,9 +257,9 @@ def train_stack(
     `evals` maps a name to (X_e, Y_e) with Y_e of shape (N_e,) or (M, N_e); returns name -> (epochs, M) accuracies
     after each epoch.  `on_epoch(epoch, stack)` runs after each epoch (e.g. to keep checkpoints) and
     `on_step(step, stack)` after each optimiser step (steps counted from 1 over all epochs).
-    Members with equal `groups[m]` see the same batch order (common random numbers for paired comparisons);
-    by default every member has its own order.  `device` (default: where the stack is): the stack and the data
-    move there for the training (callbacks see it there) and the stack moves back after it; members
+    Members with equal `groups[m]` (ints >= 0) see the same batch order (common random numbers for paired
+    comparisons); by default every member has its own order.  `device` (default: where the stack is): the stack and
+    the data move there for the training (callbacks see it there) and the stack moves back after it; members
     (:meth:`GatedStack.member`) are CPU modules.
     `feature_labels` (M, N), default Y: the labels whose loss trains the trained feature nets, while the value nets
     learn Y (e.g. a DLNPF control whose gates learn shuffled labels and whose values learn the true ones); both
@@ -284,11 +284,7 @@ def train_stack(
         if fn is not None and not callable(fn):
             raise TypeError(f"{name} must be callable or None, got {type(fn).__name__}")
     check.choice("optimizer", optimizer, sorted(OPTIMIZERS))
-    g = torch.arange(M) if groups is None else torch.as_tensor(list(groups))
-    if g.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"groups must hold integers, got dtype {g.dtype}")
-    if g.shape != (M,):
-        raise ValueError(f"groups must list one integer per member ({M})")
+    g = torch.as_tensor(check.integers("groups", range(M) if groups is None else groups, low=0, length=M))
     _, g = torch.unique(g, return_inverse=True)
     dev = None if device is None else check.device("device", device)
     gen = torch.Generator().manual_seed(seed)

@@ -9,24 +9,26 @@
 
 from __future__ import annotations
 
-import torch
+from typing import NamedTuple
+
 from torch import nn
 
 from .. import check
-from .dag import basic_block, randomize_batchnorm, resnet_like, unet_like, vgg_like
+from .dag import _seeded, basic_block, randomize_batchnorm, resnet_like, unet_like, vgg_like
 from .fc import mlp
 
 __all__ = ["digits_cnn", "enumerable_nets", "mnist_resnet"]
 
 
-def _seeded(seed: int, build):
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        return build()
+class EnumerableNet(NamedTuple):
+    """A small net in eval mode and its input shape without batch (unpacks as ``model, shape = nets[name]``)."""
+
+    model: nn.Module
+    shape: tuple[int, ...]
 
 
-def enumerable_nets(*, seed: int, width: int = 1, resnet_side: int = 3) -> dict[str, tuple[nn.Module, tuple[int, ...]]]:
-    """{name: (model in eval mode, input shape without batch)} for five small ReLU DAGs with non-trivial frozen BN.
+def enumerable_nets(*, seed: int, width: int = 1, resnet_side: int = 3) -> dict[str, EnumerableNet]:
+    """{name: EnumerableNet(model, input shape)} for five small ReLU DAGs with non-trivial frozen BN.
 
     `width` (1 or 2) is the channel count of the ResNet- and U-Net-like nets; their paths grow like width**depth,
     so width 2 with ``resnet_side=2`` is about the largest that explicit enumeration handles in seconds.
@@ -40,12 +42,12 @@ def enumerable_nets(*, seed: int, width: int = 1, resnet_side: int = 3) -> dict[
                              nn.AvgPool2d(2), nn.Flatten(), nn.Linear(8, 2)).eval()
 
     return {
-        "MLP 3-4-5-2": (mlp([3, 4, 5, 2], seed=seed).eval(), (3,)),
-        "VGG-like": (randomize_batchnorm(vgg_like(1, (2, 2), 3, 4, seed=seed), seed + 1), (1, 4, 4)),
-        "ResNet-like": (randomize_batchnorm(resnet_like(1, width, 2, seed=seed), seed + 1),
-                        (1, resnet_side, resnet_side)),
-        "U-Net-like": (unet_like(1, width, 1, seed=seed), (1, 4, 4)),
-        "overlapping pools": (_seeded(seed, pools), (1, 4, 4)),
+        "MLP 3-4-5-2": EnumerableNet(mlp([3, 4, 5, 2], seed=seed).eval(), (3,)),
+        "VGG-like": EnumerableNet(randomize_batchnorm(vgg_like(1, (2, 2), 3, 4, seed=seed), seed=seed + 1), (1, 4, 4)),
+        "ResNet-like": EnumerableNet(randomize_batchnorm(resnet_like(1, width, 2, seed=seed), seed=seed + 1),
+                                     (1, resnet_side, resnet_side)),
+        "U-Net-like": EnumerableNet(unet_like(1, width, 1, seed=seed), (1, 4, 4)),
+        "overlapping pools": EnumerableNet(_seeded(pools, seed), (1, 4, 4)),
     }
 
 
@@ -63,7 +65,7 @@ def mnist_resnet(width: int = 8, hidden: int = 32, *, seed: int) -> nn.Sequentia
             nn.Linear(49 * width, hidden), nn.ReLU(), nn.Linear(hidden, 10),
         )
 
-    return _seeded(seed, build)
+    return _seeded(build, seed)
 
 
 def digits_cnn(width: int = 8, *, seed: int, batch_norm: bool = False) -> nn.Sequential:
@@ -78,4 +80,4 @@ def digits_cnn(width: int = 8, *, seed: int, batch_norm: bool = False) -> nn.Seq
         return nn.Sequential(*block(1, width), nn.MaxPool2d(2), *block(width, 2 * width),
                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2 * width, 10))
 
-    return _seeded(seed, build)
+    return _seeded(build, seed)

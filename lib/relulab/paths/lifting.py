@@ -261,7 +261,7 @@ def _rescalable_triples(seq: nn.Sequential):
         yield layer, bn, nxt, (nxt.in_features // c if isinstance(nxt, nn.Linear) else 1)
 
 
-def random_rescaling(model: nn.Module, seed: int, factors: Sequence[float] = (1.0, 2.0**7, 2.0**12)) -> nn.Module:
+def random_rescaling(model: nn.Module, *, seed: int, factors: Sequence[float] = (1.0, 2.0**7, 2.0**12)) -> nn.Module:
     """A copy of `model` where every hidden channel of each layer-[BN]-ReLU-next pattern of an ``nn.Sequential`` is
     rescaled by a random lambda from `factors` (in-weights, bias, BN mean and beta times lambda; next layer's
     in-weights / lambda).  The function is unchanged (exactly, for powers of two) and Phi(theta) is unchanged.

@@ -9,6 +9,8 @@ from torch import nn
 from torch.func import functional_call, jacrev, vmap
 
 from .. import check
+from .enumeration import _enumerate, _npf, _npv
+from .sequential import _input, linear_layers
 
 __all__ = ["ntk", "path_ntk"]
 
@@ -67,9 +69,6 @@ def path_ntk(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = None)
     For hard ReLU gates the gradient of the NPF vanishes almost everywhere, so this equals the full NTK.
     The gradient of each path value is taken by autograd of the *path values*, not of the network output.
     """
-    from .enumeration import _enumerate, _npf, _npv
-    from .sequential import _input, linear_layers
-
     lins = linear_layers(model, allow_bias=False, what="path_ntk")
     if lins[-1].out_features != 1:
         raise ValueError(f"path_ntk needs one output, the model has {lins[-1].out_features}")
