@@ -249,6 +249,8 @@ def within_budget(name: str, cost: float, budget: float, *, what: str = "operati
 
 # Nets beyond 1e9 parameters (8 GB in float64, a third of this machine) are a typo, never a book experiment.
 MAX_PARAMETERS = 10**9
+# Refuse matrices and tensors beyond 1e8 entries (0.8 GB in float64): the book's are far smaller, a typo would swap.
+MAX_ENTRIES = 10**8
 
 
 def parameter_count(name: str, count: int) -> None:

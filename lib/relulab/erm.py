@@ -118,9 +118,8 @@ def _arrangement(X: np.ndarray) -> Arrangement:
         dirs = np.array([[1.0]])
     else:
         n_sub = math.comb(Z.shape[0], r - 1)
-        if n_sub > MAX_PROGRAMS:
-            raise ValueError(f"X: the arrangement of D={Z.shape[0]} points in rank {r} has {n_sub:,} subsets of "
-                             f"{r - 1} hyperplanes to intersect, more than {MAX_PROGRAMS:,}: too large to enumerate")
+        what = f"subsets of {r - 1} hyperplanes to intersect (D={Z.shape[0]} points in rank {r})"
+        check.within_budget("X", n_sub, MAX_PROGRAMS, what=what)
         combos = np.array(list(itertools.combinations(range(Z.shape[0]), r - 1)))
         sub = Z[combos]  # (C, r-1, r)
         _, s, vt = np.linalg.svd(sub)
@@ -203,17 +202,14 @@ def exact_erm(
     if len(yv) != len(Xn):
         raise ValueError(f"y must have shape ({len(Xn)},), one value per row of X, got {len(yv)} values")
     width = check.integer("width", width, low=1)
+    max_programs = check.integer("max_programs", max_programs, low=1)
     check.choice("loss", loss, LOSSES)
     if not check.instance("signs", signs, (tuple, list)) or any(s not in (-1, 1) for s in signs):
         raise ValueError(f"signs must be a non-empty subset of (-1, 1), got {signs}")
     D, n = Xn.shape
-    bound = math.comb(len(signs) * count_dichotomies_bound(D, n), width)
-    if bound > max_programs:
-        raise ValueError(
-            f"exact_erm would solve up to {bound:,} convex programs (D={D}, n={n}, width={width}: "
-            f"C({len(signs)} x {count_dichotomies_bound(D, n)} dichotomies, {width})), more than "
-            f"max_programs={max_programs:,}"
-        )
+    bound = math.comb(len(signs) * (dich := count_dichotomies_bound(D, n)), width)
+    what = f"convex programs (D={D}, n={n}, width={width}: C({len(signs)} x {dich} dichotomies, {width}))"
+    check.within_budget("max_programs", bound, max_programs, what=what)
 
     rays, regions, incidence, side = _arrangement(Xn)
     Xt = np.hstack([Xn, np.ones((D, 1))])

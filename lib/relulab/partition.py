@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import check
+
 __all__ = ["Regions2D"]
 
 EPS = float(np.finfo(np.float64).eps)
@@ -274,8 +276,7 @@ def _regions(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float
         tol = 64 * n_ops * EPS * (np.abs(W) @ np.abs(H[:P.nv]).max(0) + np.abs(b))
         for u in range(W.shape[0]):
             Z = _cut(P, Z, u, col + u, tol[u])
-            if P.nf > max_cells:
-                raise ValueError(f"regions_2d: {P.nf} cells exceed max_cells={max_cells}")
+            check.within_budget("max_cells", P.nf, max_cells, what="cells")
         H = np.maximum(Z[:, :P.nv], 0.0).T
         col += W.shape[0]
     ring, starts = P.rings()

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from . import check
-from .pwl.net import MAX_ENTRIES, PWLNet
+from .pwl.net import PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
 __all__ = [
@@ -71,8 +71,7 @@ def montufar_net(n: int, widths: Sequence[int], *, seed: int = 0) -> nn.Sequenti
     n = check.integer("n", n, low=1)
     ws = check.integers("widths", widths, low=n)
     seed = check.seed(seed)
-    if sum(a * b for a, b in zip([n] + ws, ws + [1])) > MAX_ENTRIES:
-        raise ValueError(f"widths {ws}: the net would hold more than {MAX_ENTRIES:,} weights")
+    check.within_budget("widths", sum(a * b for a, b in zip([n] + ws, ws + [1])), check.MAX_ENTRIES, what="weights")
     rng = np.random.default_rng(seed)
     layers: list[tuple[np.ndarray, np.ndarray]] = []
     out_map = np.eye(n)  # maps the previous layer's units to the current (folded) coordinates

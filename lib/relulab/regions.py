@@ -100,6 +100,7 @@ class Pieces1D:
 def pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False, max_pieces: int = MAX_CELLS) -> Pieces1D:
     """The maximal affine pieces of an R->R ReLU net on [lo, hi] by exact breakpoint propagation (no sampling)."""
     lo, hi = check.real("lo", lo), check.real("hi", hi)
+    max_pieces = check.integer("max_pieces", max_pieces, low=1)
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
     layers = affine_layers(model, what="pieces_1d")
@@ -142,8 +143,7 @@ def pieces_1d(model: nn.Module, lo: float, hi: float, *, exact: bool = False, ma
                     else:
                         last = pts[i]
             edges = pts[keep]
-        if len(edges) - 1 > max_pieces:
-            raise ValueError(f"pieces_1d: {len(edges) - 1} intervals exceed max_pieces={max_pieces}")
+        check.within_budget("max_pieces", len(edges) - 1, max_pieces, what="intervals")
         mids = (edges[:-1] + edges[1:]) / 2
         old_edges = np.concatenate([left[:, 0], right[-1:, 0]])
         parent = np.searchsorted(old_edges, mids, side="right") - 1

@@ -97,8 +97,7 @@ def regions_nd(model: nn.Sequential, box: Sequence[float], *, max_cells: int = M
             for p in parts:
                 on = p.centroid @ A + c > 0
                 out.append((p, A * on, c * on, mag * on))
-            if len(out) > max_cells:
-                raise ValueError(f"regions_nd: more than max_cells={max_cells} cells; use a smaller net or box")
+            check.within_budget("max_cells", len(out), max_cells, what="cells")
         state = out
     grads = np.array([A[:, 0] for _, A, _, _ in state])
     offsets = np.array([c[0] for _, _, c, _ in state])

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import check
 from .partition import Regions2D
 from .regions import _as_exact
 from .regions_nd import _components
@@ -143,8 +144,7 @@ def _cells(layers: list[tuple[np.ndarray, np.ndarray, bool]], box: tuple[float, 
                             nbrs[q].add(j)
                 for d in (polys, A, c, mag, nbrs):
                     del d[i]
-                if len(polys) > max_cells:
-                    raise ValueError(f"regions_2d: {len(polys)} cells exceed max_cells={max_cells}")
+                check.within_budget("max_cells", len(polys), max_cells, what="cells")
         # gates: a unit is on in a cell iff its pre-activation is positive at the cell's centroid
         for i, P in polys.items():
             ctr = P.sum(axis=0) / len(P)

@@ -24,10 +24,6 @@ class Split:
     y_test: torch.Tensor
 
 
-# Refuse tensors beyond 1e8 entries (0.8 GB in float64): nothing in the book needs them, and a typo would swap.
-MAX_ENTRIES = 10**8
-
-
 def _check_split_args(seed: object, test_fraction: float, dtype: object) -> torch.dtype:
     """Check the loaders' shared arguments; return the dtype to use (the default dtype when None)."""
     check.seed(seed)
@@ -85,8 +81,7 @@ def mnist(
 def gaussian_inputs(n: int, d: int, *, seed: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     """n standard Gaussian inputs in R^d from a generator seeded with `seed`."""
     n, d = check.integer("n", n, low=1), check.integer("d", d, low=1)
-    if n * d > MAX_ENTRIES:
-        raise ValueError(f"n * d = {n * d:,} entries is above the limit of {MAX_ENTRIES:,}: refusing an absurd size")
+    check.within_budget("n * d", n * d, check.MAX_ENTRIES, what="entries")
     gen = torch.Generator().manual_seed(check.seed(seed))
     return torch.randn(n, d, generator=gen, dtype=check.dtype("dtype", dtype) or torch.get_default_dtype())
 

@@ -28,8 +28,7 @@ def all_inputs(length: int, values: int = 2) -> np.ndarray:
     """Every string of `length` symbols in {0..values-1}, one per row, in lexicographic order."""
     length, values = check.integer("length", length, low=1), check.integer("values", values, low=2)
     count = values**length
-    if count > MAX_ENUMERATION:
-        raise ValueError(f"{values}^{length} = {count} inputs is above the enumeration limit {MAX_ENUMERATION}")
+    check.within_budget("values ** length", count, MAX_ENUMERATION, what=f"inputs ({values}^{length})")
     grids = np.indices((values,) * length).reshape(length, -1).T
     return grids.astype(np.int64)
 
@@ -51,8 +50,7 @@ def product_distribution(X: np.ndarray, p_one: np.ndarray) -> np.ndarray:
 def random_distribution(n: int, *, seed: int, concentration: float = 1.0) -> np.ndarray:
     """A random probability vector over n items (Dirichlet), every entry positive: a correlated input law."""
     n = check.integer("n", n, low=1)
-    if n > MAX_ENUMERATION:
-        raise ValueError(f"n = {n} items is above the enumeration limit {MAX_ENUMERATION}")
+    check.within_budget("n", n, MAX_ENUMERATION, what="items")
     concentration = check.real("concentration", concentration, low=0.0, open_low=True)
     p = np.random.default_rng(check.seed(seed)).dirichlet(np.full(n, concentration))
     p = np.maximum(p, 1e-12)  # keep every input in the support so that every event has positive mass
@@ -117,8 +115,7 @@ def ladder(length: int, events: list[int | None], *, fan_in: int = 2, values: in
     m, tables = [values], []
     for l, e in enumerate(events):
         joint = m[-1] ** fan_in
-        if joint > MAX_ENUMERATION:
-            raise ValueError(f"level {l + 1} would have {joint} joint child events, above {MAX_ENUMERATION}")
+        check.within_budget("events", joint, MAX_ENUMERATION, what=f"joint child events at level {l + 1}")
         n_regions = length // fan_in ** (l + 1)
         if e is None:
             mk = joint

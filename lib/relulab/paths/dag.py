@@ -53,8 +53,7 @@ class DAG:
             raise ValueError(f"bias must be finite or None, got {bias}")
         if any(not 0 <= u < len(self.kind) for u, _ in parents):
             raise ValueError(f"parents must be earlier neurons (indices in [0, {len(self.kind)})), got {[u for u, _ in parents]}")
-        if len(self.kind) >= MAX_NEURONS:
-            raise ValueError(f"more than {MAX_NEURONS} neurons: explicit DAGs are for small nets only")
+        check.within_budget("DAG.add", len(self.kind) + 1, MAX_NEURONS, what="neurons (explicit DAGs: small nets only)")
         self.kind.append(kind)
         self.bias.append(bias)
         self.parents.append(parents)
@@ -96,8 +95,8 @@ def _linear_step(dag: DAG, step: G.Step, env: dict, x_ids: torch.Tensor, has_bia
     with torch.no_grad():
         zero = torch.zeros((1, *in_shape), dtype=torch.float64)
         f0 = _call(step, env, zero)
-        if n * f0.numel() > 5 * 10**7:
-            raise ValueError(f"{step.where}: a {n} x {f0.numel()} edge matrix; explicit DAGs are for small nets")
+        what = f"entries in a {n} x {f0.numel()} edge matrix (explicit DAGs are for small nets)"
+        check.within_budget(step.where, n * f0.numel(), 5 * 10**7, what=what)
         E = torch.eye(n, dtype=torch.float64).reshape((n, *in_shape))
         vals = _call(step, env, E, **unbiased)
         if not unbiased:  # no bias (f0 = 0, subtracting it is exact) or a shift-free op (pools, means)
@@ -274,9 +273,8 @@ def enumerate_paths(dag: DAG, X: np.ndarray | None = None, *, gates_from: np.nda
                     max_paths: int = 300_000, keep_sequences: bool = False) -> Paths:
     """Enumerate every path (exponential): Phi_p; with inputs X also a_p and x-bar (activations taken at `gates_from`
     if given -- a negative control); `keep_sequences` stores each path's neuron sequence."""
-    n = count_paths(dag)
-    if n > max_paths:
-        raise ValueError(f"{n} paths > max_paths={max_paths}: explicit enumeration is for small nets")
+    max_paths = check.integer("max_paths", max_paths, low=1)
+    check.within_budget("max_paths", count_paths(dag), max_paths, what="paths (explicit enumeration is for small nets)")
     if X is not None:
         X = _check_X(dag, X, "X")
         act_on = X if gates_from is None else _check_X(dag, gates_from, "gates_from")

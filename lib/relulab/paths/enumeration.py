@@ -36,17 +36,15 @@ def _sizes(lins: list[nn.Linear]) -> list[int]:
 
 def enumerate_paths(model: nn.Module, *, max_paths: int = MAX_PATHS) -> torch.Tensor:
     """All paths as a (P, k+1) integer tensor of unit indices (input coordinate, then one unit per hidden layer)."""
-    return _enumerate(linear_layers(model, allow_bias=False, what="enumerate_paths"), max_paths)
+    lins = linear_layers(model, allow_bias=False, what="enumerate_paths")
+    return _enumerate(lins, check.integer("max_paths", max_paths, low=1))
 
 
 def _enumerate(lins: list[nn.Linear], max_paths: int = MAX_PATHS) -> torch.Tensor:
     sizes = _sizes(lins)
     n = math.prod(sizes)
-    if n > max_paths:
-        raise ValueError(
-            f"enumerate_paths: the net has {n:,} paths, more than max_paths = {max_paths:,}; explicit enumeration is "
-            "the exponential reference for tiny nets (use relulab.paths.npk or forward-pass path-norms instead)"
-        )
+    what = "paths (explicit enumeration is the exponential reference for tiny nets: see relulab.paths.npk)"
+    check.within_budget("max_paths", n, max_paths, what=what)
     grids = torch.meshgrid(*[torch.arange(s) for s in sizes], indexing="ij")
     return torch.stack([g.reshape(-1) for g in grids], dim=1)
 

@@ -81,8 +81,7 @@ def bernoulli_weights(
     check.integer("draws", draws, low=1)
     generator = torch.Generator().manual_seed(check.seed(seed))
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
-    if n > 2e8:
-        raise ValueError(f"{draws} draws of these widths hold {n:,.0f} weights (> 2e8): use fewer draws or smaller widths")
+    check.within_budget("draws", n, 2 * 10**8, what=f"weights in {draws} draws of these widths")
     dtype = dtype or torch.get_default_dtype()
     out = []
     for (a, b), s in zip(zip(ws[:-1], ws[1:]), sigmas):

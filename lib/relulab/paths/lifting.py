@@ -67,8 +67,7 @@ def check_supported(model: nn.Module) -> None:
 
 def _shape(input_shape: Sequence[int]) -> tuple[int, ...]:
     shp = tuple(check.integers("input_shape", input_shape, low=1))
-    if math.prod(shp) > 10**8:
-        raise ValueError(f"input_shape {shp} has {math.prod(shp)} entries (> 1e8): refusing an absurd size")
+    check.within_budget("input_shape", math.prod(shp), check.MAX_ENTRIES, what=f"entries in an input of shape {shp}")
     return shp
 
 

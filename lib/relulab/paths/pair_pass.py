@@ -72,7 +72,6 @@ def npk_pair_gram(model: nn.Module, X1: torch.Tensor, X2: torch.Tensor | None = 
     X1 = _input(lins, X1, "X1")
     X2 = X1 if X2 is None else _input(lins, X2, "X2")
     n1, n2 = X1.shape[0], X2.shape[0]
-    if n1 * n2 > 10**7:
-        raise ValueError(f"npk_pair_gram: {n1} x {n2} = {n1 * n2:,} pairs (> 1e7); use relulab.paths.npk for big Grams")
+    check.within_budget("npk_pair_gram", n1 * n2, 10**7, what=f"pairs ({n1} x {n2}; relulab.paths.npk takes big Grams)")
     K = _pair_pass(lins, X1.repeat_interleave(n2, dim=0), X2.repeat(n1, 1))
     return K.reshape(n1, n2)

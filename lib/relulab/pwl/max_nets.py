@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 
 from .. import check
 
-from .net import MAX_ENTRIES, SPARSE_ABOVE, PWLNet, affine, compose, identity, pad
+from .net import SPARSE_ABOVE, PWLNet, affine, compose, identity, pad
 
 __all__ = ["max_affine", "max_net", "wang_sun"]
 
@@ -40,8 +40,7 @@ def max_net(q: int, levels: int | None = None) -> PWLNet:
     the deliberately wrong variant used as a negative control.
     """
     q = check.integer("q", q, low=1)
-    if 3 * q * q // 2 > MAX_ENTRIES:
-        raise ValueError(f"q = {q}: the first level of the max tree would hold {3 * q * q // 2:,} weights (> {MAX_ENTRIES:,})")
+    check.within_budget("q", 3 * q * q // 2, check.MAX_ENTRIES, what="weights in the first level of the max tree")
     full = math.ceil(math.log2(q)) if q > 1 else 0
     levels = full if levels is None else check.integer("levels", levels, low=0, high=full)
     net, m = identity(q, 0), q

@@ -18,8 +18,6 @@ from ..regions import affine_layers
 __all__ = ["PWLNet", "affine", "compose", "from_sequential", "identity", "linear_combination", "pad", "parallel"]
 
 Layer = tuple[np.ndarray, np.ndarray]
-# Refuse constructions whose matrices would hold more than 1e8 entries (0.8 GB): the book's nets are far smaller.
-MAX_ENTRIES = 10**8
 EPS = float(np.finfo(np.float64).eps)
 # Block-diagonal layers (sums of many nets, Lemma D.2) above this many entries are kept sparse: a Wang-Sun net of
 # 10^4 small max trees has a 10^4 x 10^4 second layer that is almost all zeros.
@@ -83,8 +81,7 @@ class PWLNet:
     def to_torch(self) -> nn.Sequential:
         """The same net as ``nn.Sequential`` of ``Linear``/``ReLU`` in float64 (the output Linear keeps its bias)."""
         entries = sum(W.shape[0] * W.shape[1] for W, _ in self.layers)
-        if entries > MAX_ENTRIES:
-            raise ValueError(f"to_torch: dense weights would hold {entries:,} entries (> {MAX_ENTRIES:,}); call the net")
+        check.within_budget("to_torch", entries, check.MAX_ENTRIES, what="dense weight entries (call the net instead)")
         mods: list[nn.Module] = []
         for i, (W, b) in enumerate(self.layers):
             W = W.toarray() if sp.issparse(W) else W
@@ -128,10 +125,9 @@ def compose(outer: PWLNet, inner: PWLNet) -> PWLNet:
 def identity(d: int, hidden_layers: int) -> PWLNet:
     """x -> x on R^d through `hidden_layers` layers of 2d units, using u = ReLU(u) - ReLU(-u)."""
     d, hidden_layers = check.integer("d", d, low=1), check.integer("hidden_layers", hidden_layers, low=0)
-    if 4 * d * d > MAX_ENTRIES:
-        raise ValueError(f"d = {d}: each layer of the identity net would hold 4 d^2 = {4 * d * d:,} weights (> {MAX_ENTRIES:,})")
-    if hidden_layers > MAX_ENTRIES // max(4 * d * d, 1):
-        raise ValueError(f"hidden_layers = {hidden_layers} layers of {4 * d * d} weights each exceed {MAX_ENTRIES:,} weights")
+    check.within_budget("d", 4 * d * d, check.MAX_ENTRIES, what="weights in each layer of the identity net (4 d^2)")
+    layers = check.MAX_ENTRIES // max(4 * d * d, 1)
+    check.within_budget("hidden_layers", hidden_layers, layers, what=f"layers of {4 * d * d:,} weights")
     I = np.eye(d)
     if hidden_layers == 0:
         return affine(I, np.zeros(d))

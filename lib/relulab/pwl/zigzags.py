@@ -13,7 +13,7 @@ import numpy as np
 from torch import nn
 
 from .. import check
-from .net import MAX_ENTRIES, PWLNet, compose
+from .net import PWLNet, compose
 
 __all__ = [
     "ZigzagCoefficients", "random_simplex_point", "zigzag", "zigzag_coefficients", "zigzag_composition_net",
@@ -70,8 +70,7 @@ def _compose_zigzags(a_list: Sequence[Any], M: float = 1.0, inner: PWLNet | None
         raise ValueError("a_list must be a non-empty list of breakpoint vectors")
     nets = [zigzag_net(a, M) for a in a_list] + ([inner] if inner is not None else [])
     n_weights = sum(outer.size * inner.size for outer, inner in zip(nets[:-1], nets[1:]))
-    if n_weights > MAX_ENTRIES:
-        raise ValueError(f"a_list: the composition net would hold {n_weights:,} weights (> {MAX_ENTRIES:,})")
+    check.within_budget("a_list", n_weights, check.MAX_ENTRIES, what="weights in the composition net")
     H = nets[-1]
     for outer in reversed(nets[:-1]):
         H = compose(outer, H)  # the output map of the inner net merges into the outer zig-zag's first layer
@@ -108,8 +107,7 @@ def zigzag_parameters_from_breakpoints(breakpoints: Any, w: int, k: int, M: floa
 def random_simplex_point(p: int, M: float = 1.0, *, seed: int, min_gap: float = 0.05) -> np.ndarray:
     """A random a in Delta^p_M (0 < a_1 < ... < a_p < M) with all p+1 gaps >= min_gap * M / (p+1)."""
     p = check.integer("p", p, low=1)
-    if p > MAX_PIECES:
-        raise ValueError(f"p = {p} breakpoints is above the limit {MAX_PIECES:,}")
+    check.within_budget("p", p, MAX_PIECES, what="breakpoints")
     M = check.real("M", M, low=0, open_low=True)
     gen = np.random.default_rng(check.seed(seed))
     min_gap = check.real("min_gap", min_gap, low=0, high=1, open_high=True)
