@@ -580,6 +580,8 @@ CASES = [
         "binary",
     ),
     ("product_distribution.empty", lambda: ladder.product_distribution(np.zeros((0, 2)), [0.5, 0.5]), ValueError, "X"),
+    ("product_distribution.p_one.type", lambda: ladder.product_distribution(np.zeros((2, 2)), "ab"), TypeError,
+     "^p_one"),
     (
         "product_distribution.p_one.boundary",
         lambda: ladder.product_distribution(ladder.all_inputs(3), np.array([0.0, 0.5, 0.5])),
@@ -1183,6 +1185,11 @@ CASES = [
         ValueError,
         "unknown",
     ),
+    ("ntk.params.int", lambda: ntk.ntk(_net(), _X(), params=5), TypeError, r"^params must be a list or tuple"),
+    # a str was split into characters ("unknown or frozen parameter names ['0', '.', ...]")
+    ("ntk.params.str", lambda: ntk.ntk(_net(), _X(), params="0.weight"), TypeError, r"^params must be a list or tuple"),
+    ("ntk.params.entry", lambda: ntk.ntk(_net(), _X(), params=["0.weight", 1]), TypeError,
+     r"^params\[1\] must be a str"),
     ("ntk.X.empty", lambda: ntk.ntk(fc.mlp([2, 3, 2], bias=False, seed=0), _X(0), output=0), ValueError, "empty"),
     ("path_ntk.outputs", lambda: ntk.path_ntk(fc.mlp([2, 3, 2], bias=False), _X()), ValueError, "one output"),
     ("path_ntk.X.empty", lambda: ntk.path_ntk(_net(), _X(0)), ValueError, "empty"),
@@ -1364,6 +1371,12 @@ CASES = [
         r"^node 'scale' \(scale\): reads parameter or buffer 'scale' directly in forward",
     ),
     (
+        "path_norm.constant.inf",  # the run-time constant check is check.real: a TypeError before
+        lambda: lifting.path_norm(_Fwd(lambda s, x: s.fc(x) * INF, fc=nn.Linear(2, 2)), (2,)),
+        ValueError,
+        r"^node 'mul' \(mul\): the constant must be finite, got inf",
+    ),
+    (
         "path_norm.bn_train",
         lambda: lifting.path_norm(_Fwd(lambda s, x: s.bn(x), bn=nn.BatchNorm1d(2)), (2,)),
         ValueError,
@@ -1540,6 +1553,7 @@ CASES = [
         ValueError,
         "n_outputs",
     ),
+    ("dag.output_from_paths.type", lambda: pdag.output_from_paths(5, 1), TypeError, r"^paths must be a Paths"),
     ("Residual.forward.type", lambda: ndag.Residual(nn.Identity())([1.0]), TypeError, r"\bx\b"),
     (
         "Residual.forward.empty",
@@ -1993,6 +2007,12 @@ CASES = [
     ),
     ("bernoulli_weights.seed.type", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, seed=0.5), TypeError, "seed"),
     ("bernoulli_weights.seed.negative", lambda: gated.bernoulli_weights([2, 1], [1.0], 2, seed=-1), ValueError, "seed"),
+    (
+        "bernoulli_weights.dtype",  # was torch's RuntimeError from .to("float")
+        lambda: gated.bernoulli_weights([2, 1], [1.0], 2, seed=0, dtype="float"),
+        TypeError,
+        r"^dtype must be a real floating torch.dtype",
+    ),
     (
         "bernoulli_weights.sigmas.count",
         lambda: gated.bernoulli_weights([3, 4, 1], [1.0], 2, seed=0),
@@ -2601,8 +2621,14 @@ CASES = [
         ValueError,
         "^M",
     ),
+    ("count_zonotope_pieces_inside.regions", lambda: piece_counts.count_zonotope_pieces_inside(5, np.eye(2), 1.0),
+     TypeError, "^regions"),
+    ("count_zonotope_pieces_inside.B", lambda: piece_counts.count_zonotope_pieces_inside(_rnd(), "B", 1.0),
+     TypeError, "^B"),
     # ------------------------------------------------------------ pwl
     ("PWLNet.empty", lambda: pwl.PWLNet([]), ValueError, "layers"),
+    ("PWLNet.layers.type", lambda: pwl.PWLNet(5), TypeError, r"^layers must be a list or tuple, got int"),
+    ("PWLNet.layer.type", lambda: pwl.PWLNet([5]), TypeError, r"^layer 0 must be a pair \(W, b\)"),
     ("PWLNet.shape", lambda: pwl.PWLNet([(np.ones((2, 1)), np.ones(3))]), ValueError, "layer 0"),
     ("PWLNet.nan", lambda: pwl.PWLNet([(np.full((2, 1), NAN), np.ones(2))]), ValueError, "layer 0"),
     ("PWLNet.type", lambda: pwl.PWLNet([([[1.0]], [0.0])]), TypeError, "layer 0"),
@@ -2684,6 +2710,8 @@ CASES = [
     ("max_affine.nan", lambda: pwl.max_affine(np.array([[NAN]]), [0.0]), ValueError, "A"),
     ("wang_sun.empty", lambda: pwl.wang_sun([]), ValueError, "terms"),
     ("wang_sun.terms.type", lambda: pwl.wang_sun(5), TypeError, "terms"),
+    ("wang_sun.term.type", lambda: pwl.wang_sun([5]), TypeError, r"^terms\[0\] must be a triple \(s, A, c\)"),
+    ("wang_sun.term.pair", lambda: pwl.wang_sun([(1.0, np.eye(2))]), TypeError, r"^terms\[0\] must be a triple"),
     ("wang_sun.s.nan", lambda: pwl.wang_sun([(NAN, np.eye(2), np.zeros(2))]), ValueError, "terms\\[0\\]"),
     (
         "wang_sun.levels_cut",
@@ -2870,7 +2898,8 @@ CASES = [
     ("zigzag_net.M", lambda: pwl.zigzag_net([0.5], M=-1.0), ValueError, "M"),
     ("zigzag_coefficients.M", lambda: pwl.zigzag_coefficients([0.5], M=0.0), ValueError, "M"),
     ("zigzag_coefficients.a.empty", lambda: pwl.zigzag_coefficients([]), ValueError, "a must"),
-    ("zigzag_coefficients.a.nan", lambda: pwl.zigzag_coefficients([NAN]), ValueError, "a must"),
+    ("zigzag_coefficients.a.nan", lambda: pwl.zigzag_coefficients([NAN]), ValueError, "^a contains NaN"),
+    ("zigzag_coefficients.a.type", lambda: pwl.zigzag_coefficients("abc"), TypeError, "^a must be an array"),
     ("zigzag_coefficients.a.repeat", lambda: pwl.zigzag_coefficients([0.5, 0.5]), ValueError, "zero-length"),
     (
         "zigzag_coefficients.M.type",
@@ -2880,6 +2909,7 @@ CASES = [
     ),
     ("zigzag.x.nan", lambda: pwl.zigzag([0.5], [NAN]), ValueError, "x"),
     ("zigzag_composition_net.empty", lambda: pwl.zigzag_composition_net([]), ValueError, "a_list"),
+    ("zigzag_composition_net.type", lambda: pwl.zigzag_composition_net(5), TypeError, "^a_list must be a list"),
     (
         "zigzag_composition_net.absurd",
         lambda: pwl.zigzag_composition_net([np.linspace(0.1, 0.9, 10**4)] * 10**3),
@@ -3058,6 +3088,7 @@ CASES = [
     ("zonotope_support_net.nan", lambda: pwl.zonotope_support_net(np.array([[NAN, 1.0]])), ValueError, "B"),
     ("zonotope_support_net.shape", lambda: pwl.zonotope_support_net(np.ones(3)), ValueError, "shape"),
     ("zonotope_net.a_list", lambda: pwl.zonotope_net(np.eye(2), []), ValueError, "a_list"),
+    ("zonotope_net.a_list.type", lambda: pwl.zonotope_net(np.eye(2), 5), TypeError, "^a_list must be a list"),
     ("zonotope_vertices.absurd", lambda: pwl.zonotope_vertices(np.ones((30, 2))), ValueError, "2\\^m"),
     ("zonotope_vertices.absurd.21", lambda: pwl.zonotope_vertices(np.ones((21, 2))), ValueError, "2\\^m"),
     ("zonotope_vertices.shape", lambda: pwl.zonotope_vertices(np.ones(3)), ValueError, "B"),
@@ -3085,6 +3116,10 @@ CASES = [
     ("array.type", lambda: check.array("A", [[1.0], "x"]), TypeError, r"^A must be an array of real numbers"),
     ("array.ndim", lambda: check.array("A", np.ones(3), 2), ValueError, r"^A must be 2-dimensional"),
     ("array.inf", lambda: check.array("A", [INF]), ValueError, r"^A contains NaN or infinite"),
+    # None read as a 0-d NaN ("A must be 2-dimensional, got shape ()"): now a TypeError
+    ("array.None", lambda: check.array("A", None), TypeError, r"^A must be an array of real numbers"),
+    ("array.object", lambda: check.array("A", np.array(None)), TypeError, r"^A must be an array of real numbers"),
+    ("arrangement.None", lambda: erm.arrangement(None), TypeError, r"^X must be an array of real numbers"),
     ("box.type", lambda: check.box("box", 3, 2), TypeError, r"^box must be a sequence"),
     ("box.len", lambda: check.box("box", (0, 1), 2), ValueError, r"^box must hold 2n = 4 numbers"),
     ("box.order", lambda: check.box("box", (0, 1, 1, 1), 2), ValueError, r"^box must have lo_i < hi_i"),
@@ -3122,8 +3157,13 @@ CASES = [
     ("codes.negative", lambda: check.codes("z", [-1, 0], (2,), high=3), ValueError, r"got values in \[-1, 0\]"),
     ("glue_num.value", lambda: book.glue_num("x", "abc"), ValueError, "abc"),
     ("glue_values.values", lambda: book.glue_values("p", {"x": "abc"}), ValueError, "abc"),
-    ("small.type", lambda: book.small("x"), TypeError, "str"),
-    ("exact_tol.type", lambda: book.exact_tol(object()), TypeError, "object"),
+    ("small.type", lambda: book.small("x"), TypeError, r"^x must be a Real or ndarray or Tensor, got str"),
+    ("small.bound", lambda: book.small(0.5, "1e-12"), TypeError, r"^bound must be a real number"),
+    ("exact_tol.type", lambda: book.exact_tol(object()), TypeError, r"^references\[0\] must be .*, got object"),
+    ("exact_tol.str", lambda: book.exact_tol(1.0, "a"), TypeError, r"^references\[1\]"),
+    ("mean_se.str", lambda: book.mean_se("abc"), TypeError, r"^values must be real numbers, got str"),
+    ("glue_values.type", lambda: book.glue_values("p", 5), TypeError, r"^values must be a dict, got int"),
+    ("glue_num.name", lambda: book.glue_num(5, 1.0), TypeError, r"^name must be a str, got int"),
     ("mean_se.short", lambda: book.mean_se([1.0]), ValueError, "values"),
     (
         "finding.kind",
@@ -3229,6 +3269,7 @@ CASES = [
     ("GatedConvNet.freeze.part", lambda: gated_conv.GatedConvNet(_cnet(), _cnet()).freeze("gates"), ValueError, "part"),
     # ------------------------------------------------------------ nets.conv_stack
     ("ConvStack.empty", lambda: conv_stack.ConvStack([]), ValueError, "nets"),
+    ("ConvStack.nets.type", lambda: conv_stack.ConvStack(5), TypeError, "^nets must be a list or tuple"),
     ("ConvStack.type", lambda: conv_stack.ConvStack([fc.mlp([2, 3])]), TypeError, "nets"),
     ("ConvStack.spec", lambda: conv_stack.ConvStack([_cnet(), _cnet(head="flatten")]), ValueError, "architecture"),
     (

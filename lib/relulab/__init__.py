@@ -8,7 +8,8 @@ onto the teacher's graph, Batch Norm as a projection), ``claims`` (the ledger an
 API convention (every public function follows it):
 
 - **Argument order**: the model first, then the data (``fn(model, X, ...)``), then options as keywords.
-- **Randomness**: a ``seed: int`` keyword; no function takes a generator.  Where ``seed=None`` is accepted
+- **Randomness**: a ``seed: int`` keyword (positional only in ``runtime.setup``, whose seed is what it sets); no
+  function takes a generator.  Where ``seed=None`` is accepted
   (``nets.fc.mlp`` and the builders of ``nets.dag``, ``nets.local``, ``nets.teacher``), None draws the initial
   weights from torch's global RNG, as torch's own layers do.
 - **Returns**: torch tensors in, torch tensors out (``check.tensor`` refuses a numpy array, naming

@@ -89,8 +89,8 @@ def array(
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
     try:
-        if np.iscomplexobj(x):  # float64 would drop the imaginary parts with only a warning
-            raise TypeError("complex values")
+        if x is None or np.iscomplexobj(x) or getattr(x, "dtype", None) == object and x.ndim == 0:
+            raise TypeError("None or complex values")  # None reads as a 0-d NaN; float64 drops imaginary parts
         a = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers") from exc

@@ -22,6 +22,7 @@ functions are valuations), max_i l_i = sum_tau (-1)^(n - dim tau) max_{v in tau}
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 from typing import NamedTuple
 
 import numpy as np
@@ -225,8 +226,6 @@ def _convex_pieces(regions: RegionsND, grads: np.ndarray, offsets: np.ndarray, l
 
 def _interior_faces(simplices: list[tuple[int, ...]], d: int) -> list[tuple[tuple[int, ...], int]]:
     """(face, sign) over the faces of a triangulated d-ball not on its boundary, sign (-1)^(d - dim face)."""
-    from itertools import combinations
-
     ridge_count: dict[tuple, int] = {}
     for s in simplices:
         for r in combinations(s, d):

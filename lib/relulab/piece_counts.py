@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import check
+from . import check, partition, regions_nd
 from .pwl.net import PWLNet
 from .pwl.zigzags import zigzag_coefficients
 
@@ -106,8 +106,8 @@ def count_zonotope_pieces_inside(regions: Any, B: np.ndarray, M: float) -> int:
     Every cell lies in one cone of the first layer, where gamma_Z is linear, so a cell meets the open set iff one of
     its vertices does (the 1e-9 M margin absorbs the ~1e-15 relative error of the vertex coordinates).
     """
-    B = np.asarray(B, dtype=float)
-    M = check.real("M", M, low=0.0, open_low=True)
+    check.instance("regions", regions, (partition.Regions2D, regions_nd.RegionsND))
+    B, M = check.array("B", B, 2), check.real("M", M, low=0.0, open_low=True)
     polys = [c.V for c in regions.cells] if hasattr(regions, "cells") else regions.polygons
     gamma = [np.abs(P @ B.T).sum(-1).min() for P in polys]
     return len({lab for g, lab in zip(gamma, regions.piece) if g < M * (1 - 1e-9)})

@@ -35,7 +35,7 @@ def all_inputs(length: int, values: int = 2) -> np.ndarray:
 
 def product_distribution(X: np.ndarray, p_one: np.ndarray) -> np.ndarray:
     """Probabilities of binary rows of X when pixel i is 1 with probability p_one[i], independently."""
-    X, p_one = np.asarray(X), np.asarray(p_one, dtype=float)
+    X, p_one = np.asarray(X), check.array("p_one", p_one, allow_empty=True)
     if X.ndim != 2 or p_one.shape != (X.shape[1],):
         raise ValueError(f"X must be (N, L) and p_one (L,), got {X.shape} and {p_one.shape}")
     if X.size == 0:

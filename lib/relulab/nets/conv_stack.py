@@ -57,8 +57,7 @@ class ConvStack(nn.Module):
 
     def __init__(self, nets: Sequence[ConvNet | GatedConvNet]) -> None:
         super().__init__()
-        nets = list(nets)
-        if not nets:
+        if not (nets := list(check.instance("nets", nets, (list, tuple)))):
             raise ValueError("nets must hold at least one ConvNet or GatedConvNet")
         for i, n in enumerate(nets):
             check.model(f"nets[{i}]", n, (ConvNet, GatedConvNet))

@@ -342,7 +342,7 @@ def phi(model: nn.Module, input_shape: Sequence[int], max_paths: int = 300_000) 
 
 def output_from_paths(paths: Paths, n_outputs: int) -> np.ndarray:
     """R(x)_o = sum over paths ending at o of Phi_p a_p x-bar_p, for every input (B x n_outputs)."""
-    if paths.act is None:
+    if check.instance("paths", paths, Paths).act is None:
         raise ValueError("paths were enumerated without inputs X")
     check.integer("n_outputs", n_outputs, low=1)
     if len(paths.output) and paths.output.max() >= n_outputs:

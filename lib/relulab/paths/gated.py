@@ -79,6 +79,7 @@ def bernoulli_weights(
     if len(sigmas := _sigmas(sigmas)) != len(ws) - 1:
         raise ValueError(f"need one sigma per layer ({len(ws) - 1}), got {len(sigmas)}")
     check.integer("draws", draws, low=1)
+    check.dtype("dtype", dtype)
     generator = torch.Generator().manual_seed(check.seed(seed))
     n = draws * sum(a * b for a, b in zip(ws[:-1], ws[1:]))
     check.within_budget("draws", n, 2 * 10**8, what=f"weights in {draws} draws of these widths")

@@ -8,26 +8,25 @@ concatenation over the batch, a constant that is a tensor of weights).  That sha
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from torch import fx, nn
 
+from .. import check
 from .graph import CAT_FUNCTIONS, Step
 from .graph import _bind as bind
-from .graph import _is_number as is_number
 
 __all__: list[str] = []  # the executors' helpers, not a public API
 
 
 def check_number(value: Any, where: str) -> float:
     """A constant shift/scale must be a finite real number at run time (not a tensor of weights)."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+    if isinstance(value, torch.Tensor):  # one entry that is no weight counts (check.real would take a 0-d weight)
+        if value.numel() != 1 or value.requires_grad:
+            raise TypeError(f"{where}: the constant must be a real number, got a tensor of shape {tuple(value.shape)}")
         value = value.item()
-    if not is_number(value) or not math.isfinite(float(value)):
-        raise TypeError(f"{where}: the constant must be a finite real number, got {type(value).__name__}")
-    return float(value)
+    return check.real(f"{where}: the constant", value)
 
 
 def resolve(args: Any, env: dict) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -20,7 +20,7 @@ def ntk(
     X1: torch.Tensor,
     X2: torch.Tensor | None = None,
     *,
-    params: Iterable[str] | None = None,
+    params: Sequence[str] | None = None,
     output: int | None = None,
 ) -> torch.Tensor:
     """The empirical NTK Gram <d f(x)/d theta, d f(x')/d theta> (N1, N2), by per-sample Jacobians.
@@ -36,7 +36,8 @@ def ntk(
             raise ValueError(f"{name} must be a batch (N, ...) of inputs with at least one feature dimension, "
                              f"got shape {tuple(X.shape)}")
     all_params = {k: v for k, v in model.named_parameters() if v.requires_grad}
-    names = list(all_params) if params is None else list(params)
+    names = list(all_params) if params is None else list(check.instance("params", params, (list, tuple)))
+    names = [check.text(f"params[{i}]", n) for i, n in enumerate(names)]
     unknown = [n for n in names if n not in all_params]
     if unknown:
         raise ValueError(f"unknown or frozen parameter names {unknown}; available: {list(all_params)}")

@@ -71,10 +71,12 @@ def wang_sun(terms: Sequence[tuple[float, np.ndarray, np.ndarray]], levels_cut: 
         raise ValueError("terms is empty")
     levels_cut = check.integer("levels_cut", levels_cut, low=0)
     checked = []
-    for j, (s, A, c) in enumerate(terms):
-        s = check.real(f"terms[{j}] sign s", s)
-        A = check.array(f"terms[{j}] A", A, 2)
-        c = check.array(f"terms[{j}] c", c, 1)
+    for j, term in enumerate(terms):
+        if not isinstance(term, (list, tuple)) or len(term) != 3:
+            raise TypeError(f"terms[{j}] must be a triple (s, A, c), got {term!r:.40}")
+        s = check.real(f"terms[{j}] sign s", term[0])
+        A = check.array(f"terms[{j}] A", term[1], 2)
+        c = check.array(f"terms[{j}] c", term[2], 1)
         if c.shape != (A.shape[0],):
             raise ValueError(f"terms[{j}] c must have shape ({A.shape[0]},), got {c.shape}")
         checked.append((s, A, c))

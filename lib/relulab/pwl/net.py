@@ -31,9 +31,12 @@ class PWLNet:
     layers: list[Layer]
 
     def __post_init__(self) -> None:
-        if not self.layers:
+        if not check.instance("layers", self.layers, (list, tuple)):
             raise ValueError("layers is empty: a net needs at least one affine map")
-        for i, (W, b) in enumerate(self.layers):
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, (list, tuple)) or len(layer) != 2:
+                raise TypeError(f"layer {i} must be a pair (W, b), got {layer!r:.40}")
+            W, b = layer
             if not isinstance(W, (np.ndarray, sp.csr_matrix)) or not isinstance(b, np.ndarray):
                 raise TypeError(f"layer {i}: W and b must be numpy arrays, got {type(W).__name__} and {type(b).__name__}")
             if not (np.isfinite(W.data if sp.issparse(W) else W).all() and np.isfinite(b).all()):

@@ -24,11 +24,9 @@ MAX_PIECES = 2_000_000  # refuse inversions of compositions with more pieces (me
 
 
 def _breakpoints(a: Any) -> np.ndarray:
-    arr = np.asarray(a, dtype=float).ravel()
+    arr = check.array("a", a, allow_empty=True).ravel()
     if arr.size == 0:
         raise ValueError("a must hold at least one breakpoint (a in Delta^p_M, p >= 1)")
-    if not np.isfinite(arr).all():
-        raise ValueError("a must be finite")
     return arr
 
 
@@ -66,7 +64,7 @@ def zigzag_net(a: Any, M: float = 1.0) -> PWLNet:
 
 def _compose_zigzags(a_list: Sequence[Any], M: float = 1.0, inner: PWLNet | None = None) -> PWLNet:
     """h_{a^1} o ... o h_{a^k} (o inner, when given) as a PWLNet: Lemma D.1 applied once per zig-zag."""
-    if isinstance(a_list, (str, bytes)) or len(a_list) == 0:
+    if len(check.instance("a_list", a_list, (list, tuple, np.ndarray))) == 0:
         raise ValueError("a_list must be a non-empty list of breakpoint vectors")
     nets = [zigzag_net(a, M) for a in a_list] + ([inner] if inner is not None else [])
     n_weights = sum(outer.size * inner.size for outer, inner in zip(nets[:-1], nets[1:]))
