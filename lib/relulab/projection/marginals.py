@@ -41,7 +41,10 @@ def conditional_mean(values: torch.Tensor, z: Any, weights: torch.Tensor, m: int
         raise ValueError(f"values must have a non-empty sample dimension, got shape {tuple(values.shape)}")
     n = values.shape[0]
     weights = _sample_weights(weights, n)
-    z = _events("z", z, m, n)
+    return _conditional_mean(values, _events("z", z, m, n), weights, m)
+
+
+def _conditional_mean(values: torch.Tensor, z: torch.Tensor, weights: torch.Tensor, m: int) -> torch.Tensor:
     onehot = torch.nn.functional.one_hot(z, m).to(values.dtype) * weights.to(values.dtype)[:, None]
     mass = onehot.sum(0)
     if (mass <= 0).any():
@@ -66,6 +69,12 @@ def event_statistics(z_parent: Any, z_child: Any, weights: torch.Tensor, m_paren
     m_parent, m_child = check.integer("m_parent", m_parent, low=1), check.integer("m_child", m_child, low=1)
     n = weights.shape[0]
     zp, zc = _events("z_parent", z_parent, m_parent, n), _events("z_child", z_child, m_child, n)
+    return _event_statistics(zp, zc, weights, m_parent, m_child)
+
+
+def _event_statistics(
+    zp: torch.Tensor, zc: torch.Tensor, weights: torch.Tensor, m_parent: int, m_child: int
+) -> EdgeStatistics:
     joint = torch.zeros(m_parent, m_child, dtype=weights.dtype).index_put_((zp, zc), weights, accumulate=True)
     joint = joint / joint.sum()
     lam_p, lam_c = joint.sum(1), joint.sum(0)
@@ -79,8 +88,18 @@ def conditional_covariance(a: torch.Tensor, b: torch.Tensor, z: Any, weights: to
     a, b = check.tensor("a", a), check.tensor("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and b {tuple(b.shape)}")
-    Ea, Eb = conditional_mean(a, z, weights, m), conditional_mean(b, z, weights, m)
-    return conditional_mean(a * b, z, weights, m) - Ea * Eb
+    m = check.integer("m", m, low=1)
+    if a.dim() == 0 or a.shape[0] == 0:
+        raise ValueError(f"a must have a non-empty sample dimension, got shape {tuple(a.shape)}")
+    weights = _sample_weights(weights, a.shape[0])
+    return _conditional_covariance(a, b, _events("z", z, m, a.shape[0]), weights, m)
+
+
+def _conditional_covariance(
+    a: torch.Tensor, b: torch.Tensor, z: torch.Tensor, weights: torch.Tensor, m: int
+) -> torch.Tensor:
+    Ea, Eb = _conditional_mean(a, z, weights, m), _conditional_mean(b, z, weights, m)
+    return _conditional_mean(a * b, z, weights, m) - Ea * Eb
 
 
 def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -> float:
@@ -92,6 +111,10 @@ def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -
     n = weights.shape[0]
     named = {"code": code, "fine": fine, "coarse": coarse}
     code, fine, coarse = (check.codes(k, v, (n,), what="events") for k, v in named.items())
+    return _independence_gap(code, fine, coarse, weights)
+
+
+def _independence_gap(code: np.ndarray, fine: np.ndarray, coarse: np.ndarray, weights: torch.Tensor) -> float:
     pairs = np.unique(np.stack([fine, coarse]), axis=1)
     if np.unique(pairs[0]).size != pairs.shape[1]:
         raise ValueError("coarse must be a function of fine")
