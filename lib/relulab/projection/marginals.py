@@ -33,15 +33,19 @@ def _events(name: str, z: Any, m: int, n: int) -> torch.Tensor:
     return torch.as_tensor(check.codes(name, z, (n,), high=m, what="events"))
 
 
+def _table_args(name: str, values: torch.Tensor, z: Any, w: Any, m: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The events (a tensor), weights and m of a table over the samples of `values` (named `name`), checked."""
+    m = check.integer("m", m, low=1)
+    if values.dim() == 0 or values.shape[0] == 0:
+        raise ValueError(f"{name} must have a non-empty sample dimension, got shape {tuple(values.shape)}")
+    w = _sample_weights(w, values.shape[0])
+    return _events("z", z, m, values.shape[0]), w, m
+
+
 def conditional_mean(values: torch.Tensor, z: Any, weights: torch.Tensor, m: int) -> torch.Tensor:
     """E[values | z = a] for a = 0..m-1 under the sample weights: an (m, ...) table; every event needs mass."""
     values = check.tensor("values", values)
-    m = check.integer("m", m, low=1)
-    if values.dim() == 0 or values.shape[0] == 0:
-        raise ValueError(f"values must have a non-empty sample dimension, got shape {tuple(values.shape)}")
-    n = values.shape[0]
-    weights = _sample_weights(weights, n)
-    return _conditional_mean(values, _events("z", z, m, n), weights, m)
+    return _conditional_mean(values, *_table_args("values", values, z, weights, m))
 
 
 def _conditional_mean(values: torch.Tensor, z: torch.Tensor, weights: torch.Tensor, m: int) -> torch.Tensor:
@@ -72,10 +76,8 @@ def event_statistics(z_parent: Any, z_child: Any, weights: torch.Tensor, m_paren
     return _event_statistics(zp, zc, weights, m_parent, m_child)
 
 
-def _event_statistics(
-    zp: torch.Tensor, zc: torch.Tensor, weights: torch.Tensor, m_parent: int, m_child: int
-) -> EdgeStatistics:
-    joint = torch.zeros(m_parent, m_child, dtype=weights.dtype).index_put_((zp, zc), weights, accumulate=True)
+def _event_statistics(zp: torch.Tensor, zc: torch.Tensor, w: torch.Tensor, mp: int, mc: int) -> EdgeStatistics:
+    joint = torch.zeros(mp, mc, dtype=w.dtype).index_put_((zp, zc), w, accumulate=True)
     joint = joint / joint.sum()
     lam_p, lam_c = joint.sum(1), joint.sum(0)
     if (lam_p <= 0).any() or (lam_c <= 0).any():
@@ -88,18 +90,12 @@ def conditional_covariance(a: torch.Tensor, b: torch.Tensor, z: Any, weights: to
     a, b = check.tensor("a", a), check.tensor("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and b {tuple(b.shape)}")
-    m = check.integer("m", m, low=1)
-    if a.dim() == 0 or a.shape[0] == 0:
-        raise ValueError(f"a must have a non-empty sample dimension, got shape {tuple(a.shape)}")
-    weights = _sample_weights(weights, a.shape[0])
-    return _conditional_covariance(a, b, _events("z", z, m, a.shape[0]), weights, m)
+    return _conditional_covariance(a, b, *_table_args("a", a, z, weights, m))
 
 
-def _conditional_covariance(
-    a: torch.Tensor, b: torch.Tensor, z: torch.Tensor, weights: torch.Tensor, m: int
-) -> torch.Tensor:
-    Ea, Eb = _conditional_mean(a, z, weights, m), _conditional_mean(b, z, weights, m)
-    return _conditional_mean(a * b, z, weights, m) - Ea * Eb
+def _conditional_covariance(a: torch.Tensor, b: torch.Tensor, z: torch.Tensor, w: torch.Tensor, m: int) -> torch.Tensor:
+    Ea, Eb = _conditional_mean(a, z, w, m), _conditional_mean(b, z, w, m)
+    return _conditional_mean(a * b, z, w, m) - Ea * Eb
 
 
 def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -> float:
@@ -111,13 +107,13 @@ def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -
     n = weights.shape[0]
     named = {"code": code, "fine": fine, "coarse": coarse}
     code, fine, coarse = (check.codes(k, v, (n,), what="events") for k, v in named.items())
+    pairs = np.unique(np.stack([fine, coarse]), axis=1)
+    if np.unique(pairs[0]).size != pairs.shape[1]:
+        raise ValueError("coarse must be a function of fine")
     return _independence_gap(code, fine, coarse, weights)
 
 
 def _independence_gap(code: np.ndarray, fine: np.ndarray, coarse: np.ndarray, weights: torch.Tensor) -> float:
-    pairs = np.unique(np.stack([fine, coarse]), axis=1)
-    if np.unique(pairs[0]).size != pairs.shape[1]:
-        raise ValueError("coarse must be a function of fine")
     w = weights.detach().cpu().numpy()
     _, c_idx = np.unique(code, return_inverse=True)
     _, f_idx = np.unique(fine, return_inverse=True)
