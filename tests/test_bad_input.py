@@ -87,6 +87,10 @@ def _tables_args() -> tuple:
     return ladder.one_hot(X), torch.zeros(16, 3, 1), _lad().events(X), torch.ones(16) / 16
 
 
+def _tbl() -> projection.StudentTables:
+    return projection.marginal_tables(_tree(), *_tables_args())
+
+
 def _pwl() -> pwl.PWLNet:
     return pwl.pwl_1d([0.0], [1.0, -1.0], 0.0)
 
@@ -2545,6 +2549,57 @@ CASES = [
         lambda: projection.conditions({}, ladder.all_inputs(4), _tables_args()[2], torch.ones(16)),
         TypeError,
         "tables",
+    ),
+    # conditions checks X, events, weights and values once at entry (was: inside its loops, or not at all)
+    (
+        "conditions.X.range",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4) * 2, *_tables_args()[2:]),
+        ValueError,
+        "X",
+    ),
+    (
+        "conditions.X.shape",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4)[:, :3], *_tables_args()[2:]),
+        ValueError,
+        "X",
+    ),
+    (
+        "conditions.events.range",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4), [z + 5 for z in _tables_args()[2]], torch.ones(16)),
+        ValueError,
+        r"^events\[0\]",
+    ),
+    (
+        "conditions.events.count",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4), _tables_args()[2][:2], _tables_args()[3]),
+        ValueError,
+        "^events",
+    ),
+    (
+        "conditions.weights.shape",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4), _tables_args()[2], torch.ones(15)),
+        ValueError,
+        "^weights",
+    ),
+    (
+        "conditions.values",
+        lambda: projection.conditions(_tbl(), ladder.all_inputs(4), *_tables_args()[2:], values=1),
+        ValueError,
+        "^values",
+    ),
+    (  # was: "z must hold events in [0, m)", from the conditional_mean it called per node
+        "marginal_tables.events.negative",
+        lambda: projection.marginal_tables(
+            _tree(), *_tables_args()[:2], [z - 1 for z in _tables_args()[2]], torch.ones(16)
+        ),
+        ValueError,
+        r"^events\[0\]",
+    ),
+    (  # was: "values must have a non-empty sample dimension", from the conditional_mean it called
+        "conditional_covariance.empty",
+        lambda: projection.conditional_covariance(torch.ones(0), torch.ones(0), [], torch.ones(0), 1),
+        ValueError,
+        "^a must have a non-empty sample dimension",
     ),
     # ------------------------------------------------------------ regions_nd, lattice, piece_counts
     ("regions_nd.type", lambda: regions_nd.regions_nd("net", (0, 1) * 3), TypeError, "^model"),

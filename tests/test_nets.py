@@ -43,3 +43,18 @@ def test_nets_never_import_paths_so_there_is_no_import_cycle():
             elif isinstance(node, ast.Import):
                 offenders += [f"{f.name}: import {a.name}" for a in node.names if "relulab.paths" in a.name]
     assert not offenders, offenders
+
+
+def test_resnet_scans_its_input_once(monkeypatch):
+    """ResNet.forward checks x; its blocks skip their own check inside it, but still check when called alone."""
+    from relulab import check
+    from relulab.nets import classic
+
+    calls = []
+    tensor = check.tensor
+    monkeypatch.setattr(check, "tensor", lambda *a, **k: calls.append(a[0]) or tensor(*a, **k))
+    model = classic.resnet(18, n_classes=3, width=4, seed=0)
+    model(torch.zeros(1, 3, 16, 16, dtype=next(model.parameters()).dtype))
+    assert calls == ["x"]
+    with pytest.raises(ValueError, match="^x contains NaN"):
+        model.layer1[0](torch.full((1, 4, 4, 4), float("nan"), dtype=next(model.parameters()).dtype))

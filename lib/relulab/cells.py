@@ -134,3 +134,19 @@ def _polygon_overlap_area(P: np.ndarray, Q: np.ndarray) -> float:
                 pts.append(out[j] + t * (out[k] - out[j]))
         out = np.array(pts).reshape(-1, 2)
     return abs(_area(out)) if len(out) >= 3 else 0.0
+
+
+def _components(n_cells: int, pairs: list[tuple[int, ...]]) -> np.ndarray:
+    """Labels of the connected components of the graph on cells whose edges are `pairs` (i, j, ...) (union-find)."""
+    parent = list(range(n_cells))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, *_ in pairs:
+        parent[find(i)] = find(j)
+    roots = np.array([find(i) for i in range(n_cells)])
+    return np.unique(roots, return_inverse=True)[1]

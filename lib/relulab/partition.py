@@ -30,6 +30,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from . import check
 
@@ -102,9 +104,6 @@ class Regions2D:
         """Label of the maximal affine piece of each face: adjacent faces with equal maps merged (Def. 3)."""
         if self.given is not None:
             return self.given[2]
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
-
         g, off, scale = self._maps
         n_ops = sum(W.shape[1] + 1 for W, _, _ in self.layers)
         a, c = self.neighbours[:, 0], self.neighbours[:, 1]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch import nn
 from . import check, partition
 from .nets.fc import linear_layers
 from .partition import Regions2D
+from .regions_reference import _as_exact, _cells
 
 __all__ = [
     "AffineLayer", "PieceBounds", "Pieces1D", "affine_layers", "count_pieces_1d", "count_regions_2d",
@@ -61,11 +61,6 @@ def affine_layers(model: nn.Module, *, consecutive: bool = True, what: str = "th
                 raise ValueError(f"{what}: layer {i} (Linear) has NaN or inf parameters")
             out.append(AffineLayer(W, b, i + 1 < len(mods) and isinstance(mods[i + 1], nn.ReLU)))
     return out
-
-
-def _as_exact(a: np.ndarray) -> np.ndarray:
-    """The same numbers as exact rationals (a float64 is a dyadic rational, so this loses nothing)."""
-    return np.array([Fraction(float(v)) for v in a.ravel()], dtype=object).reshape(a.shape)
 
 
 def _check_model_io(layers: list, d_in: int, what: str) -> None:
@@ -204,8 +199,6 @@ def regions_2d(model: nn.Module, box: Sequence[float], *, exact: bool = False, m
     layers = affine_layers(model, what="regions_2d")
     _check_model_io(layers, 2, "regions_2d")
     if exact:
-        from .regions_reference import _cells
-
         return _cells(layers, (x0, x1, y0, y1), exact=True, max_cells=max_cells)
     return partition._regions(layers, (x0, x1, y0, y1), max_cells)
 

@@ -16,7 +16,7 @@ import numpy as np
 from torch import nn
 
 from . import check
-from .cells import Cell, _box_cell, _face, _faces_overlap, _split
+from .cells import Cell, _box_cell, _components, _face, _faces_overlap, _split
 from .pwl import from_sequential
 
 __all__ = ["RegionsND", "count_regions_nd", "regions_nd"]
@@ -138,19 +138,3 @@ def _facet_pairs(cells: Sequence[Cell], maps: np.ndarray, tol_map: np.ndarray, n
             if _faces_overlap(_face(cells[i], h), _face(cells[j], h), normals[h], tol_geo):
                 out.append((i, j, h))
     return out
-
-
-def _components(n_cells: int, pairs: list[tuple[int, ...]]) -> np.ndarray:
-    """Labels of the connected components of the graph on cells whose edges are `pairs` (i, j, ...) (union-find)."""
-    parent = list(range(n_cells))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, j, *_ in pairs:
-        parent[find(i)] = find(j)
-    roots = np.array([find(i) for i in range(n_cells)])
-    return np.unique(roots, return_inverse=True)[1]

@@ -10,18 +10,23 @@ result is the exact count for the net as stored) -- the reference in the tests. 
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from . import check
+from .cells import _components
 from .partition import Regions2D
-from .regions import _as_exact
-from .regions_nd import _components
 
 __all__: list[str] = []  # internal: used by the modules of this package, not a public API
 
 EPS = float(np.finfo(np.float64).eps)
+
+
+def _as_exact(a: np.ndarray) -> np.ndarray:
+    """The same numbers as exact rationals (a float64 is a dyadic rational, so this loses nothing)."""
+    return np.array([Fraction(float(v)) for v in a.ravel()], dtype=object).reshape(a.shape)
 
 
 def _area2(P: np.ndarray) -> Any:

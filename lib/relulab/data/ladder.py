@@ -169,6 +169,10 @@ def pattern_index(X: np.ndarray, positions: object, values: int = 2) -> np.ndarr
     pos = check.integers("positions", positions, min_len=0)
     if not pos or min(pos) < 0 or max(pos) >= X.shape[1]:
         raise ValueError(f"positions must be a non-empty subset of [0, {X.shape[1]}), got {pos}")
+    return _pattern_index(X, pos, values)
+
+
+def _pattern_index(X: np.ndarray, pos: list[int] | frozenset[int], values: int) -> np.ndarray:
     if values ** len(set(pos)) > 2**62:
         raise ValueError(f"{values}^{len(set(pos))} patterns on these positions overflow an int64 code")
     idx = np.zeros(X.shape[0], dtype=np.int64)

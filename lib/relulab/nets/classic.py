@@ -8,6 +8,7 @@ containers: the path-lifting reads them through their ``forward`` with ``torch.f
 
 from __future__ import annotations
 
+import contextvars
 from typing import Sequence
 
 import torch
@@ -22,9 +23,12 @@ from .dag import _seeded
 __all__ = ["AlexNet", "BasicBlock", "Bottleneck", "ResNet", "VGG", "alexnet", "resnet", "vgg"]
 
 
+_IN_RESNET = contextvars.ContextVar("_IN_RESNET", default=False)  # set while a ResNet runs its blocks on a checked x
+
+
 def _check_x(x: torch.Tensor, channels: int) -> None:
-    """An input batch (N, channels, H, W); skipped while torch.fx traces (a symbolic value has no shape)."""
-    if isinstance(x, torch.fx.Proxy):
+    """An input batch (N, channels, H, W); skipped under torch.fx (a symbolic value has no shape) and in a ResNet."""
+    if isinstance(x, torch.fx.Proxy) or _IN_RESNET.get():
         return
     check.tensor("x", x, ndim=4)
     if x.shape[1] != channels:
@@ -137,7 +141,9 @@ class ResNet(nn.Module):
         """Stem, stages, pooled features, logits."""
         _check_x(x, self.in_channels)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        ctx = contextvars.copy_context()  # the blocks skip their own scan of x in this copy (nothing leaks out of it)
+        ctx.run(_IN_RESNET.set, True)
+        x = ctx.run(lambda: self.layer4(self.layer3(self.layer2(self.layer1(x)))))
         x = torch.flatten(self.avgpool(x), 1)
         return self.fc(x)
 

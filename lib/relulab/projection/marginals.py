@@ -33,15 +33,22 @@ def _events(name: str, z: Any, m: int, n: int) -> torch.Tensor:
     return torch.as_tensor(check.codes(name, z, (n,), high=m, what="events"))
 
 
+def _table_args(name: str, values: torch.Tensor, z: Any, w: Any, m: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """The events (a tensor), weights and m of a table over the samples of `values` (named `name`), checked."""
+    m = check.integer("m", m, low=1)
+    if values.dim() == 0 or values.shape[0] == 0:
+        raise ValueError(f"{name} must have a non-empty sample dimension, got shape {tuple(values.shape)}")
+    w = _sample_weights(w, values.shape[0])
+    return _events("z", z, m, values.shape[0]), w, m
+
+
 def conditional_mean(values: torch.Tensor, z: Any, weights: torch.Tensor, m: int) -> torch.Tensor:
     """E[values | z = a] for a = 0..m-1 under the sample weights: an (m, ...) table; every event needs mass."""
     values = check.tensor("values", values)
-    m = check.integer("m", m, low=1)
-    if values.dim() == 0 or values.shape[0] == 0:
-        raise ValueError(f"values must have a non-empty sample dimension, got shape {tuple(values.shape)}")
-    n = values.shape[0]
-    weights = _sample_weights(weights, n)
-    z = _events("z", z, m, n)
+    return _conditional_mean(values, *_table_args("values", values, z, weights, m))
+
+
+def _conditional_mean(values: torch.Tensor, z: torch.Tensor, weights: torch.Tensor, m: int) -> torch.Tensor:
     onehot = torch.nn.functional.one_hot(z, m).to(values.dtype) * weights.to(values.dtype)[:, None]
     mass = onehot.sum(0)
     if (mass <= 0).any():
@@ -66,7 +73,11 @@ def event_statistics(z_parent: Any, z_child: Any, weights: torch.Tensor, m_paren
     m_parent, m_child = check.integer("m_parent", m_parent, low=1), check.integer("m_child", m_child, low=1)
     n = weights.shape[0]
     zp, zc = _events("z_parent", z_parent, m_parent, n), _events("z_child", z_child, m_child, n)
-    joint = torch.zeros(m_parent, m_child, dtype=weights.dtype).index_put_((zp, zc), weights, accumulate=True)
+    return _event_statistics(zp, zc, weights, m_parent, m_child)
+
+
+def _event_statistics(zp: torch.Tensor, zc: torch.Tensor, w: torch.Tensor, mp: int, mc: int) -> EdgeStatistics:
+    joint = torch.zeros(mp, mc, dtype=w.dtype).index_put_((zp, zc), w, accumulate=True)
     joint = joint / joint.sum()
     lam_p, lam_c = joint.sum(1), joint.sum(0)
     if (lam_p <= 0).any() or (lam_c <= 0).any():
@@ -79,8 +90,12 @@ def conditional_covariance(a: torch.Tensor, b: torch.Tensor, z: Any, weights: to
     a, b = check.tensor("a", a), check.tensor("b", b)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and b {tuple(b.shape)}")
-    Ea, Eb = conditional_mean(a, z, weights, m), conditional_mean(b, z, weights, m)
-    return conditional_mean(a * b, z, weights, m) - Ea * Eb
+    return _conditional_covariance(a, b, *_table_args("a", a, z, weights, m))
+
+
+def _conditional_covariance(a: torch.Tensor, b: torch.Tensor, z: torch.Tensor, w: torch.Tensor, m: int) -> torch.Tensor:
+    Ea, Eb = _conditional_mean(a, z, w, m), _conditional_mean(b, z, w, m)
+    return _conditional_mean(a * b, z, w, m) - Ea * Eb
 
 
 def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -> float:
@@ -95,6 +110,10 @@ def independence_gap(code: Any, fine: Any, coarse: Any, weights: torch.Tensor) -
     pairs = np.unique(np.stack([fine, coarse]), axis=1)
     if np.unique(pairs[0]).size != pairs.shape[1]:
         raise ValueError("coarse must be a function of fine")
+    return _independence_gap(code, fine, coarse, weights)
+
+
+def _independence_gap(code: np.ndarray, fine: np.ndarray, coarse: np.ndarray, weights: torch.Tensor) -> float:
     w = weights.detach().cpu().numpy()
     _, c_idx = np.unique(code, return_inverse=True)
     _, f_idx = np.unique(fine, return_inverse=True)

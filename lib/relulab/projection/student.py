@@ -16,7 +16,7 @@ import torch
 
 from .. import check
 from ..nets.teacher import TreeNet
-from .marginals import EdgeStatistics, _sample_weights, conditional_mean, event_statistics
+from .marginals import EdgeStatistics, _conditional_mean, _event_statistics, _sample_weights
 
 __all__ = ["StudentTables", "marginal_tables"]
 
@@ -41,12 +41,16 @@ class StudentTables:
     trace: list[dict[str, torch.Tensor]]
 
 
-def _event_levels(net: TreeNet, events: Any, n: int) -> list[np.ndarray]:
-    lengths = [net.layers[0].in_length] + [layer.out_length for layer in net.layers]
+def _event_levels(events: Any, n: int, lengths: list[int], m: list[list[int]] | None = None) -> tuple[list, list]:
+    """Each level's (n, length) events as int64 tensors, in [0, m[level][position]) (m: from the events if None)."""
     if len(check.instance("events", events, (list, tuple))) != len(lengths):
         raise ValueError(f"events must be a list of {len(lengths)} arrays (the inputs, then one per layer)")
-    return [check.codes(f"events[{level}]", z, (n, length), what="events")
-            for level, (z, length) in enumerate(zip(events, lengths))]
+    z = [check.codes(f"events[{l}]", e, (n, size), what="events") for l, (e, size) in enumerate(zip(events, lengths))]
+    m = m if m is not None else [[int(zl[:, t].max()) + 1 for t in range(zl.shape[1])] for zl in z]
+    for level, (zl, ml) in enumerate(zip(z, m)):
+        if zl.min() < 0 or (zl >= np.asarray(ml)).any():
+            raise ValueError(f"events[{level}] must hold events in [0, m) at every position (m: the tables' counts)")
+    return [torch.as_tensor(zl) for zl in z], m
 
 
 def marginal_tables(
@@ -62,20 +66,19 @@ def marginal_tables(
     x = check.tensor("x", x, ndim=3)
     target = check.tensor("target", target, ndim=3)
     weights = _sample_weights(weights, x.shape[0])
-    z = _event_levels(net, events, x.shape[0])
-    m = [[int(zl[:, t].max()) + 1 for t in range(zl.shape[1])] for zl in z]
+    z, m = _event_levels(events, x.shape[0], [net.layers[0].in_length] + [layer.out_length for layer in net.layers])
     trace = net.trace(x, target)
     tables = {key: [] for key in ("F", "D", "G")}
     for l, tr in enumerate(trace):
         for key, name in (("F", "post"), ("D", "gate"), ("G", "g")):
             tables[key].append(
-                [conditional_mean(tr[name][:, :, t], z[l + 1][:, t], weights, m[l + 1][t]) for t in range(len(m[l + 1]))]
+                [_conditional_mean(tr[name][:, :, t], z[l + 1][:, t], weights, mt) for t, mt in enumerate(m[l + 1])]
             )
     edges, W = {}, {}
     for l, layer in enumerate(net.layers):
         for t in range(layer.out_length):
             for s in layer.receptive_field(t):
-                edges[l, t, s] = event_statistics(z[l + 1][:, t], z[l][:, s], weights, m[l + 1][t], m[l][s])
+                edges[l, t, s] = _event_statistics(z[l + 1][:, t], z[l][:, s], weights, m[l + 1][t], m[l][s])
                 W[l, t, s] = net.edge_weight(l, t, s).detach()
     fields = [[frozenset([s]) for s in range(net.layers[0].in_length)]] + net.receptive_fields()
     return StudentTables(tables["F"], tables["D"], tables["G"], edges, W, m, fields, trace)
