@@ -221,3 +221,68 @@ def test_zonotope_vertices_and_support():
         with torch.no_grad():
             y = pwl.zonotope_support_net(B)(torch.as_tensor(r))[:, 0].numpy()
         assert np.allclose(y, pwl.zonotope_support(B, r))
+
+
+def test_max_affine_is_the_max_of_its_affine_pieces():
+    rng = np.random.default_rng(4)
+    A, c = rng.normal(size=(5, 3)), rng.normal(size=5)
+    X = rng.normal(size=(200, 3))
+    net = pwl.max_affine(A, c)
+    assert net.d_in == 3 and net.hidden_layers == 3 and close(net(X)[:, 0], (X @ A.T + c).max(axis=1))
+
+
+def _composition_breakpoints(a_outer, a_inner, M):
+    # breakpoints of h_outer o h_inner: a_inner's, plus a_outer's preimages on each monotone piece of h_inner
+    t = np.r_[0.0, a_inner, M]
+    pts = list(a_inner)
+    for j in range(len(t) - 1):
+        u = np.asarray(a_outer) / M * (t[j + 1] - t[j])
+        pts += list(t[j] + u if j % 2 == 0 else t[j + 1] - u)
+    return np.sort(pts)
+
+
+@pytest.mark.parametrize("M", [1.0, 2.0])
+def test_zigzag_parameters_are_recovered_from_the_composition_breakpoints(M):
+    a1, a2 = M * np.array([0.2, 0.7]), M * np.array([0.4, 0.55])
+    b = _composition_breakpoints(a1, a2, M)
+    assert b.size == 8
+    got = pwl.zigzag_parameters_from_breakpoints(b, 3, 2, M)
+    assert len(got) == 2
+    np.testing.assert_allclose(got[0], a1, rtol=0, atol=1e-12 * M)
+    np.testing.assert_allclose(got[1], a2, rtol=0, atol=1e-12 * M)
+    (only,) = pwl.zigzag_parameters_from_breakpoints(a1, 3, 1, M)
+    np.testing.assert_allclose(only, a1, rtol=0, atol=1e-12 * M)
+
+
+def test_zonotope_support_takes_a_single_point():
+    B = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    assert pwl.zonotope_support(B, np.array([1.0, -1.0])) == pytest.approx(1.0 + 3.5)
+
+
+def test_zonotope_vertices_accepts_twenty_generators():
+    assert sorted(pwl.zonotope_vertices(np.full((20, 1), 0.5))[:, 0]) == [-10.0, 10.0]
+
+
+def test_zonotope_vertices_of_a_flat_zonotope_lie_in_its_plane():
+    rng = np.random.default_rng(2)
+    plane = np.linalg.qr(rng.normal(size=(3, 2)))[0].T  # (2, 3) orthonormal rows
+    C = rng.normal(size=(5, 2))
+    V = pwl.zonotope_vertices(C @ plane)
+    assert len(V) == pwl.count_zonotope_vertices(2, 5)
+    # same vertex set as the 2-D zonotope, lifted into the plane
+    ref = pwl.zonotope_vertices(C) @ plane
+    d = np.abs(V[:, None, :] - ref[None, :, :]).max(-1)
+    assert d.min(1).max() < 1e-10 and d.min(0).max() < 1e-10
+
+
+@pytest.mark.parametrize("scale", [1e-8, 1e6])
+def test_zonotope_vertices_scale_with_the_generators(scale):
+    rng = np.random.default_rng(5)
+    B = rng.normal(size=(4, 2))
+    V, ref = pwl.zonotope_vertices(scale * B), scale * pwl.zonotope_vertices(B)
+    assert len(V) == len(ref) == pwl.count_zonotope_vertices(2, 4)
+    d = np.abs(V[:, None, :] - ref[None, :, :]).max(-1)
+    assert d.min(1).max() <= 1e-10 * scale
+    # generators on one line, whatever their scale: a segment of 2 vertices
+    line = scale * np.outer(rng.normal(size=4), [0.6, 0.8])
+    assert len(pwl.zonotope_vertices(line)) == 2
