@@ -885,6 +885,13 @@ CASES = [
     ("gates.numpy", lambda: sequential.gates(_net(), _X().numpy()), TypeError, r"^X must be a torch\.Tensor"),
     ("npf.numpy", lambda: enumeration.npf(_net(), _X().numpy()), TypeError, r"^X must be a torch\.Tensor"),
     ("preactivations.empty", lambda: sequential.preactivations(_net(), _X(0)), ValueError, "empty"),
+    ("preactivations.X.features", lambda: sequential.preactivations(_net(), _X(3, 3)), ValueError, "X"),
+    (
+        "preactivations.model.type",
+        lambda: sequential.preactivations(nn.Linear(2, 1), _X()),
+        TypeError,
+        r"^preactivations needs an nn.Sequential",
+    ),
     ("gates.inf", lambda: sequential.gates(_net(), _X() / 0), ValueError, "infinite"),
     ("gates.model", lambda: sequential.gates(nn.Linear(2, 1), _X()), TypeError, r"^gates needs an nn\.Sequential"),
     ("count_paths.module", lambda: enumeration.count_paths(nn.Linear(2, 1)), TypeError, "Sequential"),
@@ -1197,6 +1204,8 @@ CASES = [
     ("ntk.X.empty", lambda: ntk.ntk(fc.mlp([2, 3, 2], bias=False, seed=0), _X(0), output=0), ValueError, "empty"),
     ("path_ntk.outputs", lambda: ntk.path_ntk(fc.mlp([2, 3, 2], bias=False), _X()), ValueError, "one output"),
     ("path_ntk.X.empty", lambda: ntk.path_ntk(_net(), _X(0)), ValueError, "empty"),
+    ("path_ntk.X2.features", lambda: ntk.path_ntk(_net(), _X(), _X(3, 3)), ValueError, "X2"),
+    ("path_ntk.model.type", lambda: ntk.path_ntk(nn.Linear(2, 1), _X()), TypeError, r"^path_ntk needs an nn.Sequential"),
     # ------------------------------------------------------------ paths.lifting
     ("check_supported.type", lambda: lifting.check_supported("net"), TypeError, "model"),
     (
@@ -1393,6 +1402,13 @@ CASES = [
         r"\(_Branchy\) at test_bad_input.py:\d+: data-dependent control flow",
     ),
     ("path_norm.two_inputs", lambda: lifting.path_norm(_TwoInputs(), (2,)), ValueError, "takes 2 required inputs"),
+    (
+        "path_norm.sin",
+        lambda: lifting.path_norm(_Fwd(lambda s, x: torch.sin(x)), (2,)),
+        TypeError,
+        "'sin' is not a ReLU-DAG operation",
+    ),
+    ("path_norm.divide", lambda: lifting.path_norm(_Fwd(lambda s, x: 1.0 / x), (2,)), TypeError, "divides by a signal"),
     (
         "path_norm.dropout_train",
         lambda: lifting.path_norm(_Fwd(lambda s, x: torch.nn.functional.dropout(x, 0.5)), (2,)),
@@ -2021,7 +2037,7 @@ CASES = [
         "bernoulli_weights.sigmas.count",
         lambda: gated.bernoulli_weights([3, 4, 1], [1.0], 2, seed=0),
         ValueError,
-        "one sigma per layer",
+        r"one sigma per layer \(2\), got 1",
     ),
     ("ntk_split.type", lambda: gated.ntk_split(_net(), _X()), TypeError, "DeepGatedNet"),
     ("ntk_split.X1.nan", lambda: gated.ntk_split(_dgn(), _nan_X()), ValueError, r"^X1 contains NaN"),
@@ -2098,7 +2114,7 @@ CASES = [
         "value_ntk_from_gates.G.count",
         lambda: gated.value_ntk_from_gates([torch.ones(3, 2), torch.ones(1, 3)], _X(), [torch.ones(4, 3)] * 2),
         ValueError,
-        "gate matrices",
+        r"need 1 gate matrices \(one per hidden layer\), got 2",
     ),
     # ------------------------------------------------------------ projection
     (

@@ -351,3 +351,25 @@ def test_a_gated_stack_trained_on_cuda_follows_the_cpu_run():
         assert next(member.parameters()).device.type == "cpu"
         with torch.no_grad():
             assert (member(X) - b.member(m)(X)).abs().max() < 1e-8
+
+
+def test_value_ntk_from_gates_keeps_float32_inputs_in_float32():
+    # the test suite's default dtype is float64: float32 weights and inputs must not be mixed with it
+    dgn = DeepGatedNet(mlp([3, 4, 4, 1], bias=False, seed=0), mlp([3, 4, 4, 1], bias=False, seed=1))
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        G = dgn.gates(X)
+    K64 = value_ntk_from_gates(weights(dgn.value), X, G)
+    K32 = value_ntk_from_gates([W.float() for W in weights(dgn.value)], X.float(), [g.float() for g in G])
+    assert K32.dtype == torch.float32 and close(K32.double(), K64, rel=1e-5)
+
+
+def test_ntk_split_takes_relu_slope_zero_at_a_zero_feature_preactivation():
+    # a feature unit with zero weights and no bias sits exactly at q = 0: autograd (relu'(0) = 0) is the reference
+    feature = mlp([3, 4, 4, 1], bias=False, seed=1)
+    with torch.no_grad():
+        feature[0].weight[0] = 0.0
+    dgn = DeepGatedNet(feature, mlp([3, 4, 4, 1], bias=False, seed=0), gate="soft", beta=2.0)
+    X = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
+    split = ntk_split(dgn, X)
+    assert close(split.feature, feature_ntk(dgn, X)) and close(split.value, value_ntk(dgn, X))

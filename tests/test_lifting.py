@@ -497,3 +497,25 @@ def test_path_metric_bound_refuses_nets_wired_differently_with_the_same_paramete
     with pytest.raises(ValueError, match="model and other must have the same architecture"):
         path_metric_bound(_Swap(True), _Swap(False), (4,))
     assert path_metric_bound(_Swap(True), _Swap(True), (4,)) == 0.0
+
+
+class _TwoBranches(nn.Module):
+    """Two ReLU branches summed, written with tensor methods (`x.shape`, `.add`) or with operators."""
+
+    def __init__(self, methods: bool) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.methods, self.a, self.b, self.c = methods, nn.Linear(6, 4), nn.Linear(6, 4), nn.Linear(4, 1)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], -1) if self.methods else torch.flatten(x, 1)
+        u, v = F.relu(self.a(x)), F.relu(self.b(x))
+        return self.c(u.add(v) if self.methods else u + v)
+
+
+def test_tensor_methods_read_like_their_operators():
+    plain, methods = _TwoBranches(False), _TwoBranches(True)
+    X = torch.randn(5, 2, 3)
+    assert torch.equal(plain(X), methods(X))
+    for q in (1, 2):
+        assert path_norm(methods, (2, 3), q) == pytest.approx(path_norm(plain, (2, 3), q), rel=REL)
