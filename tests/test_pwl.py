@@ -286,3 +286,26 @@ def test_zonotope_vertices_scale_with_the_generators(scale):
     # generators on one line, whatever their scale: a segment of 2 vertices
     line = scale * np.outer(rng.normal(size=4), [0.6, 0.8])
     assert len(pwl.zonotope_vertices(line)) == 2
+
+
+def test_pwl_1d_of_a_constant_keeps_one_hidden_layer():
+    net = pwl.pwl_1d([], [0.0], 2.5)
+    x = np.linspace(-3, 3, 7)
+    assert net.hidden_layers == 1 and np.array_equal(net(x)[:, 0], np.full(7, 2.5))
+
+
+def test_pwl_1d_fewest_of_one_affine_piece():
+    x = np.linspace(-3, 3, 13)
+    for bias in (True, False):
+        net = pwl.pwl_1d_fewest([], [2.0], 1.0, output_bias=bias)
+        assert net.hidden_layers == 1 and close(net(x)[:, 0], pwl.pwl_eval([], [2.0], 1.0, x))
+
+
+def test_to_torch_densifies_sparse_layers():
+    rng = np.random.default_rng(6)
+    W1, b1, W2 = rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=(1, 4))
+    net = pwl.PWLNet([(sp.csr_matrix(W1), b1), (sp.csr_matrix(W2), np.zeros(1))])
+    X = rng.normal(size=(20, 3))
+    with torch.no_grad():
+        got = net.to_torch()(torch.from_numpy(X))[:, 0].numpy()
+    assert close(got, np.maximum(X @ W1.T + b1, 0) @ W2[0])
