@@ -519,3 +519,52 @@ def test_tensor_methods_read_like_their_operators():
     assert torch.equal(plain(X), methods(X))
     for q in (1, 2):
         assert path_norm(methods, (2, 3), q) == pytest.approx(path_norm(plain, (2, 3), q), rel=REL)
+
+
+def test_global_prune_accepts_integer_scores():
+    net = mlp([2, 3, 1], bias=False, seed=0)
+    s = torch.tensor([[5, 0], [3, 4], [1, 2]])
+    _, masks = global_prune(net, {"0.weight": s}, 0.5)
+    assert masks["0.weight"].tolist() == [[True, False], [True, True], [False, False]]
+
+
+class _TwoHeads(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(1)
+        self.body, self.h1, self.h2 = nn.Linear(3, 4), nn.Linear(4, 2), nn.Linear(4, 1)
+
+    def forward(self, x):
+        z = F.relu(self.body(x))
+        return self.h1(z), self.h2(z)
+
+
+def test_lifted_output_concatenates_several_returned_tensors():
+    two = _TwoHeads()
+    one = nn.Sequential(two.body, nn.ReLU(), nn.Linear(4, 3))
+    with torch.no_grad():
+        one[2].weight.copy_(torch.cat([two.h1.weight, two.h2.weight]))
+        one[2].bias.copy_(torch.cat([two.h1.bias, two.h2.bias]))
+    got, ref = lifted_output(two, (3,), 2), lifted_output(one, (3,), 2).reshape(-1)
+    assert got.shape == (3,) and _close(got, ref)
+
+
+class _RowSum(nn.Module):
+    """(N, 3, 2) -> a 4-unit ReLU layer per row -> their sum kept as a last dim of 1 -> Linear(1, 2) per row."""
+
+    def __init__(self, reduce: bool) -> None:
+        super().__init__()
+        torch.manual_seed(2)
+        self.reduce, self.a, self.b = reduce, nn.Linear(2, 4), nn.Linear(1, 2)
+        self.ones = nn.Linear(4, 1, bias=False)
+        with torch.no_grad():
+            self.ones.weight.fill_(1.0)
+
+    def forward(self, x):
+        z = F.relu(self.a(x))
+        return self.b(z.sum(2, keepdim=True) if self.reduce else self.ones(z))
+
+
+def test_a_sum_with_keepdim_is_a_linear_map_of_ones():
+    for q in (1, 2):
+        assert path_norm(_RowSum(True), (3, 2), q) == pytest.approx(path_norm(_RowSum(False), (3, 2), q), rel=REL)
