@@ -568,3 +568,27 @@ class _RowSum(nn.Module):
 def test_a_sum_with_keepdim_is_a_linear_map_of_ones():
     for q in (1, 2):
         assert path_norm(_RowSum(True), (3, 2), q) == pytest.approx(path_norm(_RowSum(False), (3, 2), q), rel=REL)
+
+
+class _Pooled(nn.Module):
+    def __init__(self, functional: bool, kind: str) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.functional, self.kind = functional, kind
+        self.conv, self.head = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(8, 1)
+        self.pool = nn.MaxPool2d(2) if kind == "max" else nn.AvgPool2d(2)
+
+    def forward(self, x):
+        z = F.relu(self.conv(x))
+        if self.functional:
+            z = F.max_pool2d(z, 2) if self.kind == "max" else F.avg_pool2d(z, 2)
+        else:
+            z = self.pool(z)
+        return self.head(torch.flatten(z, 1))
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_functional_pools_without_padding_read_like_pool_modules(kind):
+    for q in (1, 2):
+        got, ref = path_norm(_Pooled(True, kind), (1, 4, 4), q), path_norm(_Pooled(False, kind), (1, 4, 4), q)
+        assert got == pytest.approx(ref, rel=REL)
