@@ -592,3 +592,27 @@ def test_functional_pools_without_padding_read_like_pool_modules(kind):
     for q in (1, 2):
         got, ref = path_norm(_Pooled(True, kind), (1, 4, 4), q), path_norm(_Pooled(False, kind), (1, 4, 4), q)
         assert got == pytest.approx(ref, rel=REL)
+
+
+def _pool_net(pool: nn.Module, first: bool) -> nn.Sequential:
+    torch.manual_seed(4)
+    conv = [nn.Conv2d(1, 2, 3, padding=1), nn.ReLU()]
+    return nn.Sequential(*([pool] + conv if first else conv + [pool]), nn.Flatten(), nn.LazyLinear(1))
+
+
+@pytest.mark.parametrize("first", [False, True])
+@pytest.mark.parametrize(
+    "pool", [nn.MaxPool2d(2, dilation=2), nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)]
+)
+def test_path_norm_of_pools_ignores_the_default_dtype(pool, first):
+    # the pass runs in float64 whatever torch's default dtype (float32 outside this test suite)
+    model = _pool_net(pool, first)
+    model(torch.ones(1, 1, 6, 6))  # materialise the lazy head
+    ref = path_norm(model, (1, 6, 6), 2)
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        got = path_norm(model, (1, 6, 6), 2)
+    finally:
+        torch.set_default_dtype(old)
+    assert got == ref
