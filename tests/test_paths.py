@@ -160,3 +160,11 @@ def test_npk_regression_singular_gram_gives_minimum_norm_interpolant():
     Phi, Phi_t = paths.npf(net, X), paths.npf(net, X_test)
     ref = Phi_t @ torch.linalg.pinv(Phi) @ y  # minimum-norm weights on the features
     assert (paths.npk_regression(net, X, y, X_test) - ref).abs().max() <= 1e-8 * max(1.0, ref.abs().max().item())
+
+
+def test_a_net_without_hidden_layers_has_its_inputs_as_paths():
+    net = mlp([2, 1], bias=False, seed=0)
+    X = torch.randn(3, 2, generator=torch.Generator().manual_seed(0))
+    assert paths.preactivations(net, X) == [] and paths.gates(net, X) == []
+    assert torch.equal(paths.npf(net, X), X)
+    assert torch.allclose(paths.path_ntk(net, X), X @ X.T, rtol=1e-12, atol=0)
