@@ -856,6 +856,7 @@ CASES = [
     ("vgg_like.absurd", lambda: ndag.vgg_like(1, (10**5, 10**5)), ValueError, "parameters"),
     ("basic_block.zero", lambda: ndag.basic_block(0, 2), ValueError, "cin"),
     ("basic_block.stride", lambda: ndag.basic_block(2, 2, 0), ValueError, "stride"),
+    ("basic_block.cout", lambda: ndag.basic_block(2, 0), ValueError, "cout"),
     ("resnet_like.zero", lambda: ndag.resnet_like(1, 0), ValueError, "width"),
     ("resnet_like.absurd", lambda: ndag.resnet_like(1, 10**5), ValueError, "parameters"),
     ("unet_like.type", lambda: ndag.unet_like(1, 2.0), TypeError, "int"),
@@ -867,6 +868,10 @@ CASES = [
     ("mnist_resnet.width", lambda: zoo.mnist_resnet(0, seed=0), ValueError, "width"),
     ("mnist_resnet.hidden.type", lambda: zoo.mnist_resnet(4, 2.5, seed=0), TypeError, "hidden"),
     ("digits_cnn.seed", lambda: zoo.digits_cnn(4, seed=-1), ValueError, "seed"),
+    ("digits_cnn.width", lambda: zoo.digits_cnn(0, seed=0), ValueError, "width"),
+    ("enumerable_nets.resnet_side", lambda: zoo.enumerable_nets(seed=0, resnet_side=5), ValueError, "resnet_side"),
+    ("mnist_resnet.hidden.zero", lambda: zoo.mnist_resnet(4, 0, seed=0), ValueError, "hidden"),
+    ("mnist_resnet.hidden.big", lambda: zoo.mnist_resnet(4, 4097, seed=0), ValueError, "hidden"),
     # ------------------------------------------------------------ paths.sequential / enumeration / npk / ntk
     (
         "linear_layers.module",
