@@ -788,6 +788,7 @@ CASES = [
     ("LocallyConnected1d.absurd", lambda: local.LocallyConnected1d(10**4, 10**4, 10**4, 1), ValueError, "parameters"),
     ("LocallyConnected1d.kernel_size", lambda: local.LocallyConnected1d(1, 1, 3, 4), ValueError, "kernel_size"),
     ("LocallyConnected1d.out_channels", lambda: local.LocallyConnected1d(1, 0, 3, 2), ValueError, "out_channels"),
+    ("LocallyConnected1d.stride", lambda: local.LocallyConnected1d(1, 2, 4, 2, 0), ValueError, "stride"),
     (
         "LocallyConnected1d.forward.shape",
         lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 5)),
@@ -3342,6 +3343,11 @@ CASES = [
     ("ConvStack.member.index", lambda: conv_stack.ConvStack([_cnet()]).member(1), ValueError, "m"),
     ("fit_stack.Y.shape", lambda: _fit(Y=torch.zeros(2, dtype=torch.long)), ValueError, "Y"),
     ("fit_stack.device", lambda: _fit(device="tpu"), ValueError, "device"),
+    ("fit_stack.lr", lambda: _fit(lr=0.0), ValueError, "lr"),
+    ("fit_stack.batch_size", lambda: _fit(batch_size=0), ValueError, "batch_size"),
+    ("ConvStack.forward.dtype", lambda: conv_stack.ConvStack([_cnet()])(_img().float()), TypeError, "X"),
+    ("ConvNet.n_out", lambda: _cnet(n_out=0), ValueError, "n_out"),
+    ("GatedConvNet.eps.low", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), eps=-1.0), ValueError, "eps"),
     ("fit_stack.patience", lambda: _fit(patience=0), ValueError, "patience"),
     ("fit_stack.groups", lambda: _fit(groups=[0, 1]), ValueError, "groups"),
     ("fit_stack.groups.negative", lambda: _fit(groups=[-1]), ValueError, r"groups\[0\]"),
@@ -3362,6 +3368,10 @@ CASES = [
     ("relu_kernels.empty", lambda: infinite_width.relu_kernels(_X(0), depth=2), ValueError, "X1"),
     ("relu_kernels.nan", lambda: infinite_width.relu_kernels(_nan_X(), depth=2), ValueError, "X1"),
 ]
+
+
+def test_within_budget_accepts_a_cost_equal_to_the_budget():
+    check.within_budget("paths", 5000, 5000)
 
 
 @pytest.mark.parametrize("call, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

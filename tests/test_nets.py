@@ -192,3 +192,30 @@ def test_parameter_budget_covers_the_real_count(monkeypatch):
     monkeypatch.setattr(check, "MAX_PARAMETERS", real - 1)
     with pytest.raises(ValueError, match="parameters"):
         dag.vgg_like(1, (2, 2), 3, 4, seed=0)
+
+
+def test_mlp_inits_have_their_documented_scales():
+    """kaiming: N(0, 2/fan_in); torch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), reproducible under a seed."""
+    w = mlp([400, 400], init="kaiming", seed=0, dtype=torch.float64)[0].weight
+    assert abs(w.std().item() - (2 / 400) ** 0.5) < 0.002
+    net = mlp([400, 400], init="torch", seed=0, dtype=torch.float64)
+    w, b = net[0].weight, net[0].bias
+    assert w.abs().max() <= 1 / 20 and abs(w.std().item() - (1 / 400 / 3) ** 0.5) < 0.001
+    assert b.abs().max() <= 1 / 20
+    assert torch.equal(w, mlp([400, 400], init="torch", seed=0, dtype=torch.float64)[0].weight)
+
+
+def test_best_epochs_stops_a_member_after_patience_epochs_without_improvement():
+    from relulab.nets._batched import BestEpochs
+
+    best = BestEpochs([0], patience=2)
+    accs = [0.5, 0.6, 0.6, 0.6, 0.9]  # best at epoch 1; epochs 2, 3 do not improve: out of patience after epoch 3
+    done = [best.update(e, torch.tensor([a], dtype=torch.float64), lambda m: e) for e, a in enumerate(accs[:4])]
+    assert done == [False, False, False, True] and best.kept == {0: 1}
+    rising = BestEpochs([0], patience=2)
+    assert not any(rising.update(e, torch.tensor([e / 10], dtype=torch.float64), lambda m: e) for e in range(6))
+    assert rising.kept == {0: 5}
+    unlimited = BestEpochs([0], patience=None)
+    for e, a in enumerate([0.5, 0.4, 0.4, 0.4, 0.4, 0.9]):
+        assert not unlimited.update(e, torch.tensor([a], dtype=torch.float64), lambda m: e)
+    assert unlimited.kept == {0: 5}
