@@ -298,6 +298,7 @@ CASES = [
     ("verify.measured.inf", lambda: claims.verify("t.a", INF, 0.0, 0.1, 5.0, display=False), ValueError, "measured"),
     ("verify.reference.inf", lambda: claims.verify("t.a", 0.0, -INF, 0.1, 5.0, display=False), ValueError, "reference"),
     ("verify.control.inf", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, INF, display=False), ValueError, "control"),
+    ("verify.note.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 5.0, note=3, display=False), TypeError, "note"),
     (
         "verify.measured.one_element",
         lambda: claims.verify("t.a", torch.tensor([0.0]), 0.0, 0.1, 5.0, display=False),
@@ -753,6 +754,12 @@ CASES = [
     ("exact_erm.X.complex", lambda: erm.exact_erm(np.array([[1j], [0]]), np.zeros(2), 1), TypeError, r"^X .*real"),
     ("exact_erm.X.no_columns", lambda: erm.exact_erm(np.zeros((3, 0)), np.zeros(3), 1), ValueError, "^X is empty"),
     ("exact_erm.y.list", lambda: erm.exact_erm([[0.0], [1.0]], [0.0], 1), ValueError, "^y must have shape"),
+    (
+        "ERMResult.predict.names_X",
+        lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))),
+        ValueError,
+        "^X ",
+    ),
     (
         "ERMResult.predict.shape",
         lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))),
@@ -2268,6 +2275,12 @@ CASES = [
         r"\bF_child\b",
     ),
     (
+        "weight_update.G_parent",
+        lambda: projection.weight_update(torch.ones(2, 3), torch.ones(3, 4), torch.ones(2), torch.ones(2)),
+        ValueError,
+        r"\bG_parent\b",
+    ),
+    (
         "weight_update.shape",
         lambda: projection.weight_update(torch.ones(2, 3), torch.ones(2, 2), torch.ones(2), torch.ones(2, 2)),
         ValueError,
@@ -2349,6 +2362,13 @@ CASES = [
         lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.ones(2), 2),
         ValueError,
         "layer",
+    ),
+    (
+        "beta_expansion.student.chain",
+        lambda: projection.beta_expansion([torch.ones(3, 2), torch.ones(1, 4)], [torch.ones(2, 2)] * 2, torch.ones(2),
+                                          1),
+        ValueError,
+        r"student\[1\] takes 4 inputs but student\[0\] has 3 outputs",
     ),
     (
         "beta_expansion.x.shape",
@@ -2508,6 +2528,12 @@ CASES = [
         "events",
     ),
     ("marginal_tables.net.type", lambda: projection.marginal_tables("net", *_tables_args()), TypeError, "net"),
+    (
+        "marginal_tables.target.ndim",
+        lambda: projection.marginal_tables(_tree(), _tables_args()[0], torch.zeros(16, 3), *_tables_args()[2:]),
+        ValueError,
+        "target",
+    ),
     (
         "marginal_tables.events.count",
         lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], _tables_args()[2][:2], _tables_args()[3]),
@@ -2904,6 +2930,12 @@ CASES = [
         "max_cells",
     ),
     ("regions_2d.d_in", lambda: regions.regions_2d(fc.mlp([1, 2, 1], seed=0), (0, 1, 0, 1)), ValueError, "2 input"),
+    (
+        "regions_2d.max_cells",
+        lambda: regions.regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), max_cells=0),
+        ValueError,
+        "max_cells",
+    ),
     (
         "count_regions_2d.mode",
         lambda: regions.count_regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), mode="cells"),
@@ -3316,6 +3348,12 @@ CASES = [
     ("ConvNet.check_images.empty", lambda: _cnet().check_images(_img(0)), ValueError, "X"),
     ("GatedConvNet.type", lambda: gated_conv.GatedConvNet(fc.mlp([9, 2]), _cnet()), TypeError, "feature"),
     ("GatedConvNet.spec", lambda: gated_conv.GatedConvNet(_cnet(head="flatten"), _cnet()), ValueError, "architecture"),
+    (
+        "GatedConvNet.spec.channels",
+        lambda: gated_conv.GatedConvNet(_cnet(channels=(3,)), _cnet()),
+        ValueError,
+        "architecture",
+    ),
     ("GatedConvNet.dtype", lambda: gated_conv.GatedConvNet(_cnet(dtype=torch.float32), _cnet()), TypeError, "dtype"),
     ("GatedConvNet.gate", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), gate="relu"), ValueError, "gate"),
     ("GatedConvNet.beta", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), beta=0.0), ValueError, "beta"),
