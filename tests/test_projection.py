@@ -310,8 +310,9 @@ def test_beta_expansion_matches_autograd(w_s, w_t, d_out, depth, seed):
         assert close(pj.beta_expansion(Ws, Wt, x, layer)["g"], ref)
 
 
-def test_beta_coefficients_are_gated_path_sums():
-    stu, tea = mlp([3, 2, 2, 2], bias=False, seed=5), mlp([3, 2, 2, 2], bias=False, seed=6)
+@pytest.mark.parametrize("widths", [[3, 2, 2, 2], [3, 2, 2, 2, 2]])  # 4 layers: the top map multiplies 2 layers down
+def test_beta_coefficients_are_gated_path_sums(widths):
+    stu, tea = mlp(widths, bias=False, seed=5), mlp(widths, bias=False, seed=6)
     Ws = [m.weight.detach() for m in stu if isinstance(m, torch.nn.Linear)]
     Wt = [m.weight.detach() for m in tea if isinstance(m, torch.nn.Linear)]
     for x in torch.randn(5, 3, generator=torch.Generator().manual_seed(1)):
@@ -320,7 +321,7 @@ def test_beta_coefficients_are_gated_path_sums():
             hs, ht = torch.relu(a @ hs), torch.relu(b @ ht)
             Ds.append((hs > 0).double())
             Dt.append((ht > 0).double())
-        for layer in (1, 2):
+        for layer in range(1, len(Ws)):
             out = pj.beta_expansion(Ws, Wt, x, layer)
             for j, jp in itertools.product(range(2), range(2)):
                 a = sum(_path_sum(Ws, Ds, layer, j, o) * _path_sum(Wt, Dt, layer, jp, o) for o in range(2))
