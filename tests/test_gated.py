@@ -351,3 +351,23 @@ def test_a_gated_stack_trained_on_cuda_follows_the_cpu_run():
         assert next(member.parameters()).device.type == "cpu"
         with torch.no_grad():
             assert (member(X) - b.member(m)(X)).abs().max() < 1e-8
+
+
+def test_train_stack_evals_record_each_members_accuracy_after_each_epoch():
+    from relulab.nets.gated_stack import GatedStack, train_stack
+
+    w = [4, 5, 3]
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(24, 4, generator=g), torch.randint(0, 3, (24,), generator=g)
+    Xe, ye = torch.randn(10, 4, generator=g), torch.randint(0, 3, (10,), generator=g)
+    stack = GatedStack(["relu", "hard"], [mlp(w, seed=1), mlp(w, seed=2)], [None, mlp(w, seed=3)], [False, True])
+    seen = []
+
+    def on_epoch(epoch, s):
+        with torch.no_grad():
+            seen.append((s(Xe).argmax(-1) == ye).double().mean(1))
+
+    hist = train_stack(stack, X, torch.stack([y, y]), epochs=2, lr=1e-2, batch_size=8, evals={"val": (Xe, ye)},
+                       on_epoch=on_epoch)
+    assert hist["val"].shape == (2, 2)
+    assert torch.allclose(hist["val"].double(), torch.stack(seen), atol=1e-6)
