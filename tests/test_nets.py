@@ -219,3 +219,15 @@ def test_best_epochs_stops_a_member_after_patience_epochs_without_improvement():
     for e, a in enumerate([0.5, 0.4, 0.4, 0.4, 0.4, 0.9]):
         assert not unlimited.update(e, torch.tensor([a], dtype=torch.float64), lambda m: e)
     assert unlimited.kept == {0: 5}
+
+
+def test_parameter_budget_counts_the_first_vgg_conv_and_the_unet_head(monkeypatch):
+    """Nets whose parameters sit in the first conv (VGG) or in the 1x1 head (U-Net-like) are refused over budget."""
+    from relulab import check
+    from relulab.nets import classic, dag
+
+    monkeypatch.setattr(check, "MAX_PARAMETERS", 500)
+    with pytest.raises(ValueError, match="parameters"):
+        classic.vgg((1,), n_classes=1, in_channels=100, hidden=1, pool=1, seed=0)  # 9 * 100 weights in conv 1
+    with pytest.raises(ValueError, match="parameters"):
+        dag.unet_like(1, 1, 1000, seed=0)  # 2,000 weights and biases in the head
