@@ -2529,6 +2529,13 @@ CASES = [
     ),
     ("marginal_tables.net.type", lambda: projection.marginal_tables("net", *_tables_args()), TypeError, "net"),
     (
+        "marginal_tables.events.rows",
+        lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], [e[:15] for e in _tables_args()[2]],
+                                           _tables_args()[3]),
+        ValueError,
+        r"events\[0\] must have shape \(16, ",
+    ),
+    (
         "marginal_tables.target.ndim",
         lambda: projection.marginal_tables(_tree(), _tables_args()[0], torch.zeros(16, 3), *_tables_args()[2:]),
         ValueError,
