@@ -231,3 +231,11 @@ def test_parameter_budget_counts_the_first_vgg_conv_and_the_unet_head(monkeypatc
         classic.vgg((1,), n_classes=1, in_channels=100, hidden=1, pool=1, seed=0)  # 9 * 100 weights in conv 1
     with pytest.raises(ValueError, match="parameters"):
         dag.unet_like(1, 1, 1000, seed=0)  # 2,000 weights and biases in the head
+
+
+def test_unseeded_torch_init_is_pytorchs_own_linear_init():
+    torch.manual_seed(0)
+    net = mlp([3, 4], init="torch")
+    torch.manual_seed(0)
+    ref = nn.Linear(3, 4)
+    assert torch.equal(net[0].weight, ref.weight) and torch.equal(net[0].bias, ref.bias)
