@@ -2939,7 +2939,7 @@ CASES = [
     ),
     ("regions_2d.d_in", lambda: regions.regions_2d(fc.mlp([1, 2, 1], seed=0), (0, 1, 0, 1)), ValueError, "2 input"),
     (
-        "regions_2d.max_cells",
+        "regions_2d.max_cells.zero",
         lambda: regions.regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), max_cells=0),
         ValueError,
         "max_cells",
