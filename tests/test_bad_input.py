@@ -298,6 +298,7 @@ CASES = [
     ("verify.measured.inf", lambda: claims.verify("t.a", INF, 0.0, 0.1, 5.0, display=False), ValueError, "measured"),
     ("verify.reference.inf", lambda: claims.verify("t.a", 0.0, -INF, 0.1, 5.0, display=False), ValueError, "reference"),
     ("verify.control.inf", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, INF, display=False), ValueError, "control"),
+    ("verify.note.type", lambda: claims.verify("t.a", 0.0, 0.0, 0.1, 5.0, note=3, display=False), TypeError, "note"),
     (
         "verify.measured.one_element",
         lambda: claims.verify("t.a", torch.tensor([0.0]), 0.0, 0.1, 5.0, display=False),
@@ -754,6 +755,12 @@ CASES = [
     ("exact_erm.X.no_columns", lambda: erm.exact_erm(np.zeros((3, 0)), np.zeros(3), 1), ValueError, "^X is empty"),
     ("exact_erm.y.list", lambda: erm.exact_erm([[0.0], [1.0]], [0.0], 1), ValueError, "^y must have shape"),
     (
+        "ERMResult.predict.names_X",
+        lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))),
+        ValueError,
+        "^X ",
+    ),
+    (
         "ERMResult.predict.shape",
         lambda: erm.exact_erm(np.array([[0.0], [1.0]]), np.zeros(2), 1).predict(np.zeros((2, 3))),
         ValueError,
@@ -788,6 +795,7 @@ CASES = [
     ("LocallyConnected1d.absurd", lambda: local.LocallyConnected1d(10**4, 10**4, 10**4, 1), ValueError, "parameters"),
     ("LocallyConnected1d.kernel_size", lambda: local.LocallyConnected1d(1, 1, 3, 4), ValueError, "kernel_size"),
     ("LocallyConnected1d.out_channels", lambda: local.LocallyConnected1d(1, 0, 3, 2), ValueError, "out_channels"),
+    ("LocallyConnected1d.stride", lambda: local.LocallyConnected1d(1, 2, 4, 2, 0), ValueError, "stride"),
     (
         "LocallyConnected1d.forward.shape",
         lambda: local.LocallyConnected1d(1, 2, 4, 2)(torch.zeros(3, 1, 5)),
@@ -840,7 +848,7 @@ CASES = [
         "weights",
     ),
     ("TreeNet.forward.shape", lambda: _tree()(torch.zeros(3, 2, 5)), ValueError, "shape"),
-    ("Residual.type", lambda: ndag.Residual("body"), TypeError, "body"),
+    ("Residual.type", lambda: ndag.Residual("body"), TypeError, r"^Residual: body\b"),
     ("Concat.empty", lambda: ndag.Concat(), TypeError, "branch"),
     ("upsample2x.zero", lambda: ndag.upsample2x(0), ValueError, "channels"),
     ("randomize_batchnorm.type", lambda: ndag.randomize_batchnorm("net", seed=0), TypeError, "model"),
@@ -856,6 +864,7 @@ CASES = [
     ("vgg_like.absurd", lambda: ndag.vgg_like(1, (10**5, 10**5)), ValueError, "parameters"),
     ("basic_block.zero", lambda: ndag.basic_block(0, 2), ValueError, "cin"),
     ("basic_block.stride", lambda: ndag.basic_block(2, 2, 0), ValueError, "stride"),
+    ("basic_block.cout", lambda: ndag.basic_block(2, 0), ValueError, "cout"),
     ("resnet_like.zero", lambda: ndag.resnet_like(1, 0), ValueError, "width"),
     ("resnet_like.absurd", lambda: ndag.resnet_like(1, 10**5), ValueError, "parameters"),
     ("unet_like.type", lambda: ndag.unet_like(1, 2.0), TypeError, "int"),
@@ -867,6 +876,10 @@ CASES = [
     ("mnist_resnet.width", lambda: zoo.mnist_resnet(0, seed=0), ValueError, "width"),
     ("mnist_resnet.hidden.type", lambda: zoo.mnist_resnet(4, 2.5, seed=0), TypeError, "hidden"),
     ("digits_cnn.seed", lambda: zoo.digits_cnn(4, seed=-1), ValueError, "seed"),
+    ("digits_cnn.width", lambda: zoo.digits_cnn(0, seed=0), ValueError, "width"),
+    ("enumerable_nets.resnet_side", lambda: zoo.enumerable_nets(seed=0, resnet_side=5), ValueError, "resnet_side"),
+    ("mnist_resnet.hidden.zero", lambda: zoo.mnist_resnet(4, 0, seed=0), ValueError, "hidden"),
+    ("mnist_resnet.hidden.big", lambda: zoo.mnist_resnet(4, 4097, seed=0), ValueError, "hidden"),
     # ------------------------------------------------------------ paths.sequential / enumeration / npk / ntk
     (
         "linear_layers.module",
@@ -1467,6 +1480,7 @@ CASES = [
     ("resnet.depth", lambda: classic.resnet(19), ValueError, "depth"),
     ("resnet.width", lambda: classic.resnet(18, width=0), ValueError, "width"),
     ("vgg.cfg", lambda: classic.vgg("M64"), TypeError, "cfg"),
+    ("vgg.absurd", lambda: classic.vgg((10**4, 10**4)), ValueError, "^vgg: .* parameters exceed"),
     ("vgg.cfg.entry", lambda: classic.vgg((8, "M", -1)), ValueError, r"cfg\[2\]"),
     ("alexnet.hidden", lambda: classic.alexnet(hidden=0), ValueError, "hidden"),
     ("alexnet.seed", lambda: classic.alexnet(seed=-1), ValueError, "seed"),
@@ -1927,8 +1941,8 @@ CASES = [
     ),
     ("train_stack.on_step.type", lambda: _train(on_step=3), TypeError, "on_step"),
     ("train_stack.on_epoch.type", lambda: _train(on_epoch="print"), TypeError, "on_epoch"),
-    ("train_stack.device.type", lambda: _train(device=0), TypeError, "device"),
-    ("train_stack.device.name", lambda: _train(device="gpu"), ValueError, "device"),
+    ("train_stack.device.type", lambda: _train(device=0), TypeError, "^device"),
+    ("train_stack.device.name", lambda: _train(device="gpu"), ValueError, "^device"),
     # ------------------------------------------------------------ paths.pair_pass
     ("npk_pair_pass.x1.type", lambda: pair_pass.npk_pair_pass(_net(), [0.0, 1.0], _X()[0]), TypeError, r"\bx1\b"),
     ("npk_pair_pass.x2.type", lambda: pair_pass.npk_pair_pass(_net(), _X()[0], None), TypeError, r"\bx2\b"),
@@ -2289,6 +2303,12 @@ CASES = [
         r"\bF_child\b",
     ),
     (
+        "weight_update.G_parent",
+        lambda: projection.weight_update(torch.ones(2, 3), torch.ones(3, 4), torch.ones(2), torch.ones(2)),
+        ValueError,
+        r"\bG_parent\b",
+    ),
+    (
         "weight_update.shape",
         lambda: projection.weight_update(torch.ones(2, 3), torch.ones(2, 2), torch.ones(2), torch.ones(2, 2)),
         ValueError,
@@ -2370,6 +2390,13 @@ CASES = [
         lambda: projection.beta_expansion([torch.ones(2, 2)] * 2, [torch.ones(2, 2)] * 2, torch.ones(2), 2),
         ValueError,
         "layer",
+    ),
+    (
+        "beta_expansion.student.chain",
+        lambda: projection.beta_expansion([torch.ones(3, 2), torch.ones(1, 4)], [torch.ones(2, 2)] * 2, torch.ones(2),
+                                          1),
+        ValueError,
+        r"student\[1\] takes 4 inputs but student\[0\] has 3 outputs",
     ),
     (
         "beta_expansion.x.shape",
@@ -2529,6 +2556,19 @@ CASES = [
         "events",
     ),
     ("marginal_tables.net.type", lambda: projection.marginal_tables("net", *_tables_args()), TypeError, "net"),
+    (
+        "marginal_tables.events.rows",
+        lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], [e[:15] for e in _tables_args()[2]],
+                                           _tables_args()[3]),
+        ValueError,
+        r"events\[0\] must have shape \(16, ",
+    ),
+    (
+        "marginal_tables.target.ndim",
+        lambda: projection.marginal_tables(_tree(), _tables_args()[0], torch.zeros(16, 3), *_tables_args()[2:]),
+        ValueError,
+        "target",
+    ),
     (
         "marginal_tables.events.count",
         lambda: projection.marginal_tables(_tree(), *_tables_args()[:2], _tables_args()[2][:2], _tables_args()[3]),
@@ -2932,6 +2972,12 @@ CASES = [
         "max_cells",
     ),
     ("regions_2d.d_in", lambda: regions.regions_2d(fc.mlp([1, 2, 1], seed=0), (0, 1, 0, 1)), ValueError, "2 input"),
+    (
+        "regions_2d.max_cells.zero",
+        lambda: regions.regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), max_cells=0),
+        ValueError,
+        "max_cells",
+    ),
     (
         "count_regions_2d.mode",
         lambda: regions.count_regions_2d(fc.mlp([2, 2, 1], seed=0), (0, 1, 0, 1), mode="cells"),
@@ -3349,6 +3395,12 @@ CASES = [
     ("ConvNet.check_images.empty", lambda: _cnet().check_images(_img(0)), ValueError, "X"),
     ("GatedConvNet.type", lambda: gated_conv.GatedConvNet(fc.mlp([9, 2]), _cnet()), TypeError, "feature"),
     ("GatedConvNet.spec", lambda: gated_conv.GatedConvNet(_cnet(head="flatten"), _cnet()), ValueError, "architecture"),
+    (
+        "GatedConvNet.spec.channels",
+        lambda: gated_conv.GatedConvNet(_cnet(channels=(3,)), _cnet()),
+        ValueError,
+        "architecture",
+    ),
     ("GatedConvNet.dtype", lambda: gated_conv.GatedConvNet(_cnet(dtype=torch.float32), _cnet()), TypeError, "dtype"),
     ("GatedConvNet.gate", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), gate="relu"), ValueError, "gate"),
     ("GatedConvNet.beta", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), beta=0.0), ValueError, "beta"),
@@ -3376,6 +3428,11 @@ CASES = [
     ("ConvStack.member.index", lambda: conv_stack.ConvStack([_cnet()]).member(1), ValueError, "m"),
     ("fit_stack.Y.shape", lambda: _fit(Y=torch.zeros(2, dtype=torch.long)), ValueError, "Y"),
     ("fit_stack.device", lambda: _fit(device="tpu"), ValueError, "device"),
+    ("fit_stack.lr", lambda: _fit(lr=0.0), ValueError, "lr"),
+    ("fit_stack.batch_size", lambda: _fit(batch_size=0), ValueError, "batch_size"),
+    ("ConvStack.forward.dtype", lambda: conv_stack.ConvStack([_cnet()])(_img().float()), TypeError, "X"),
+    ("ConvNet.n_out", lambda: _cnet(n_out=0), ValueError, "n_out"),
+    ("GatedConvNet.eps.low", lambda: gated_conv.GatedConvNet(_cnet(), _cnet(), eps=-1.0), ValueError, "eps"),
     ("fit_stack.patience", lambda: _fit(patience=0), ValueError, "patience"),
     ("fit_stack.groups", lambda: _fit(groups=[0, 1]), ValueError, "groups"),
     ("fit_stack.groups.negative", lambda: _fit(groups=[-1]), ValueError, r"groups\[0\]"),
@@ -3396,6 +3453,10 @@ CASES = [
     ("relu_kernels.empty", lambda: infinite_width.relu_kernels(_X(0), depth=2), ValueError, "X1"),
     ("relu_kernels.nan", lambda: infinite_width.relu_kernels(_nan_X(), depth=2), ValueError, "X1"),
 ]
+
+
+def test_within_budget_accepts_a_cost_equal_to_the_budget():
+    check.within_budget("paths", 5000, 5000)
 
 
 @pytest.mark.parametrize("call, exc, match", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -178,3 +178,8 @@ def test_arrangement_rays_are_the_unit_directions_of_the_hyperplane_lines():
     ref = np.array([[1, 0], [-1, 0], [s, -s], [-s, s], [s, s], [-s, -s]])
     dist = np.linalg.norm(rays[:, None, :] - ref[None, :, :], axis=2)  # (6, 6): each ray matches one reference
     assert rays.shape == (6, 2) and (dist.min(0) < 1e-12).all() and (dist.min(1) < 1e-12).all()
+
+
+def test_exact_erm_reads_a_1d_x_as_one_column():
+    x, y = np.array([-2.0, -1.0, 0.5, 1.0, 3.0]), np.array([1.0, 0.0, 0.0, 1.0, 3.0])
+    assert exact_erm(x, y, 1).loss == exact_erm(x[:, None], y, 1).loss

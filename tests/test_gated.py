@@ -373,3 +373,23 @@ def test_ntk_split_takes_relu_slope_zero_at_a_zero_feature_preactivation():
     X = torch.randn(5, 3, generator=torch.Generator().manual_seed(2))
     split = ntk_split(dgn, X)
     assert close(split.feature, feature_ntk(dgn, X)) and close(split.value, value_ntk(dgn, X))
+
+
+def test_train_stack_evals_record_each_members_accuracy_after_each_epoch():
+    from relulab.nets.gated_stack import GatedStack, train_stack
+
+    w = [4, 5, 3]
+    g = torch.Generator().manual_seed(3)
+    X, y = torch.randn(24, 4, generator=g), torch.randint(0, 3, (24,), generator=g)
+    Xe, ye = torch.randn(10, 4, generator=g), torch.randint(0, 3, (10,), generator=g)
+    stack = GatedStack(["relu", "hard"], [mlp(w, seed=1), mlp(w, seed=2)], [None, mlp(w, seed=3)], [False, True])
+    seen = []
+
+    def on_epoch(epoch, s):
+        with torch.no_grad():
+            seen.append((s(Xe).argmax(-1) == ye).double().mean(1))
+
+    hist = train_stack(stack, X, torch.stack([y, y]), epochs=2, lr=1e-2, batch_size=8, evals={"val": (Xe, ye)},
+                       on_epoch=on_epoch)
+    assert hist["val"].shape == (2, 2)
+    assert torch.allclose(hist["val"].double(), torch.stack(seen), atol=1e-6)

@@ -310,8 +310,9 @@ def test_beta_expansion_matches_autograd(w_s, w_t, d_out, depth, seed):
         assert close(pj.beta_expansion(Ws, Wt, x, layer)["g"], ref)
 
 
-def test_beta_coefficients_are_gated_path_sums():
-    stu, tea = mlp([3, 2, 2, 2], bias=False, seed=5), mlp([3, 2, 2, 2], bias=False, seed=6)
+@pytest.mark.parametrize("widths", [[3, 2, 2, 2], [3, 2, 2, 2, 2]])  # 4 layers: the top map multiplies 2 layers down
+def test_beta_coefficients_are_gated_path_sums(widths):
+    stu, tea = mlp(widths, bias=False, seed=5), mlp(widths, bias=False, seed=6)
     Ws = [m.weight.detach() for m in stu if isinstance(m, torch.nn.Linear)]
     Wt = [m.weight.detach() for m in tea if isinstance(m, torch.nn.Linear)]
     for x in torch.randn(5, 3, generator=torch.Generator().manual_seed(1)):
@@ -320,7 +321,7 @@ def test_beta_coefficients_are_gated_path_sums():
             hs, ht = torch.relu(a @ hs), torch.relu(b @ ht)
             Ds.append((hs > 0).double())
             Dt.append((ht > 0).double())
-        for layer in (1, 2):
+        for layer in range(1, len(Ws)):
             out = pj.beta_expansion(Ws, Wt, x, layer)
             for j, jp in itertools.product(range(2), range(2)):
                 a = sum(_path_sum(Ws, Ds, layer, j, o) * _path_sum(Wt, Dt, layer, jp, o) for o in range(2))
@@ -416,15 +417,19 @@ def test_conditions_on_a_ternary_ladder():
     assert min(v for (l, _, _), v in c.broadness.items() if l == 1) > 0.5
 
 
-def test_backward_decorrelation_uses_the_gradient_at_each_node_by_autograd():
+@pytest.mark.parametrize("length, events", [(4, [2, 2]), (8, [2, 2, 2])])  # 8: a middle layer has a parent too
+def test_backward_decorrelation_uses_the_gradient_at_each_node_by_autograd(length, events):
     # Cov(f', g_raw | z) with g_raw = -d loss / d post-activation of the node, from autograd
-    net, X, p, z, Y, tab = _tables(ladder(4, [2, 2], seed=1), 2, 1)
+    net, X, p, z, Y, tab = _tables(ladder(length, events, seed=1), 2, 1)
     c = pj.conditions(tab, X, z, p)
     out = net._run(one_hot(X))
-    g_post = -torch.autograd.grad(0.5 * ((Y - out[-1]["post"]) ** 2).sum(), out[0]["post"])[0]
-    for t in range(2):
-        ref = pj.conditional_covariance(out[0]["gate"][:, :, t].detach(), g_post[:, :, t], z[1][:, t], p, tab.m[1][t])
-        assert abs(c.decor_bwd[0, t] - float(ref.abs().max())) <= 1e-12
+    hidden = [d["post"] for d in out[:-1]]
+    g_posts = torch.autograd.grad(0.5 * ((Y - out[-1]["post"]) ** 2).sum(), hidden)
+    for l, g_post in enumerate(g_posts):
+        for t in range(g_post.shape[2]):
+            gate = out[l]["gate"][:, :, t].detach()
+            ref = pj.conditional_covariance(gate, -g_post[:, :, t], z[l + 1][:, t], p, tab.m[l + 1][t])
+            assert abs(c.decor_bwd[l, t] - float(ref.abs().max())) <= 1e-12
     assert max(c.decor_bwd.values()) > 1e-2
 
 

@@ -382,3 +382,13 @@ def test_float_pieces_merge_slopes_within_the_rounding_tolerance():
         net[2].weight.copy_(torch.tensor([[1.0, 1e-13]]))
         net[2].bias.zero_()
     assert R.pieces_1d(net, -1.0, 1.0).count == 1 and R.pieces_1d(net, -1.0, 1.0, exact=True).count == 2
+
+
+def test_affine_layers_reads_a_float32_net_as_float64():
+    from relulab.nets import fc
+
+    net = fc.mlp([2, 3, 1], seed=0, dtype=torch.float32)
+    for layer, lin in zip(R.affine_layers(net), [net[0], net[2]]):
+        W, b = layer[0], layer[1]
+        assert W.dtype == np.float64 and b.dtype == np.float64
+        assert np.array_equal(W, lin.weight.detach().double().numpy())

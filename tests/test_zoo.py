@@ -42,3 +42,8 @@ def test_digits_cnn_shapes(bn):
     m = digits_cnn(4, seed=0, batch_norm=bn).double().eval()
     assert m(torch.randn(2, 1, 8, 8, dtype=torch.float64)).shape == (2, 10)
     assert path_norm(m, (1, 8, 8)) > 0
+
+
+def test_mnist_resnet_stem_is_conv_bn_relu():
+    model = mnist_resnet(2, 3, seed=0)
+    assert [type(m) for m in model[:3]] == [torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.ReLU]
