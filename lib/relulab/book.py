@@ -21,6 +21,7 @@ def glue_num(name: str, value: Any, digits: int = 4) -> None:
     """Glue a number for the prose, rounded to `digits` significant digits (stable across CPUs)."""
     from myst_nb import glue
 
+    digits = check.integer("digits", digits, low=1)
     glue(check.text("name", name), float(f"{float(value):.{digits}g}"), display=False)
 
 
@@ -38,6 +39,8 @@ def glue_values(prefix: str, values: dict[str, Any]) -> None:
 def small(x: float, bound: float = 1e-12) -> str:
     """Print a rounding-level value as a bound (its digits differ between CPUs), others to 3 digits."""
     check.instance("x", x, (numbers.Real, np.ndarray, torch.Tensor))  # not check.real: a NaN prints as nan
+    if np.ndim(x) != 0:
+        raise ValueError(f"x must be one number (a 0-d array or tensor at most), got shape {tuple(np.shape(x))}")
     return f"< {bound:g}" if abs(x) < check.real("bound", bound) else f"{x:.3g}"
 
 
@@ -46,7 +49,7 @@ def exact_tol(*references: Any) -> float:
     biggest = 1.0
     for i, r in enumerate(references):
         check.instance(f"references[{i}]", r, (numbers.Real, np.ndarray, torch.Tensor, list, tuple))
-        a = r.detach().abs().max().item() if isinstance(r, torch.Tensor) else float(np.abs(np.asarray(r)).max())
+        a = float(np.abs(check.array(f"references[{i}]", r)).max())
         biggest = max(biggest, a)
     return EXACT_RTOL * biggest
 

@@ -90,8 +90,13 @@ def train(
         check.integer("patience", patience, low=1)
         if val is None:
             raise ValueError("patience needs a validation set val (early stopping)")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be callable, got {type(on_epoch).__name__}")
+    if loss == "cross_entropy" and y.dim() == 1 and y.dtype.is_floating_point:  # (N, C) floats: class probabilities
+        raise TypeError(f"y must hold integer class labels (or (N, C) probabilities) for cross_entropy, got {y.dtype}")
     loss_fn = losses[loss]
-    ps = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
+    ps = [p for p in (model.parameters() if params is None else check.instance("params", params, (list, tuple)))
+          if p.requires_grad]
     if not ps:
         raise ValueError("train: no trainable parameters")
     opt = OPTIMIZERS[optimizer](ps, lr=lr)

@@ -206,6 +206,8 @@ def fit_stack(
     M = len(stack)
     X = check.tensor("X", X, ndim=4, dtype=stack.template.convs[0].weight.dtype)
     Y = check.tensor("Y", Y, shape=(M, X.shape[0]), floating=False)
+    if not (isinstance(val, (tuple, list)) and len(val) == 2):
+        raise TypeError(f"val must be a pair (X_val, y_val), got {type(val).__name__}")
     Xv, Yv = val
     Xv = check.tensor("val[0]", Xv, ndim=4, dtype=X.dtype)
     Yv = check.tensor("val[1]", Yv, ndim=(1, 2), floating=False)
@@ -218,7 +220,11 @@ def fit_stack(
     # one batch-order generator per group label, so that a member's batches depend on (seed, its group)
     # only: the same member trains identically in any stack
     gens = {k: torch.Generator().manual_seed(seed * 1_000_003 + k) for k in set(labels)}
-    watch = list(range(M)) if watch is None else [check.integer("watch[]", w, low=0, high=M - 1) for w in watch]
+    watch = list(range(M)) if watch is None else check.integers("watch", watch, low=0, min_len=0)
+    if any(w >= M for w in watch):
+        raise ValueError(f"watch must list members in [0, {M}), got {watch}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be callable, got {type(on_epoch).__name__}")
     if len(set(watch)) < len(watch):
         raise ValueError(f"watch lists a member more than once: {watch}")
     with moved_to(stack, None if device is None else check.device("device", device)) as dev:

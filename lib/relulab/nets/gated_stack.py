@@ -271,7 +271,7 @@ def train_stack(
     _check_labels(Y, M, X.shape[0], d_out, "Y")
     if feature_labels is not None:
         _check_labels(feature_labels, M, X.shape[0], d_out, "feature_labels")
-    for k, XY in (evals or {}).items():
+    for k, XY in check.instance("evals", evals or {}, dict).items():
         if not (isinstance(XY, tuple) and len(XY) == 2):
             raise TypeError(f"evals[{k!r}] must be a pair (X_e, Y_e)")
         _check_batch(XY[0], d_in, stack.Wv[0].dtype, f"evals[{k!r}] X_e")
